@@ -1,0 +1,29 @@
+# Two entry points on a fresh clone with only Python 3.11+:
+#   make run    set up .venv and run the main job
+#   make test   set up .venv and run the test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= dev,dask,tuning,dashboard
+
+.PHONY: setup run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/negotiation run
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check negotiation tests
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .hypothesis

@@ -1,0 +1,133 @@
+"""Cross-reference checks of a scenario: every name used is declared, every value is meetable."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from negotiation.scenario import Scenario
+
+
+class FieldProblem(ValueError):
+    """A cross-field problem that knows its own field path, value and expectation."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field}: {value!r}; {expected}")
+
+
+def check_scenario(scenario: Scenario) -> None:
+    """Check names and values that span several parts of a scenario.
+
+    Args:
+        scenario: A scenario whose parts have each validated on their own.
+
+    Raises:
+        FieldProblem: The first problem found.
+    """
+    actors = set(scenario.actors)
+    for actor_id, actor in scenario.actors.items():
+        for other in actor.rapport:
+            _require(other in actors, f"actors.{actor_id}.rapport.{other}", other, actors, "actor")
+    for table_id, _table in scenario.tables.items():
+        _check_table(scenario, table_id, actors)
+    for index, link in enumerate(scenario.linkages):
+        _check_linkage(scenario, index, link)
+    from negotiation.paths import numeric_bounds  # local: paths imports scenario
+
+    for path in scenario.uncertainty:
+        try:
+            numeric_bounds(scenario, path)
+        except KeyError as exc:
+            raise FieldProblem(f"uncertainty.{path}", path, str(exc.args[0])) from None
+
+
+def _require(ok: bool, field: str, value: Any, known: set[str], what: str) -> None:
+    if not ok:
+        raise FieldProblem(field, value, f"one of the declared {what}s: {', '.join(sorted(known))}")
+
+
+def _check_table(scenario: Scenario, table_id: str, actors: set[str]) -> None:
+    table = scenario.tables[table_id]
+    where = f"tables.{table_id}"
+    for index, party in enumerate(table.parties):
+        _require(party in actors, f"{where}.parties.{index}", party, actors, "actor")
+    if table.parties[0] == table.parties[1]:
+        raise FieldProblem(f"{where}.parties", list(table.parties), "two different actors")
+    if table.mediator is not None:
+        _require(table.mediator in actors, f"{where}.mediator", table.mediator, actors, "actor")
+        if table.mediator in table.parties:
+            raise FieldProblem(f"{where}.mediator", table.mediator, "an actor not party to the table")
+    if table.deadline <= table.opens:
+        raise FieldProblem(f"{where}.deadline", table.deadline, f"a round after opens={table.opens}")
+    issues = set(scenario.issues)
+    for issue_id in table.issues:
+        _require(issue_id in issues, f"{where}.issues", issue_id, issues, "issue")
+    if len(set(table.issues)) != len(table.issues):
+        raise FieldProblem(f"{where}.issues", list(table.issues), "each issue listed once")
+    for key in (*table.status_quo, *table.ranges):
+        _require(
+            key in table.issues, f"{where}.status_quo/ranges.{key}", key, set(table.issues), "table issue"
+        )
+    for issue_id, (low, high) in table.ranges.items():
+        if not low < high:
+            raise FieldProblem(f"{where}.ranges.{issue_id}", [low, high], "low < high")
+        if scenario.issues[issue_id].kind == "binary":
+            raise FieldProblem(f"{where}.ranges.{issue_id}", [low, high], "no range on a binary issue")
+    for issue_id in table.issues:
+        low, high = scenario.issue_range(table_id, issue_id)
+        value = scenario.status_quo(table_id, issue_id)
+        if not low <= value <= high:
+            raise FieldProblem(f"{where}.status_quo.{issue_id}", value, f"a value in [{low}, {high}]")
+    if set(table.preferences) != set(table.parties):
+        raise FieldProblem(
+            f"{where}.preferences",
+            sorted(table.preferences),
+            f"preferences for exactly the parties {', '.join(table.parties)}",
+        )
+    for party, pref in table.preferences.items():
+        _check_preference(scenario, table_id, party, pref)
+
+
+def _check_preference(scenario: Scenario, table_id: str, party: str, pref: Any) -> None:
+    table = scenario.tables[table_id]
+    where = f"tables.{table_id}.preferences.{party}"
+    for issue_id in (*pref.weights, *pref.ideal):
+        _require(issue_id in table.issues, f"{where}", issue_id, set(table.issues), "table issue")
+    if sum(pref.weights.values()) <= 0.0:
+        raise FieldProblem(f"{where}.weights", dict(pref.weights), "at least one positive weight")
+    for issue_id, weight in pref.weights.items():
+        if weight > 0 and issue_id not in pref.ideal:
+            raise FieldProblem(
+                f"{where}.ideal.{issue_id}",
+                None,
+                "an ideal point or 'increase'/'decrease' for every weighted issue",
+            )
+    for issue_id, ideal in pref.ideal.items():
+        if isinstance(ideal, str):
+            continue
+        low, high = scenario.issue_range(table_id, issue_id)
+        if not low <= ideal <= high:
+            raise FieldProblem(f"{where}.ideal.{issue_id}", ideal, f"a value in [{low}, {high}]")
+
+
+def _check_linkage(scenario: Scenario, index: int, link: Any) -> None:
+    where = f"linkages.{index}"
+    tables = set(scenario.tables)
+    _require(link.source in tables, f"{where}.source", link.source, tables, "table")
+    for target in link.targets:
+        _require(target in tables, f"{where}.targets", target, tables, "table")
+        if target == link.source:
+            raise FieldProblem(f"{where}.targets", target, "tables other than the source")
+    if link.kind == "precedent":
+        if link.issue is None:
+            raise FieldProblem(f"{where}.issue", None, "the issue a precedent carries over")
+        for table_id in (link.source, *link.targets):
+            if link.issue not in scenario.tables[table_id].issues:
+                raise FieldProblem(
+                    f"{where}.issue",
+                    link.issue,
+                    f"an issue on both source and target tables (not on {table_id})",
+                )

@@ -1,0 +1,73 @@
+"""The ``negotiation`` command line. Thin: parses, calls the library, prints.
+
+Each sub-command lives in its own module under ``negotiation.commands`` with two functions,
+``register(subparsers)`` and ``main(args) -> int``; modules are imported lazily so that optional
+extras (Dask, Optuna, Solara) are only needed by the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from negotiation.errors import InputError, NegotiationError
+
+COMMANDS = {
+    "run": "negotiation.commands.run",
+    "validate": "negotiation.commands.validate",
+    "scenario": "negotiation.commands.scenario",
+}
+"""Sub-command name to the module that implements it."""
+
+EXIT_BAD_INPUT = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print ``prog: error: message`` on one line and exit with code 2."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the parser with every registered sub-command."""
+    parser = OneLineParser(
+        prog="negotiation",
+        description="Agent-based simulator of the October 2025 Asia-tour negotiations.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for name, module in COMMANDS.items():
+        importlib.import_module(module).register(sub)
+        assert name in sub.choices, f"{module} did not register {name}"
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The process exit code: 0 on success, 2 on bad input.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except InputError as exc:
+        print(f"negotiation {args.command}: {exc.one_line()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NegotiationError as exc:
+        print(f"negotiation {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"negotiation {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

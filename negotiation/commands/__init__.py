@@ -1,0 +1,1 @@
+"""Sub-commands of the ``negotiation`` command line, one module each."""

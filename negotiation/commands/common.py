@@ -1,0 +1,63 @@
+"""Arguments shared by several sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from negotiation.errors import OverrideError
+from negotiation.paths import parse_assignment
+
+
+def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the optional SCENARIO positional and repeatable ``--set PATH=VALUE``."""
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="scenario TOML file (default: the shipped Asia-tour scenario)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a parameter, e.g. actors.china.resolve=0.8 (repeatable)",
+    )
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    """Parse every ``--set`` into a path-to-value mapping."""
+    overrides: dict[str, Any] = {}
+    for text in args.overrides:
+        path, value = parse_assignment(text)
+        overrides[path] = value
+    return overrides
+
+
+def seed_value(text: str) -> int:
+    """Argparse type for a non-negative integer seed."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a non-negative integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"got {value}; expected a non-negative integer")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Argparse type for a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a positive integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {value}; expected a positive integer")
+    return value
+
+
+__all__ = ["OverrideError", "add_scenario_argument", "overrides_from", "positive_int", "seed_value"]

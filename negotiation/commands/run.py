@@ -1,0 +1,77 @@
+"""``negotiation run``: one seeded run of a scenario, printed as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from negotiation.commands.common import add_scenario_argument, overrides_from, seed_value
+from negotiation.errors import InputError
+from negotiation.model import NegotiationModel
+from negotiation.outcomes import TableOutcome, outcomes_to_dict
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register the sub-command."""
+    parser = sub.add_parser("run", help="run a scenario once and print the outcome of every table")
+    add_scenario_argument(parser)
+    parser.add_argument("--seed", type=seed_value, default=0, help="random seed (default 0)")
+    parser.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="DIR",
+        help="write concession curves and utility-space pictures (PNG) into DIR",
+    )
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the scenario and print its outcomes."""
+    if args.plot is not None and args.plot.exists() and not args.plot.is_dir():
+        raise InputError("--plot", "", str(args.plot), "a directory (or a path to create one)")
+    model = NegotiationModel(
+        args.scenario, seed=args.seed, trace=args.plot is not None, **overrides_from(args)
+    )
+    outcomes = model.run()
+    if args.plot is not None:
+        from negotiation.runplots import write_run_plots
+
+        written = write_run_plots(model, args.plot)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "scenario": model.compiled.scenario.name,
+                    "seed": args.seed,
+                    "tables": outcomes_to_dict(outcomes),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(format_outcomes(outcomes, model.compiled.scenario.name, args.seed))
+    if args.plot is not None and not args.json:
+        print(f"\n{len(written)} pictures written to {args.plot}")
+    return 0
+
+
+def format_outcomes(outcomes: tuple[TableOutcome, ...], scenario: str, seed: int) -> str:
+    """A readable table of outcomes: one block per table, one line per issue."""
+    lines = [f"{scenario} (seed {seed})", ""]
+    for o in outcomes:
+        ending = f"deal in round {o.round}" if o.deal else f"no deal ({o.status}, round {o.round})"
+        if o.partial:
+            ending += ", partial"
+        utilities = ", ".join(f"{p} {u:.2f}" for p, u in o.utilities.items())
+        lines.append(f"{o.table:<18} {ending:<34} utility: {utilities}")
+        for issue, value in o.values.items():
+            mark = "moved" if o.moved[issue] else "status quo"
+            lines.append(f"    {issue:<24} {value:>10.2f}  {mark}")
+        if o.deal:
+            lines.append(
+                f"    distance to Pareto frontier {o.pareto_distance:.3f}, "
+                f"to Nash point {o.nash_distance if o.nash_distance is not None else float('nan'):.3f}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,312 @@
+"""A scenario compiled to numeric arrays, and the per-run draw of its uncertain parameters.
+
+Compiling happens once per scenario (or design point); each run then only copies the base arrays
+and writes its draws into them. That keeps validation off the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtri
+
+from negotiation.paths import numeric_bounds
+from negotiation.scenario import Scenario
+from negotiation.strategies import STRATEGY_CODES
+
+PARAMETER_ARRAYS = (
+    "leverage",
+    "pressure",
+    "resolve",
+    "rapport",
+    "exponent",
+    "reciprocity",
+    "initial_concession",
+    "weights",
+    "ideal",
+    "reservation",
+    "breakdown_risk",
+    "deadline",
+    "link_strength",
+    "coefficients",
+)
+"""Arrays that uncertain parameters may be written into; each run gets its own copy."""
+
+COEFFICIENTS = ("leverage_effect", "urgency_gain", "resolve_gain", "mediation_strength")
+_DIST_CODES = {"uniform": 0, "normal": 1, "triangular": 2}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one uncertain parameter lands: an array, a flat index and an affine transform."""
+
+    path: str
+    array: str
+    index: int
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledScenario:
+    """Static structure and base parameter arrays of a scenario.
+
+    Shapes: A actors, T tables, K = the most issues at any table (shorter tables are padded with
+    zero-weight issues), L linkages. Side 0 of a table is its first party (the opener).
+    """
+
+    scenario: Scenario
+    actor_ids: tuple[str, ...]
+    table_ids: tuple[str, ...]
+    table_issues: tuple[tuple[str, ...], ...]
+    parties: np.ndarray
+    """(T, 2) actor index of each side."""
+    mediator: np.ndarray
+    """(T,) actor index of the mediator, -1 for none."""
+    opens: np.ndarray
+    """(T,) first round of offers."""
+    issue_mask: np.ndarray
+    """(T, K) True where a real issue sits."""
+    binary: np.ndarray
+    """(T, K) True for binary issues."""
+    low: np.ndarray
+    """(T, K) lower end of each issue's range, real units."""
+    high: np.ndarray
+    """(T, K) upper end of each issue's range, real units."""
+    status_quo: np.ndarray
+    """(T, K) normalised status quo."""
+    strategy: np.ndarray
+    """(A,) strategy code (see strategies.STRATEGY_CODES)."""
+    link_kind: np.ndarray
+    """(L,) 0 precedent, 1 escalation."""
+    link_source: np.ndarray
+    """(L,) source table index."""
+    link_targets: tuple[np.ndarray, ...]
+    """Per linkage, target table indices."""
+    link_issue: tuple[np.ndarray, ...]
+    """Per precedent linkage, (source column, target columns...) of its issue; empty otherwise."""
+    base: dict[str, np.ndarray]
+    """Parameter arrays named in PARAMETER_ARRAYS, before any draw."""
+    slots: tuple[Slot, ...]
+    """One per uncertain parameter, in scenario order."""
+    draw_spec: np.ndarray = field(repr=False)
+    """(U, 6): dist code, a, b, c, clip low, clip high; for vectorised sampling."""
+    integer_draws: np.ndarray = field(repr=False)
+    """(U,) True where the parameter is an integer (rounded after the draw)."""
+
+    @property
+    def n_tables(self) -> int:
+        """Number of tables."""
+        return len(self.table_ids)
+
+    @property
+    def n_issues(self) -> int:
+        """Width K of the padded issue axis."""
+        return self.issue_mask.shape[1]
+
+    def draw(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Copy the base arrays and write one draw of every uncertain parameter into them.
+
+        Uses exactly one ``rng.random`` call of U numbers, so a run's later random numbers do not
+        depend on which distributions were declared.
+
+        Args:
+            rng: The run's generator.
+
+        Returns:
+            Parameter arrays for one run.
+        """
+        params = {name: array.copy() for name, array in self.base.items()}
+        if not self.slots:
+            return params
+        values = sample_quantiles(self.draw_spec, rng.random(len(self.slots)))
+        values = np.where(self.integer_draws, np.round(values), values)
+        for slot, value in zip(self.slots, values, strict=True):
+            params[slot.array].flat[slot.index] = slot.scale * value + slot.offset
+        return params
+
+
+def sample_quantiles(spec: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Map uniform numbers to draws by inverse CDF, then clip to each parameter's bounds.
+
+    Args:
+        spec: (U, 6) rows of dist code, a, b, c, clip low, clip high, where (a, b, c) is
+            (low, high, -) for uniform, (mean, sd, -) for normal, (low, mode, high) for triangular.
+        u: (U,) numbers in [0, 1).
+
+    Returns:
+        (U,) draws.
+
+    >>> spec = np.array([[0, 2.0, 4.0, 0, -9, 9], [2, 0.0, 1.0, 1.0, -9, 9]])
+    >>> sample_quantiles(spec, np.array([0.5, 0.25])).tolist()
+    [3.0, 0.5]
+    """
+    code, a, b, c, lo, hi = spec.T
+    uniform = a + u * (b - a)
+    normal = a + b * ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    span = np.where(code == 2, c - a, 1.0)
+    cut = np.where(span > 0, (b - a) / span, 0.0)
+    tri_left = a + np.sqrt(np.maximum(u * span * (b - a), 0.0))
+    tri_right = c - np.sqrt(np.maximum((1.0 - u) * span * (c - b), 0.0))
+    triangular = np.where(u < cut, tri_left, tri_right)
+    values = np.select([code == 0, code == 1], [uniform, normal], triangular)
+    return np.clip(values, lo, hi)
+
+
+def compile_scenario(scenario: Scenario) -> CompiledScenario:
+    """Compile a validated scenario into arrays.
+
+    Args:
+        scenario: The scenario.
+
+    Returns:
+        The compiled scenario.
+    """
+    actor_ids = tuple(scenario.actors)
+    table_ids = tuple(scenario.tables)
+    actor_index = {actor: i for i, actor in enumerate(actor_ids)}
+    table_index = {table: i for i, table in enumerate(table_ids)}
+    n_actors, n_tables = len(actor_ids), len(table_ids)
+    width = max(len(table.issues) for table in scenario.tables.values())
+
+    actors = [scenario.actors[a] for a in actor_ids]
+    rapport = np.zeros((n_actors, n_actors))
+    for i, actor in enumerate(actors):
+        for other, value in actor.rapport.items():
+            rapport[i, actor_index[other]] = value
+
+    shape = (n_tables, width)
+    mask, binary = np.zeros(shape, bool), np.zeros(shape, bool)
+    low, high, status_quo = np.zeros(shape), np.ones(shape), np.zeros(shape)
+    weights, ideal = np.zeros((n_tables, 2, width)), np.zeros((n_tables, 2, width))
+    reservation = np.zeros((n_tables, 2))
+    parties = np.zeros((n_tables, 2), np.intp)
+    mediator = np.full(n_tables, -1, np.intp)
+    for t, table_id in enumerate(table_ids):
+        table = scenario.tables[table_id]
+        parties[t] = [actor_index[p] for p in table.parties]
+        if table.mediator is not None:
+            mediator[t] = actor_index[table.mediator]
+        for k, issue_id in enumerate(table.issues):
+            lo, hi = scenario.issue_range(table_id, issue_id)
+            mask[t, k], binary[t, k] = True, scenario.issues[issue_id].kind == "binary"
+            low[t, k], high[t, k] = lo, hi
+            status_quo[t, k] = (scenario.status_quo(table_id, issue_id) - lo) / (hi - lo)
+        for side, party in enumerate(table.parties):
+            pref = table.preferences[party]
+            reservation[t, side] = pref.reservation
+            for k, issue_id in enumerate(table.issues):
+                weights[t, side, k] = pref.weights.get(issue_id, 0.0)
+                ideal[t, side, k] = _normalised_ideal(pref.ideal.get(issue_id), low[t, k], high[t, k])
+
+    links = scenario.linkages
+    link_issue = []
+    for link in links:
+        if link.kind == "precedent":
+            cols = [scenario.tables[tid].issues.index(link.issue) for tid in (link.source, *link.targets)]
+            link_issue.append(np.array(cols, np.intp))
+        else:
+            link_issue.append(np.zeros(0, np.intp))
+
+    base = {
+        "leverage": np.array([a.leverage for a in actors]),
+        "pressure": np.array([a.domestic_pressure for a in actors]),
+        "resolve": np.array([a.resolve for a in actors]),
+        "rapport": rapport,
+        "exponent": np.array([a.strategy.e for a in actors]),
+        "reciprocity": np.array([a.strategy.reciprocity for a in actors]),
+        "initial_concession": np.array([a.strategy.initial_concession for a in actors]),
+        "weights": weights,
+        "ideal": ideal,
+        "reservation": reservation,
+        "breakdown_risk": np.array([scenario.tables[t].breakdown_risk for t in table_ids]),
+        "deadline": np.array([float(scenario.tables[t].deadline) for t in table_ids]),
+        "link_strength": np.array([link.strength for link in links]),
+        "coefficients": np.array([getattr(scenario.model, name) for name in COEFFICIENTS]),
+    }
+    slots, spec, integer = [], [], []
+    for path, dist in scenario.uncertainty.items():
+        lo, hi, is_int = numeric_bounds(scenario, path)
+        slots.append(_slot(path, actor_index, table_index, scenario, base))
+        if dist.dist == "uniform":
+            spec.append((0, dist.low, dist.high, 0.0, lo, hi))
+        elif dist.dist == "normal":
+            spec.append((1, dist.mean, dist.sd, 0.0, lo, hi))
+        else:
+            spec.append((2, dist.low, dist.mode, dist.high, lo, hi))
+        integer.append(is_int)
+    return CompiledScenario(
+        scenario=scenario,
+        actor_ids=actor_ids,
+        table_ids=table_ids,
+        table_issues=tuple(scenario.tables[t].issues for t in table_ids),
+        parties=parties,
+        mediator=mediator,
+        opens=np.array([scenario.tables[t].opens for t in table_ids], np.int64),
+        issue_mask=mask,
+        binary=binary,
+        low=low,
+        high=high,
+        status_quo=status_quo,
+        strategy=np.array([STRATEGY_CODES[a.strategy.kind] for a in actors], np.int8),
+        link_kind=np.array([0 if link.kind == "precedent" else 1 for link in links], np.int8),
+        link_source=np.array([table_index[link.source] for link in links], np.intp),
+        link_targets=tuple(np.array([table_index[t] for t in link.targets], np.intp) for link in links),
+        link_issue=tuple(link_issue),
+        base=base,
+        slots=tuple(slots),
+        draw_spec=np.array(spec, float).reshape(-1, 6),
+        integer_draws=np.array(integer, bool),
+    )
+
+
+def _normalised_ideal(ideal: float | str | None, low: float, high: float) -> float:
+    if ideal is None:
+        return 0.5
+    if ideal == "increase":
+        return 1.0
+    if ideal == "decrease":
+        return 0.0
+    return (float(ideal) - low) / (high - low)
+
+
+def _slot(
+    path: str,
+    actor_index: dict[str, int],
+    table_index: dict[str, int],
+    scenario: Scenario,
+    base: dict[str, np.ndarray],
+) -> Slot:
+    parts = path.split(".")
+    if parts[0] == "actors":
+        a = actor_index[parts[1]]
+        tail = parts[2:]
+        if tail[0] == "rapport":
+            return Slot(path, "rapport", a * len(actor_index) + actor_index[tail[1]])
+        name = {
+            "leverage": "leverage",
+            "domestic_pressure": "pressure",
+            "resolve": "resolve",
+            "e": "exponent",
+            "reciprocity": "reciprocity",
+            "initial_concession": "initial_concession",
+        }[tail[-1]]
+        return Slot(path, name, a)
+    if parts[0] == "tables":
+        t = table_index[parts[1]]
+        table = scenario.tables[parts[1]]
+        if parts[2] in ("breakdown_risk", "deadline"):
+            return Slot(path, parts[2], t)
+        side = table.parties.index(parts[3])
+        if parts[4] == "reservation":
+            return Slot(path, "reservation", t * 2 + side)
+        k = table.issues.index(parts[5])
+        flat = np.ravel_multi_index((t, side, k), base[parts[4]].shape)
+        if parts[4] == "weights":
+            return Slot(path, "weights", int(flat))
+        lo, hi = scenario.issue_range(parts[1], parts[5])
+        return Slot(path, "ideal", int(flat), 1.0 / (hi - lo), -lo / (hi - lo))
+    if parts[0] == "linkages":
+        return Slot(path, "link_strength", int(parts[1]))
+    return Slot(path, "coefficients", COEFFICIENTS.index(parts[1]))

@@ -1,0 +1,66 @@
+"""Errors raised for bad input, each rendered as one line naming file, field, value and expectation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NegotiationError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class InputError(NegotiationError):
+    """A bad file, field, flag or value supplied by the user.
+
+    Attributes:
+        source: The file (or ``--flag``) the bad value came from.
+        field: Dotted path of the offending field, or "" for the whole source.
+        value: The value received, or None when the problem is its absence.
+        expected: What would have been accepted, in words.
+    """
+
+    def __init__(self, source: str, field: str, value: Any, expected: str) -> None:
+        self.source = source
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """Render the error as a single line for the command line.
+
+        Returns:
+            ``source: field: got value; expected ...``
+        """
+        parts = [self.source or "<input>"]
+        if self.field:
+            parts.append(f"field {self.field}")
+        got = "missing" if self.value is _MISSING else f"got {_short(self.value)}"
+        return ": ".join(parts) + f": {got}; expected {self.expected}"
+
+
+class ScenarioError(InputError):
+    """A scenario file or override that does not validate."""
+
+
+class OverrideError(InputError):
+    """A ``PATH=VALUE`` override that names no parameter or has the wrong type."""
+
+
+class ExperimentError(InputError):
+    """An experiment spec, target, outcome or results folder that does not validate."""
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "missing"
+
+
+_MISSING: Any = _Missing()
+MISSING: Any = _MISSING
+"""Sentinel for a value that was not given at all."""
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,144 @@
+"""What one run reports per table: compact arrays for batches, readable records for people."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from negotiation.analysis import distance_to_frontier, nash_point, pareto_frontier
+from negotiation.compiled import CompiledScenario
+from negotiation.preferences import utility
+from negotiation.protocol import DEAL, STATUS_NAMES, Negotiation
+
+MOVE_TOLERANCE = 0.01
+"""An issue counts as moved off its status quo when it shifts by more than this share of its range."""
+
+
+@dataclass(frozen=True)
+class RunArrays:
+    """One run's outcome as small arrays (what crosses process boundaries in a batch)."""
+
+    status: np.ndarray
+    """(T,) int8 status code: 1 deal, 2 deadline, 3 walk-out."""
+    end_round: np.ndarray
+    """(T,) round the table ended in."""
+    values: np.ndarray
+    """(T, K) agreed (or status-quo) value of each issue, real units; NaN padding."""
+    utilities: np.ndarray
+    """(T, 2) utility of the outcome to each side; the reservation value when there is no deal."""
+    reservation: np.ndarray
+    """(T, 2) effective reservation (disagreement) utility at the end of the run."""
+    pareto_distance: np.ndarray
+    """(T,) distance in utility space from the agreement to the Pareto frontier; NaN if no deal."""
+    nash_distance: np.ndarray
+    """(T,) distance in utility space from the agreement to the Nash point; NaN if no deal."""
+
+
+def run_arrays(compiled: CompiledScenario, negotiation: Negotiation) -> RunArrays:
+    """Summarise a finished run.
+
+    Args:
+        compiled: The compiled scenario.
+        negotiation: The run's table state after its last round.
+
+    Returns:
+        The run's outcome arrays.
+    """
+    d = negotiation.derived
+    status = np.where(negotiation.status == 0, 2, negotiation.status).astype(np.int8)
+    x = negotiation.agreement
+    values = np.where(compiled.issue_mask, compiled.low + x * (compiled.high - compiled.low), np.nan)
+    deal = status == DEAL
+    reached = np.stack([utility(x, d.weights[:, s], d.ideal[:, s]) for s in (0, 1)], axis=1)
+    utilities = np.where(deal[:, None], reached, negotiation.reservation)
+    pareto = np.full(len(status), np.nan)
+    nash = np.full(len(status), np.nan)
+    for t in np.flatnonzero(deal):
+        frontier = pareto_frontier(d.weights[t], d.ideal[t])
+        pareto[t] = distance_to_frontier(reached[t], frontier)
+        point = nash_point(frontier, negotiation.reservation[t])
+        nash[t] = float(np.linalg.norm(reached[t] - point)) if np.isfinite(point).all() else np.nan
+    return RunArrays(
+        status, negotiation.end_round.copy(), values, utilities, negotiation.reservation.copy(), pareto, nash
+    )
+
+
+@dataclass(frozen=True)
+class TableOutcome:
+    """How one table ended, in real units."""
+
+    table: str
+    """Table id."""
+    parties: tuple[str, str]
+    """The two parties, opener first."""
+    status: str
+    """'deal', 'deadline' or 'walkout'."""
+    round: int
+    """Round in which the table ended."""
+    values: dict[str, float]
+    """Agreed value of each issue (the status quo where there is no deal)."""
+    moved: dict[str, bool]
+    """Whether each issue moved off its status quo."""
+    utilities: dict[str, float]
+    """Utility of the outcome to each party (its reservation value if there is no deal)."""
+    reservation: dict[str, float]
+    """Each party's effective reservation value at the end."""
+    pareto_distance: float | None
+    """Distance from the agreement to the Pareto frontier (utility space); None if no deal."""
+    nash_distance: float | None
+    """Distance from the agreement to the Nash bargaining point; None if no deal."""
+
+    @property
+    def deal(self) -> bool:
+        """True if the table reached an agreement."""
+        return self.status == "deal"
+
+    @property
+    def partial(self) -> bool:
+        """True for a deal that leaves at least one issue at its status quo."""
+        return self.deal and not all(self.moved.values())
+
+
+def table_outcomes(compiled: CompiledScenario, arrays: RunArrays) -> tuple[TableOutcome, ...]:
+    """Turn a run's arrays into readable per-table records.
+
+    Args:
+        compiled: The compiled scenario.
+        arrays: The run's outcome arrays.
+
+    Returns:
+        One record per table, in scenario order.
+    """
+    records = []
+    span = compiled.high - compiled.low
+    moved_all = np.abs(arrays.values - (compiled.low + compiled.status_quo * span)) > MOVE_TOLERANCE * span
+    for t, table_id in enumerate(compiled.table_ids):
+        issues = compiled.table_issues[t]
+        parties = tuple(compiled.actor_ids[a] for a in compiled.parties[t])
+        deal = int(arrays.status[t]) == DEAL
+        records.append(
+            TableOutcome(
+                table=table_id,
+                parties=parties,  # type: ignore[arg-type]
+                status=STATUS_NAMES[int(arrays.status[t])],
+                round=int(arrays.end_round[t]),
+                values={issue: float(arrays.values[t, k]) for k, issue in enumerate(issues)},
+                moved={issue: bool(deal and moved_all[t, k]) for k, issue in enumerate(issues)},
+                utilities={p: float(arrays.utilities[t, s]) for s, p in enumerate(parties)},
+                reservation={p: float(arrays.reservation[t, s]) for s, p in enumerate(parties)},
+                pareto_distance=_optional(arrays.pareto_distance[t]),
+                nash_distance=_optional(arrays.nash_distance[t]),
+            )
+        )
+    return tuple(records)
+
+
+def _optional(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def outcomes_to_dict(outcomes: tuple[TableOutcome, ...]) -> list[dict[str, Any]]:
+    """JSON-ready list of table outcomes."""
+    return [{**asdict(o), "partial": o.partial} for o in outcomes]

@@ -1,0 +1,184 @@
+"""Parameter paths such as ``actors.china.resolve``: parse, read, override, and their bounds.
+
+Everything that varies a parameter (``--set``, experiments, tuning, the dashboard) goes through the
+paths defined here, so a path means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from negotiation.errors import MISSING, OverrideError
+
+if TYPE_CHECKING:
+    from negotiation.scenario import Scenario
+
+OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges"}
+"""Mapping fields to which an override may add a key that the scenario does not list yet."""
+
+
+def parse_value(text: str) -> Any:
+    """Parse the value half of ``PATH=VALUE`` as a TOML value, or keep it as a bare string.
+
+    >>> parse_value("0.8"), parse_value("true"), parse_value("boulware"), parse_value("[1, 2]")
+    (0.8, True, 'boulware', [1, 2])
+    """
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
+def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
+    """Split ``PATH=VALUE`` into its path and parsed value.
+
+    Raises:
+        OverrideError: There is no ``=`` or the path is empty.
+    """
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise OverrideError(source, "", text, "PATH=VALUE, e.g. actors.china.resolve=0.8")
+    return path.strip(), parse_value(value)
+
+
+def get_value(scenario: Scenario, path: str) -> Any:
+    """Return the value at a parameter path.
+
+    Raises:
+        OverrideError: The path names no parameter.
+    """
+    node: Any = scenario.model_dump(mode="python")
+    for depth, part in enumerate(path.split(".")):
+        node = _child(node, part)
+        if node is MISSING:
+            raise OverrideError(
+                "--set",
+                path,
+                ".".join(path.split(".")[: depth + 1]),
+                "a parameter path of the scenario (see docs/scenario-format.md)",
+            )
+    return node
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "--set") -> Scenario:
+    """Return a new scenario with values replaced at the given paths, validated again.
+
+    Args:
+        scenario: The scenario to start from (left untouched).
+        overrides: Parameter path to new value.
+        source: What to name in error messages (a flag or a file).
+
+    Returns:
+        The new, validated scenario.
+
+    Raises:
+        OverrideError: A path names no parameter, or a value is of the wrong type or out of bounds.
+    """
+    from negotiation.scenario import Scenario, validation_error
+
+    data = scenario.model_dump(mode="python")
+    for path, value in overrides.items():
+        _assign(data, path, value, source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, data, source, OverrideError) from None
+
+
+def _child(node: Any, part: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(part, MISSING)
+    if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return MISSING
+
+
+def _assign(data: dict[str, Any], path: str, value: Any, source: str) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        child = _child(node, part)
+        if child is MISSING or not isinstance(child, dict | list | tuple):
+            raise OverrideError(
+                source,
+                path,
+                ".".join(parts[: depth + 1]),
+                "a parameter path of the scenario (see docs/scenario-format.md)",
+            )
+        if isinstance(child, tuple):
+            child = list(child)
+            node[int(part) if isinstance(node, list) else part] = child
+        node = child
+    leaf = parts[-1]
+    if isinstance(node, list):
+        if not (leaf.isdigit() and int(leaf) < len(node)):
+            raise OverrideError(source, path, leaf, f"an index below {len(node)}")
+        node[int(leaf)] = value
+        return
+    known = leaf in node
+    if not known and not (len(parts) >= 2 and parts[-2] in OPEN_MAPPINGS):
+        raise OverrideError(
+            source, path, leaf, "a parameter path of the scenario (see docs/scenario-format.md)"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise OverrideError(source, path, value, "a finite number")
+    node[leaf] = value
+
+
+def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
+    """Return the bounds of a numeric parameter that may be drawn or swept per run.
+
+    Args:
+        scenario: The scenario the path refers to.
+        path: A parameter path.
+
+    Returns:
+        ``(low, high, is_integer)``: draws are clipped to [low, high], rounded if integer.
+
+    Raises:
+        KeyError: The path is not a numeric parameter that can vary; the message says why.
+    """
+    parts = path.split(".")
+    head = parts[0]
+    if head == "actors" and len(parts) >= 3 and parts[1] in scenario.actors:
+        tail = parts[2:]
+        if tail in (["leverage"], ["domestic_pressure"], ["resolve"], ["strategy", "initial_concession"]):
+            return 0.0, 1.0, False
+        if len(tail) == 2 and tail[0] == "rapport" and tail[1] in scenario.actors:
+            return 0.0, 1.0, False
+        if tail == ["strategy", "e"]:
+            return 1e-3, 50.0, False
+        if tail == ["strategy", "reciprocity"]:
+            return 0.0, 5.0, False
+    elif head == "tables" and len(parts) >= 3 and parts[1] in scenario.tables:
+        table = scenario.tables[parts[1]]
+        tail = parts[2:]
+        if tail == ["breakdown_risk"]:
+            return 0.0, 0.5, False
+        if tail == ["deadline"]:
+            return float(table.opens + 1), 10_000.0, True
+        if len(tail) >= 3 and tail[0] == "preferences" and tail[1] in table.parties:
+            pref = table.preferences[tail[1]]
+            if tail[2:] == ["reservation"]:
+                return 0.0, 1.0, False
+            if len(tail) == 4 and tail[2] == "weights" and tail[3] in table.issues:
+                return 0.0, math.inf, False
+            if len(tail) == 4 and tail[2] == "ideal" and isinstance(pref.ideal.get(tail[3]), float | int):
+                low, high = scenario.issue_range(parts[1], tail[3])
+                return low, high, False
+    elif head == "linkages" and len(parts) == 3 and parts[2] == "strength":
+        if parts[1].isdigit() and int(parts[1]) < len(scenario.linkages):
+            return 0.0, 1.0, False
+    elif head == "model" and len(parts) == 2 and parts[1] in type(scenario.model).model_fields:
+        return (
+            (0.0, 1.0, False) if parts[1] in ("leverage_effect", "mediation_strength") else (0.0, 5.0, False)
+        )
+    raise KeyError(
+        "a numeric parameter that can vary per run: actors.A.{leverage,domestic_pressure,resolve,"
+        "rapport.B,strategy.e,...}, tables.T.{deadline,breakdown_risk,preferences.P.{reservation,"
+        "weights.I,ideal.I}}, linkages.N.strength or model.*"
+    )
