@@ -72,6 +72,9 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
         overrides: Parameter path to new value.
         source: What to name in error messages (a flag or a file).
 
+    An override of a parameter that the scenario declares uncertain fixes it: its distribution is
+    dropped, so every run uses the value given. Paths under ``uncertainty.`` edit distributions.
+
     Returns:
         The new, validated scenario.
 
@@ -83,6 +86,9 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
     data = scenario.model_dump(mode="python")
     for path, value in overrides.items():
         _assign(data, path, value, source)
+        # a value set explicitly is known: it no longer varies from run to run
+        if not path.startswith("uncertainty."):
+            data["uncertainty"].pop(path, None)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -98,6 +104,9 @@ def _child(node: Any, part: str) -> Any:
 
 
 def _assign(data: dict[str, Any], path: str, value: Any, source: str) -> None:
+    if path.startswith("uncertainty."):
+        _assign_distribution(data["uncertainty"], path, value, source)
+        return
     parts = path.split(".")
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
@@ -127,6 +136,25 @@ def _assign(data: dict[str, Any], path: str, value: Any, source: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise OverrideError(source, path, value, "a finite number")
     node[leaf] = value
+
+
+DISTRIBUTION_FIELDS = ("dist", "low", "high", "mode", "mean", "sd")
+
+
+def _assign_distribution(uncertainty: dict[str, Any], path: str, value: Any, source: str) -> None:
+    """Set ``uncertainty.<parameter path>`` (a whole distribution) or one of its fields."""
+    rest = path.removeprefix("uncertainty.")
+    key, _, field = rest.rpartition(".")
+    if field in DISTRIBUTION_FIELDS and key:
+        if key not in uncertainty:
+            raise OverrideError(source, path, key, "a parameter the scenario declares uncertain")
+        uncertainty[key] = {**uncertainty[key], field: value}
+    elif isinstance(value, dict):
+        uncertainty[rest] = value
+    else:
+        raise OverrideError(source, path, value,
+                            "a distribution such as {dist = \"uniform\", low = 0.2, high = 0.8}, or a path "
+                            "ending in one of " + ", ".join(DISTRIBUTION_FIELDS))
 
 
 def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:

@@ -1,0 +1,152 @@
+"""The results table: one row per run and table, as a pyarrow Table (written to Parquet by batches).
+
+Columns, in order:
+
+- ``point`` (int32): design-point index; ``replication`` (int32); ``seed`` (int64): the run's seed;
+- one column per varied parameter, named by its path (float64), added by the batch runner;
+- ``table`` (string): table id; ``party_0``, ``party_1`` (string): opener and responder;
+- ``status`` (string): 'deal', 'deadline' or 'walkout'; ``deal`` (bool); ``round`` (int16): the
+  round the table ended in;
+- for every issue of the scenario, ``<issue>`` (float64): the agreed value in real units (the status
+  quo when there is no deal; null when the issue is not on that table), and ``moved_<issue>``
+  (bool; null when not on the table): whether a deal moved it off its status quo;
+- ``utility_0``, ``utility_1`` (float64): each side's utility of the outcome (reservation if no deal);
+- ``reservation_0``, ``reservation_1`` (float64): effective reservation values at the end;
+- ``pareto_distance``, ``nash_distance`` (float64): agreement's distance to the Pareto frontier and
+  to the Nash point in utility space; null if no deal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from negotiation.compiled import CompiledScenario
+from negotiation.model import run_once
+from negotiation.outcomes import MOVE_TOLERANCE, RunArrays
+from negotiation.protocol import DEAL, STATUS_NAMES
+from negotiation.seeding import run_seeds
+
+KEY_COLUMNS = ("point", "replication", "seed")
+"""Columns that identify a run."""
+
+
+def issue_columns(compiled: CompiledScenario) -> list[str]:
+    """Issue ids of the scenario, in declaration order (each is a value column)."""
+    return list(compiled.scenario.issues)
+
+
+def results_schema(compiled: CompiledScenario, parameters: Sequence[str] = ()) -> pa.Schema:
+    """The Arrow schema of a results table for this scenario and these varied parameters."""
+    fields = [pa.field("point", pa.int32()), pa.field("replication", pa.int32())]
+    fields += [pa.field("seed", pa.int64())]
+    fields += [pa.field(p, pa.float64()) for p in parameters]
+    fields += [pa.field(n, pa.string()) for n in ("table", "party_0", "party_1", "status")]
+    fields += [pa.field("deal", pa.bool_()), pa.field("round", pa.int16())]
+    for issue in issue_columns(compiled):
+        fields += [pa.field(issue, pa.float64()), pa.field(f"moved_{issue}", pa.bool_())]
+    fields += [pa.field(n, pa.float64()) for n in ("utility_0", "utility_1", "reservation_0", "reservation_1",
+                                                    "pareto_distance", "nash_distance")]
+    return pa.schema(fields)
+
+
+def runs_to_table(
+    compiled: CompiledScenario,
+    point: int,
+    replications: np.ndarray,
+    seeds: np.ndarray,
+    runs: Sequence[RunArrays],
+    parameters: dict[str, float] | None = None,
+) -> pa.Table:
+    """Build the rows of a block of runs at one design point.
+
+    Args:
+        compiled: The design point's compiled scenario.
+        point: Design-point index.
+        replications: (R,) replication indices.
+        seeds: (R,) run seeds.
+        runs: R outcome arrays, in the same order.
+        parameters: The design point's varied parameter values, by path.
+
+    Returns:
+        A table with R * T rows (run-major, tables in scenario order).
+    """
+    n_runs, n_tables = len(runs), compiled.n_tables
+    status = np.stack([r.status for r in runs])
+    values = np.stack([r.values for r in runs])
+    utilities = np.stack([r.utilities for r in runs])
+    reservation = np.stack([r.reservation for r in runs])
+    span = compiled.high - compiled.low
+    status_quo_real = compiled.low + compiled.status_quo * span
+    moved = (np.abs(values - status_quo_real) > MOVE_TOLERANCE * span) & (status == DEAL)[..., None]
+    table_idx = np.tile(np.arange(n_tables), n_runs)
+    columns: dict[str, pa.Array] = {
+        "point": pa.array(np.full(n_runs * n_tables, point, np.int32)),
+        "replication": pa.array(np.repeat(np.asarray(replications, np.int32), n_tables)),
+        "seed": pa.array(np.repeat(np.asarray(seeds, np.int64), n_tables)),
+    }
+    for path, value in (parameters or {}).items():
+        columns[path] = pa.array(np.full(n_runs * n_tables, value, np.float64))
+    table_ids = np.array(compiled.table_ids, dtype=object)
+    actor_ids = np.array(compiled.actor_ids, dtype=object)
+    columns["table"] = pa.array(table_ids[table_idx], pa.string())
+    columns["party_0"] = pa.array(actor_ids[compiled.parties[table_idx, 0]], pa.string())
+    columns["party_1"] = pa.array(actor_ids[compiled.parties[table_idx, 1]], pa.string())
+    flat_status = status.reshape(-1)
+    columns["status"] = pa.array(np.array(STATUS_NAMES, dtype=object)[flat_status], pa.string())
+    columns["deal"] = pa.array(flat_status == DEAL)
+    columns["round"] = pa.array(np.stack([r.end_round for r in runs]).reshape(-1).astype(np.int16))
+    flat_values = values.reshape(n_runs * n_tables, -1)
+    flat_moved = moved.reshape(n_runs * n_tables, -1)
+    for issue in issue_columns(compiled):
+        column = np.full(n_runs * n_tables, np.nan)
+        moved_col = np.zeros(n_runs * n_tables, bool)
+        present = np.zeros(n_runs * n_tables, bool)
+        for t, issues in enumerate(compiled.table_issues):
+            if issue in issues:
+                rows = table_idx == t
+                k = issues.index(issue)
+                column[rows] = flat_values[rows, k]
+                moved_col[rows] = flat_moved[rows, k]
+                present |= rows
+        columns[issue] = pa.array(column, mask=~present)
+        columns[f"moved_{issue}"] = pa.array(moved_col, mask=~present)
+    for side in (0, 1):
+        columns[f"utility_{side}"] = pa.array(utilities[..., side].reshape(-1))
+    for side in (0, 1):
+        columns[f"reservation_{side}"] = pa.array(reservation[..., side].reshape(-1))
+    for name in ("pareto_distance", "nash_distance"):
+        flat = np.stack([getattr(r, name) for r in runs]).reshape(-1)
+        columns[name] = pa.array(flat, mask=np.isnan(flat))
+    schema = results_schema(compiled, list(parameters or {}))
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def simulate(
+    compiled: CompiledScenario,
+    replications: int | range,
+    master_seed: int,
+    point: int = 0,
+    parameters: dict[str, float] | None = None,
+) -> pa.Table:
+    """Run a block of seeded replications in this process and return their rows.
+
+    The serial building block of every batch: the batch runner hands blocks of this to workers, and
+    small in-process users (the dashboard, calibration trials) call it directly.
+
+    Args:
+        compiled: The compiled scenario or design point.
+        replications: How many (0..n-1), or which, replications to run.
+        master_seed: The experiment's master seed.
+        point: Design-point index to record.
+        parameters: The design point's varied values, to record as columns.
+
+    Returns:
+        The results rows (see the module docstring).
+    """
+    reps = np.arange(replications) if isinstance(replications, int) else np.asarray(replications)
+    seeds = run_seeds(master_seed, reps)
+    runs = [run_once(compiled, int(seed)) for seed in seeds]
+    return runs_to_table(compiled, point, reps, seeds, runs, parameters)
