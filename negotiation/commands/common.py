@@ -29,9 +29,31 @@ def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_overlay_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--overlay FILE``: overrides read from an overlay file (see negotiation.overlay)."""
+    parser.add_argument(
+        "--overlay",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="apply the [set] overrides of an overlay TOML file (before any --set)",
+    )
+
+
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    """Parse every ``--set`` into a path-to-value mapping."""
+    """Collect the overrides: an ``--overlay`` file's values first, then every ``--set`` on top.
+
+    Returns:
+        Parameter path to value.
+
+    Raises:
+        OverrideError: The overlay file or a ``--set`` is malformed.
+    """
     overrides: dict[str, Any] = {}
+    if getattr(args, "overlay", None) is not None:
+        from negotiation.overlay import read_overlay
+
+        overrides.update(read_overlay(args.overlay))
     for text in args.overrides:
         path, value = parse_assignment(text)
         overrides[path] = value
@@ -60,4 +82,11 @@ def positive_int(text: str) -> int:
     return value
 
 
-__all__ = ["OverrideError", "add_scenario_argument", "overrides_from", "positive_int", "seed_value"]
+__all__ = [
+    "OverrideError",
+    "add_overlay_argument",
+    "add_scenario_argument",
+    "overrides_from",
+    "positive_int",
+    "seed_value",
+]

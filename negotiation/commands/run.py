@@ -6,7 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from negotiation.commands.common import add_scenario_argument, overrides_from, seed_value
+from negotiation.commands.common import (
+    add_overlay_argument,
+    add_scenario_argument,
+    overrides_from,
+    seed_value,
+)
 from negotiation.errors import InputError
 from negotiation.model import NegotiationModel
 from negotiation.outcomes import TableOutcome, outcomes_to_dict
@@ -16,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Register the sub-command."""
     parser = sub.add_parser("run", help="run a scenario once and print the outcome of every table")
     add_scenario_argument(parser)
+    add_overlay_argument(parser)
     parser.add_argument("--seed", type=seed_value, default=0, help="random seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print the outcomes as JSON")
     parser.add_argument(
