@@ -42,6 +42,13 @@ def check_scenario(scenario: Scenario) -> None:
             numeric_bounds(scenario, path)
         except KeyError as exc:
             raise FieldProblem(f"uncertainty.{path}", path, str(exc.args[0])) from None
+    for index, event in enumerate(scenario.events):
+        for kind in ("set", "shift"):
+            for path in getattr(event, kind):
+                try:
+                    numeric_bounds(scenario, path)
+                except KeyError as exc:
+                    raise FieldProblem(f"events.{index}.{kind}", path, str(exc.args[0])) from None
 
 
 def _require(ok: bool, field: str, value: Any, known: set[str], what: str) -> None:

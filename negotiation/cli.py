@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NegotiationError as exc:
         print(f"negotiation {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"negotiation {args.command}: interrupted", file=sys.stderr)
         return 130

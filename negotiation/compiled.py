@@ -48,6 +48,31 @@ class Slot:
     offset: float = 0.0
 
 
+@dataclass(frozen=True)
+class CompiledEvent:
+    """A scheduled shock as slot writes."""
+
+    name: str
+    round: int
+    probability: float
+    slots: tuple[Slot, ...]
+    values: np.ndarray
+    """New value (or increment) per slot, in the parameter's own units."""
+    shift: np.ndarray
+    """True where the value is an increment rather than a new value."""
+    bounds: np.ndarray
+    """(n, 2) clip bounds per slot, in the parameter's own units."""
+
+    def apply(self, params: dict[str, np.ndarray]) -> None:
+        """Write the event's changes into a run's parameter arrays, in place."""
+        changes = zip(self.slots, self.values, self.shift, self.bounds, strict=True)
+        for slot, value, shift, (lo, hi) in changes:
+            array = params[slot.array]
+            current = (array.flat[slot.index] - slot.offset) / slot.scale
+            new = float(np.clip(current + value if shift else value, lo, hi))
+            array.flat[slot.index] = slot.scale * new + slot.offset
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledScenario:
     """Static structure and base parameter arrays of a scenario.
@@ -94,6 +119,8 @@ class CompiledScenario:
     """(U, 6): dist code, a, b, c, clip low, clip high; for vectorised sampling."""
     integer_draws: np.ndarray = field(repr=False)
     """(U,) True where the parameter is an integer (rounded after the draw)."""
+    events: tuple[CompiledEvent, ...] = ()
+    """Scheduled shocks, in scenario order."""
 
     @property
     def n_tables(self) -> int:
@@ -236,7 +263,23 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         else:
             spec.append((2, dist.low, dist.mode, dist.high, lo, hi))
         integer.append(is_int)
+    events = []
+    for event in scenario.events:
+        changes = [(path, value, False) for path, value in event.set.items()]
+        changes += [(path, value, True) for path, value in event.shift.items()]
+        events.append(
+            CompiledEvent(
+                name=event.name,
+                round=event.round,
+                probability=event.probability,
+                slots=tuple(_slot(path, actor_index, table_index, scenario, base) for path, _, _ in changes),
+                values=np.array([value for _, value, _ in changes], float),
+                shift=np.array([shift for _, _, shift in changes], bool),
+                bounds=np.array([numeric_bounds(scenario, path)[:2] for path, _, _ in changes], float),
+            )
+        )
     return CompiledScenario(
+        events=tuple(events),
         scenario=scenario,
         actor_ids=actor_ids,
         table_ids=table_ids,

@@ -58,6 +58,12 @@ class NegotiationModel(mesa.Model):
         self.params = self.compiled.draw(self.rng)
         derived, reservation = derive(self.compiled, self.params)
         self.negotiation = Negotiation(self.compiled, derived, reservation)
+        self._base_reservation = reservation.copy()
+        happens = self.rng.random(len(self.compiled.events)) < [e.probability for e in self.compiled.events]
+        self.pending_events = [e for e, h in zip(self.compiled.events, happens, strict=True) if h]
+        """Events that will fire in this run, not yet fired."""
+        self.fired_events: list[str] = []
+        """Names of events that have fired so far."""
         self.horizon = int(derived.deadline.max()) + 1
         self.round = 0
         for actor_id in self.compiled.actor_ids:
@@ -76,6 +82,8 @@ class NegotiationModel(mesa.Model):
 
     def step(self) -> None:
         """Play one round at every open table, then let agents react to tables that ended."""
+        if self.pending_events:
+            self._fire_events()
         before = self.negotiation.status.copy()
         trace = self.negotiation.play_round(self.round, self.rng, trace=self.trace)
         ended = np.flatnonzero((before == OPEN) & (self.negotiation.status != OPEN))
@@ -90,6 +98,24 @@ class NegotiationModel(mesa.Model):
         self.round += 1
         if self.round >= self.horizon or not np.any(self.negotiation.status == OPEN):
             self.running = False
+
+    def _fire_events(self) -> None:
+        """Apply events scheduled for this round and re-derive what depends on the parameters.
+
+        Reservation shifts that linkages made earlier in the run are kept on top of the new values.
+        """
+        due = [e for e in self.pending_events if e.round == self.round]
+        if not due:
+            return
+        for event in due:
+            event.apply(self.params)
+            self.fired_events.append(event.name)
+            self.pending_events.remove(event)
+        derived, reservation = derive(self.compiled, self.params)
+        linkage_shift = self.negotiation.reservation - self._base_reservation
+        self._base_reservation = reservation.copy()
+        self.negotiation.derived = derived
+        self.negotiation.reservation = np.clip(reservation + linkage_shift, 0.0, 1.0)
 
     def run(self) -> tuple[TableOutcome, ...]:
         """Step until every table has ended and return the outcomes."""

@@ -152,9 +152,13 @@ def _assign_distribution(uncertainty: dict[str, Any], path: str, value: Any, sou
     elif isinstance(value, dict):
         uncertainty[rest] = value
     else:
-        raise OverrideError(source, path, value,
-                            "a distribution such as {dist = \"uniform\", low = 0.2, high = 0.8}, or a path "
-                            "ending in one of " + ", ".join(DISTRIBUTION_FIELDS))
+        raise OverrideError(
+            source,
+            path,
+            value,
+            'a distribution such as {dist = "uniform", low = 0.2, high = 0.8}, or a path '
+            "ending in one of " + ", ".join(DISTRIBUTION_FIELDS),
+        )
 
 
 def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:

@@ -47,8 +47,17 @@ def results_schema(compiled: CompiledScenario, parameters: Sequence[str] = ()) -
     fields += [pa.field("deal", pa.bool_()), pa.field("round", pa.int16())]
     for issue in issue_columns(compiled):
         fields += [pa.field(issue, pa.float64()), pa.field(f"moved_{issue}", pa.bool_())]
-    fields += [pa.field(n, pa.float64()) for n in ("utility_0", "utility_1", "reservation_0", "reservation_1",
-                                                    "pareto_distance", "nash_distance")]
+    fields += [
+        pa.field(n, pa.float64())
+        for n in (
+            "utility_0",
+            "utility_1",
+            "reservation_0",
+            "reservation_1",
+            "pareto_distance",
+            "nash_distance",
+        )
+    ]
     return pa.schema(fields)
 
 

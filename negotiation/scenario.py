@@ -183,6 +183,27 @@ class Distribution(Frozen):
         return self
 
 
+class Event(Frozen):
+    """A shock scheduled at a round: with some probability, named parameters change from then on.
+
+    ``set`` gives new values; ``shift`` adds to the current ones. Paths are the parameter paths of
+    ``--set`` that can vary per run (see ``negotiation.paths.numeric_bounds``); results are clipped
+    to each parameter's bounds.
+    """
+
+    name: str
+    round: int = Field(ge=0, description="Round at whose start the event fires.")
+    probability: Unit = Field(1.0, description="Chance that the event happens in a run.")
+    set: dict[str, float] = Field(default_factory=dict, description="Parameter path to new value.")
+    shift: dict[str, float] = Field(default_factory=dict, description="Parameter path to increment.")
+
+    @model_validator(mode="after")
+    def _check_changes(self) -> Event:
+        if not self.set and not self.shift:
+            raise ValueError("an event with no changes; at least one entry in set or shift")
+        return self
+
+
 class Scenario(Frozen):
     """A whole negotiation scenario, validated across its parts."""
 
@@ -194,6 +215,7 @@ class Scenario(Frozen):
     linkages: tuple[Linkage, ...] = ()
     model: ModelSettings = ModelSettings()
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
+    events: tuple[Event, ...] = ()
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:

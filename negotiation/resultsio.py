@@ -1,0 +1,178 @@
+"""Read a batch output folder back: its results, metadata and scenario, with one-line errors.
+
+The folder layout is the batch runner's contract (see docs/charts-and-reports.md)::
+
+    OUTDIR/metadata.json   experiment name, seed, varied parameters, design points, run counts
+    OUTDIR/scenario.json   the resolved base scenario (``Scenario.model_dump_json()``)
+    OUTDIR/results/*.parquet   one row per run and table (schema in ``negotiation.results``)
+
+Everything here only reads; statistics, charts and the report build on these three functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from negotiation.errors import MISSING, ExperimentError
+from negotiation.scenario import Scenario, validation_error
+
+METADATA_FILE = "metadata.json"
+SCENARIO_FILE = "scenario.json"
+RESULTS_DIR = "results"
+
+RESULT_COLUMNS = (
+    "point",
+    "replication",
+    "table",
+    "party_0",
+    "party_1",
+    "status",
+    "deal",
+    "round",
+    "utility_0",
+    "utility_1",
+    "reservation_0",
+    "reservation_1",
+    "pareto_distance",
+    "nash_distance",
+)
+"""Columns every results folder must have (issue columns depend on the scenario)."""
+
+
+def output_folder(outdir: str | Path) -> Path:
+    """Check that ``outdir`` is an existing folder and return it as a Path.
+
+    Raises:
+        ExperimentError: It does not exist or is not a folder.
+    """
+    path = Path(outdir)
+    if not path.is_dir():
+        raise ExperimentError(str(path), "", MISSING, "a batch output folder (made by `negotiation batch`)")
+    return path
+
+
+def load_metadata(outdir: str | Path) -> dict[str, Any]:
+    """Read ``OUTDIR/metadata.json``.
+
+    Args:
+        outdir: The batch output folder.
+
+    Returns:
+        The metadata, with ``parameters`` (list of varied parameter paths) and ``points`` (list of
+        design points) always present.
+
+    Raises:
+        ExperimentError: The folder or file is missing, is not JSON, or its fields have the wrong type.
+    """
+    path = output_folder(outdir) / METADATA_FILE
+    source = str(path)
+    if not path.is_file():
+        raise ExperimentError(source, "", MISSING, "the batch metadata file")
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ExperimentError(source, "", type(exc).__name__, "a readable JSON object") from None
+    if not isinstance(metadata, dict):
+        raise ExperimentError(source, "", type(metadata).__name__, "a JSON object")
+    parameters = metadata.setdefault("parameters", [])
+    if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
+        raise ExperimentError(source, "parameters", parameters, "a list of parameter paths")
+    points = metadata.setdefault("points", [])
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        raise ExperimentError(source, "points", points, "a list of design points (objects)")
+    return metadata
+
+
+def load_scenario_json(outdir: str | Path) -> Scenario:
+    """Read and validate ``OUTDIR/scenario.json``.
+
+    Raises:
+        ExperimentError: The file is missing, unreadable, or not a valid scenario.
+    """
+    path = output_folder(outdir) / SCENARIO_FILE
+    source = str(path)
+    if not path.is_file():
+        raise ExperimentError(source, "", MISSING, "the resolved scenario of the batch")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExperimentError(source, "", type(exc).__name__, "a readable UTF-8 JSON file") from None
+    try:
+        return Scenario.model_validate_json(text)
+    except ValidationError as exc:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise ExperimentError(source, "", "invalid JSON", "a scenario as JSON") from None
+        raise validation_error(exc, data, source, ExperimentError) from None
+
+
+def result_files(outdir: str | Path) -> list[Path]:
+    """The Parquet part files in ``OUTDIR/results``, sorted by name (temporary files skipped)."""
+    folder = output_folder(outdir) / RESULTS_DIR
+    if not folder.is_dir():
+        raise ExperimentError(str(folder), "", MISSING, "a results folder of Parquet files")
+    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
+    if not files:
+        raise ExperimentError(str(folder), "", "no *.parquet files", "at least one results file")
+    return files
+
+
+def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) -> pd.DataFrame:
+    """Read every results part file of a batch into one DataFrame.
+
+    Rows are ordered by design point and replication, keeping the scenario's table order within a run,
+    so that the result does not depend on how the batch was chunked.
+
+    Args:
+        outdir: The batch output folder.
+        columns: Columns that must be present.
+
+    Returns:
+        One row per run and table.
+
+    Raises:
+        ExperimentError: The folder, the results or a required column is missing, or a file is not
+            readable Parquet.
+    """
+    parts = []
+    for path in result_files(outdir):
+        try:
+            parts.append(pq.read_table(path))
+        except (OSError, pa.ArrowException) as exc:
+            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+    try:
+        table = pa.concat_tables(parts, promote_options="default")
+    except pa.ArrowException as exc:
+        source = str(Path(outdir) / RESULTS_DIR)
+        raise ExperimentError(source, "", type(exc).__name__, "part files with one schema") from None
+    frame = table.to_pandas()
+    require_columns(frame, columns, str(Path(outdir) / RESULTS_DIR))
+    keys = [name for name in ("point", "replication") if name in frame.columns]
+    return frame.sort_values(keys, kind="stable", ignore_index=True) if keys else frame
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    """Raise a one-line error naming the first column of ``columns`` missing from ``frame``.
+
+    Args:
+        frame: The table to check.
+        columns: Column names it must have.
+        source: The file or folder it came from, for the message.
+
+    Raises:
+        ExperimentError: A column is missing.
+    """
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        also = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
+        expected = f"a results column (see negotiation.results){also}"
+        raise ExperimentError(source, f"column {missing[0]}", MISSING, expected)
