@@ -5,6 +5,8 @@ ideal points, where both gains are linear. Moving issue k from side 1's ideal to
 ``a_k`` and costs side 1 ``b_k``; the frontier is the polyline that makes these moves in falling
 order of ``a_k / b_k`` (as in the fractional knapsack). It is exact for continuous issues and the
 convex hull of the outcomes for binary ones.
+
+Every function broadcasts over leading axes (one row per table, or per run and table).
 """
 
 from __future__ import annotations
@@ -18,64 +20,78 @@ def pareto_frontier(weights: np.ndarray, ideal: np.ndarray) -> np.ndarray:
     """Vertices of the Pareto frontier in utility space, from side 1's best to side 0's best.
 
     Args:
-        weights: (2, K) normalised weights of the two sides.
-        ideal: (2, K) normalised ideal points.
+        weights: (..., 2, K) normalised weights of the two sides.
+        ideal: (..., 2, K) normalised ideal points.
 
     Returns:
-        (K + 1, 2) utilities (u0, u1) at each vertex.
+        (..., K + 1, 2) utilities (u0, u1) at each vertex.
 
     >>> pareto_frontier(np.array([[0.8, 0.2], [0.2, 0.8]]), np.array([[1.0, 1.0], [0.0, 0.0]])).tolist()
     [[0.0, 1.0], [0.8, 0.8], [1.0, 0.0]]
     """
-    gain_0 = weights[0] * (1.0 - gain(ideal[1], ideal[0]))
-    cost_1 = weights[1] * (1.0 - gain(ideal[0], ideal[1]))
+    w0, w1 = weights[..., 0, :], weights[..., 1, :]
+    p0, p1 = ideal[..., 0, :], ideal[..., 1, :]
+    gain_0 = w0 * (1.0 - gain(p1, p0))
+    cost_1 = w1 * (1.0 - gain(p0, p1))
     ratio = np.where(cost_1 > 0, gain_0 / np.where(cost_1 > 0, cost_1, 1.0), np.inf)
-    order = np.argsort(-ratio, kind="stable")
-    start = np.array([np.sum(weights[0] * gain(ideal[1], ideal[0])), 1.0])
-    steps = np.stack([gain_0[order], -cost_1[order]], axis=1)
-    return np.vstack([start, start + np.cumsum(steps, axis=0)])
+    order = np.argsort(-ratio, axis=-1, kind="stable")
+    start = np.stack([np.sum(w0 * gain(p1, p0), axis=-1), np.ones(w0.shape[:-1])], axis=-1)
+    steps = np.stack(
+        [np.take_along_axis(gain_0, order, axis=-1), -np.take_along_axis(cost_1, order, axis=-1)], axis=-1
+    )
+    return np.concatenate([start[..., None, :], start[..., None, :] + np.cumsum(steps, axis=-2)], axis=-2)
 
 
 def nash_point(frontier: np.ndarray, disagreement: np.ndarray) -> np.ndarray:
     """The Nash bargaining solution: the frontier point maximising the product of gains over d.
 
     Args:
-        frontier: (m, 2) frontier vertices from :func:`pareto_frontier`.
-        disagreement: (2,) disagreement (reservation) utilities.
+        frontier: (..., M, 2) frontier vertices from :func:`pareto_frontier`.
+        disagreement: (..., 2) disagreement (reservation) utilities.
 
     Returns:
-        (2,) utilities at the Nash point, or NaN if no frontier point gives both sides more than d.
+        (..., 2) utilities at the Nash point; NaN where no frontier point gives both sides more than d.
 
     >>> nash_point(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0.0, 0.0])).tolist()
     [0.5, 0.5]
     """
-    start, end = frontier[:-1], frontier[1:]
-    delta = end - start
-    surplus_start = start - disagreement
+    start = frontier[..., :-1, :]
+    delta = frontier[..., 1:, :] - start
+    surplus_start = start - disagreement[..., None, :]
     # the product along a segment is (g0 + s*d0)(g1 + s*d1) for s in [0, 1]: check its stationary
     # point and both ends
-    a = delta[:, 0] * delta[:, 1]
-    b = surplus_start[:, 0] * delta[:, 1] + surplus_start[:, 1] * delta[:, 0]
+    a = delta[..., 0] * delta[..., 1]
+    b = surplus_start[..., 0] * delta[..., 1] + surplus_start[..., 1] * delta[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         stationary = np.where(a < 0, -b / (2 * a), 0.0)
-    candidates = np.concatenate([np.zeros_like(a), np.ones_like(a), np.clip(stationary, 0.0, 1.0)])
-    points = np.tile(start, (3, 1)) + candidates[:, None] * np.tile(delta, (3, 1))
-    surplus = points - disagreement
-    product = np.where((surplus > 0).all(axis=1), surplus[:, 0] * surplus[:, 1], -np.inf)
-    if not np.isfinite(product).any():
-        return np.full(2, np.nan)
-    return points[np.argmax(product)]
+    s = np.stack([np.zeros_like(a), np.ones_like(a), np.clip(stationary, 0.0, 1.0)], axis=-2)
+    points = start[..., None, :, :] + s[..., None] * delta[..., None, :, :]
+    points = points.reshape(*points.shape[:-3], -1, 2)
+    surplus = points - disagreement[..., None, :]
+    product = np.where((surplus > 0).all(axis=-1), surplus[..., 0] * surplus[..., 1], -np.inf)
+    best = np.argmax(product, axis=-1)
+    point = np.take_along_axis(points, best[..., None, None], axis=-2)[..., 0, :]
+    found = np.isfinite(np.take_along_axis(product, best[..., None], axis=-1))
+    return np.where(found, point, np.nan)
 
 
-def distance_to_frontier(point: np.ndarray, frontier: np.ndarray) -> float:
-    """Euclidean distance in utility space from an agreement to the frontier polyline.
+def distance_to_frontier(point: np.ndarray, frontier: np.ndarray) -> np.ndarray:
+    """Euclidean distance in utility space from agreements to the frontier polyline.
 
-    >>> distance_to_frontier(np.array([0.0, 0.0]), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    Args:
+        point: (..., 2) utilities of the agreement.
+        frontier: (..., M, 2) frontier vertices.
+
+    Returns:
+        (...) distances.
+
+    >>> float(distance_to_frontier(np.array([0.0, 0.0]), np.array([[0.0, 1.0], [1.0, 0.0]])))
     0.7071067811865476
     """
-    start, end = frontier[:-1], frontier[1:]
-    delta = end - start
-    length = np.sum(delta * delta, axis=1)
-    s = np.where(length > 0, np.sum((point - start) * delta, axis=1) / np.where(length > 0, length, 1.0), 0.0)
-    nearest = start + np.clip(s, 0.0, 1.0)[:, None] * delta
-    return float(np.min(np.linalg.norm(nearest - point, axis=1)))
+    start = frontier[..., :-1, :]
+    delta = frontier[..., 1:, :] - start
+    length = np.sum(delta * delta, axis=-1)
+    along = np.sum((point[..., None, :] - start) * delta, axis=-1)
+    s = np.where(length > 0, along / np.where(length > 0, length, 1.0), 0.0)
+    nearest = start + np.clip(s, 0.0, 1.0)[..., None] * delta
+    return np.min(np.linalg.norm(nearest - point[..., None, :], axis=-1), axis=-1)

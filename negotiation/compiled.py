@@ -63,14 +63,20 @@ class CompiledEvent:
     bounds: np.ndarray
     """(n, 2) clip bounds per slot, in the parameter's own units."""
 
-    def apply(self, params: dict[str, np.ndarray]) -> None:
-        """Write the event's changes into a run's parameter arrays, in place."""
+    def apply(self, params: dict[str, np.ndarray], hit: np.ndarray) -> None:
+        """Write the event's changes into the parameter arrays of the runs it hits, in place.
+
+        Args:
+            params: Parameter arrays with a leading run axis.
+            hit: (N,) True for runs in which the event happens.
+        """
+        n_runs = hit.shape[0]
         changes = zip(self.slots, self.values, self.shift, self.bounds, strict=True)
         for slot, value, shift, (lo, hi) in changes:
-            array = params[slot.array]
-            current = (array.flat[slot.index] - slot.offset) / slot.scale
-            new = float(np.clip(current + value if shift else value, lo, hi))
-            array.flat[slot.index] = slot.scale * new + slot.offset
+            array = params[slot.array].reshape(n_runs, -1)
+            current = (array[hit, slot.index] - slot.offset) / slot.scale
+            new = np.clip(current + value if shift else np.full_like(current, value), lo, hi)
+            array[hit, slot.index] = slot.scale * new + slot.offset
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,25 +138,27 @@ class CompiledScenario:
         """Width K of the padded issue axis."""
         return self.issue_mask.shape[1]
 
-    def draw(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Copy the base arrays and write one draw of every uncertain parameter into them.
+    def draw(self, generators: list[np.random.Generator]) -> dict[str, np.ndarray]:
+        """Copy the base arrays once per run and write each run's draw of the uncertain parameters.
 
-        Uses exactly one ``rng.random`` call of U numbers, so a run's later random numbers do not
-        depend on which distributions were declared.
+        Each run's generator gives exactly one ``random`` call of U numbers, so a run's later random
+        numbers do not depend on which distributions were declared, nor on the other runs.
 
         Args:
-            rng: The run's generator.
+            generators: One generator per run.
 
         Returns:
-            Parameter arrays for one run.
+            Parameter arrays with a leading run axis of length ``len(generators)``.
         """
-        params = {name: array.copy() for name, array in self.base.items()}
+        n_runs = len(generators)
+        params = {name: np.repeat(array[None], n_runs, axis=0) for name, array in self.base.items()}
         if not self.slots:
             return params
-        values = sample_quantiles(self.draw_spec, rng.random(len(self.slots)))
+        uniforms = np.stack([g.random(len(self.slots)) for g in generators])
+        values = sample_quantiles(self.draw_spec, uniforms)
         values = np.where(self.integer_draws, np.round(values), values)
-        for slot, value in zip(self.slots, values, strict=True):
-            params[slot.array].flat[slot.index] = slot.scale * value + slot.offset
+        for j, slot in enumerate(self.slots):
+            params[slot.array].reshape(n_runs, -1)[:, slot.index] = slot.scale * values[:, j] + slot.offset
         return params
 
 
@@ -160,10 +168,10 @@ def sample_quantiles(spec: np.ndarray, u: np.ndarray) -> np.ndarray:
     Args:
         spec: (U, 6) rows of dist code, a, b, c, clip low, clip high, where (a, b, c) is
             (low, high, -) for uniform, (mean, sd, -) for normal, (low, mode, high) for triangular.
-        u: (U,) numbers in [0, 1).
+        u: (..., U) numbers in [0, 1).
 
     Returns:
-        (U,) draws.
+        (..., U) draws.
 
     >>> spec = np.array([[0, 2.0, 4.0, 0, -9, 9], [2, 0.0, 1.0, 1.0, -9, 9]])
     >>> sample_quantiles(spec, np.array([0.5, 0.25])).tolist()

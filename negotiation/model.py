@@ -8,10 +8,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from negotiation.agents import CountryAgent, TableNews
+from negotiation.agents import CountryAgent
 from negotiation.compiled import CompiledScenario, compile_scenario
-from negotiation.outcomes import RunArrays, TableOutcome, run_arrays, table_outcomes
-from negotiation.protocol import DEAL, OPEN, STATUS_NAMES, Negotiation, derive
+from negotiation.engine import Runs
+from negotiation.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
+from negotiation.protocol import DEAL, OPEN, STATUS_NAMES
 from negotiation.scenario import Scenario, load_scenario
 
 TRACE_COLUMNS = (
@@ -55,16 +56,9 @@ class NegotiationModel(mesa.Model):
         super().__init__(seed=seed, rng=rng)
         self.compiled = prepare(scenario, overrides)
         self.trace = trace
-        self.params = self.compiled.draw(self.rng)
-        derived, reservation = derive(self.compiled, self.params)
-        self.negotiation = Negotiation(self.compiled, derived, reservation)
-        self._base_reservation = reservation.copy()
-        happens = self.rng.random(len(self.compiled.events)) < [e.probability for e in self.compiled.events]
-        self.pending_events = [e for e, h in zip(self.compiled.events, happens, strict=True) if h]
-        """Events that will fire in this run, not yet fired."""
-        self.fired_events: list[str] = []
-        """Names of events that have fired so far."""
-        self.horizon = int(derived.deadline.max()) + 1
+        self.runs = Runs(self.compiled, [self.rng])
+        self.negotiation = self.runs.negotiation
+        self.horizon = self.runs.horizon
         self.round = 0
         for actor_id in self.compiled.actor_ids:
             CountryAgent(self, actor_id)
@@ -80,42 +74,26 @@ class NegotiationModel(mesa.Model):
             else None
         )
 
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """This run's parameter arrays (after its draw and any events), with a run axis of length 1."""
+        return self.runs.params
+
+    @property
+    def fired_events(self) -> list[str]:
+        """Names of the scheduled events that have fired so far in this run."""
+        return self.runs.fired_events()
+
     def step(self) -> None:
         """Play one round at every open table, then let agents react to tables that ended."""
-        if self.pending_events:
-            self._fire_events()
-        before = self.negotiation.status.copy()
-        trace = self.negotiation.play_round(self.round, self.rng, trace=self.trace)
-        ended = np.flatnonzero((before == OPEN) & (self.negotiation.status != OPEN))
+        trace, ended = self.runs.play(self.round, trace=self.trace)
         if ended.size and len(self.compiled.link_source):
-            news = [
-                TableNews(int(t), int(self.negotiation.status[t]), self.negotiation.agreement[t])
-                for t in ended
-            ]
-            self.agents.do("react", news)
+            self.agents.do("react", self.negotiation.linkage_shifts(ended))
         if self.datacollector is not None:
             self._record(trace)
         self.round += 1
-        if self.round >= self.horizon or not np.any(self.negotiation.status == OPEN):
+        if self.round >= self.horizon or self.negotiation.finished:
             self.running = False
-
-    def _fire_events(self) -> None:
-        """Apply events scheduled for this round and re-derive what depends on the parameters.
-
-        Reservation shifts that linkages made earlier in the run are kept on top of the new values.
-        """
-        due = [e for e in self.pending_events if e.round == self.round]
-        if not due:
-            return
-        for event in due:
-            event.apply(self.params)
-            self.fired_events.append(event.name)
-            self.pending_events.remove(event)
-        derived, reservation = derive(self.compiled, self.params)
-        linkage_shift = self.negotiation.reservation - self._base_reservation
-        self._base_reservation = reservation.copy()
-        self.negotiation.derived = derived
-        self.negotiation.reservation = np.clip(reservation + linkage_shift, 0.0, 1.0)
 
     def run(self) -> tuple[TableOutcome, ...]:
         """Step until every table has ended and return the outcomes."""
@@ -125,7 +103,7 @@ class NegotiationModel(mesa.Model):
 
     def arrays(self) -> RunArrays:
         """Outcome arrays of the run so far (what batches store)."""
-        return run_arrays(self.compiled, self.negotiation)
+        return single_run(run_arrays(self.compiled, self.negotiation))
 
     def outcomes(self) -> tuple[TableOutcome, ...]:
         """Readable per-table outcomes of the run so far."""
@@ -185,7 +163,9 @@ def prepare(
 
 
 def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
-    """Run one negotiation without tracing and return its outcome arrays (the batch hot path).
+    """Run one negotiation through the Mesa model, without tracing, and return its outcome arrays.
+
+    Batches use the equivalent, faster :func:`negotiation.engine.run_many`.
 
     Args:
         compiled: The compiled scenario (or design point).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -10,7 +10,7 @@ import numpy as np
 from negotiation.analysis import distance_to_frontier, nash_point, pareto_frontier
 from negotiation.compiled import CompiledScenario
 from negotiation.preferences import utility
-from negotiation.protocol import DEAL, STATUS_NAMES, Negotiation
+from negotiation.protocol import DEADLINE, DEAL, OPEN, STATUS_NAMES, Negotiation
 
 MOVE_TOLERANCE = 0.01
 """An issue counts as moved off its status quo when it shifts by more than this share of its range."""
@@ -18,7 +18,10 @@ MOVE_TOLERANCE = 0.01
 
 @dataclass(frozen=True)
 class RunArrays:
-    """One run's outcome as small arrays (what crosses process boundaries in a batch)."""
+    """Runs' outcomes as small arrays (what crosses process boundaries in a batch).
+
+    Shapes below are for one run; arrays of a batch have a leading run axis.
+    """
 
     status: np.ndarray
     """(T,) int8 status code: 1 deal, 2 deadline, 3 walk-out."""
@@ -37,32 +40,49 @@ class RunArrays:
 
 
 def run_arrays(compiled: CompiledScenario, negotiation: Negotiation) -> RunArrays:
-    """Summarise a finished run.
+    """Summarise finished runs.
 
     Args:
         compiled: The compiled scenario.
-        negotiation: The run's table state after its last round.
+        negotiation: The runs' table state after their last round.
 
     Returns:
-        The run's outcome arrays.
+        Outcome arrays with a leading run axis (N, T, ...).
     """
     d = negotiation.derived
-    status = np.where(negotiation.status == 0, 2, negotiation.status).astype(np.int8)
+    n_runs, n_tables = negotiation.n_runs, compiled.n_tables
+    status = np.where(negotiation.status == OPEN, DEADLINE, negotiation.status).astype(np.int8)
     x = negotiation.agreement
-    values = np.where(compiled.issue_mask, compiled.low + x * (compiled.high - compiled.low), np.nan)
+    low, high = np.tile(compiled.low, (n_runs, 1)), np.tile(compiled.high, (n_runs, 1))
+    values = np.where(np.tile(compiled.issue_mask, (n_runs, 1)), low + x * (high - low), np.nan)
     deal = status == DEAL
     reached = np.stack([utility(x, d.weights[:, s], d.ideal[:, s]) for s in (0, 1)], axis=1)
     utilities = np.where(deal[:, None], reached, negotiation.reservation)
-    pareto = np.full(len(status), np.nan)
-    nash = np.full(len(status), np.nan)
-    for t in np.flatnonzero(deal):
-        frontier = pareto_frontier(d.weights[t], d.ideal[t])
-        pareto[t] = distance_to_frontier(reached[t], frontier)
-        point = nash_point(frontier, negotiation.reservation[t])
-        nash[t] = float(np.linalg.norm(reached[t] - point)) if np.isfinite(point).all() else np.nan
+    pareto = np.full(status.shape, np.nan)
+    nash = np.full(status.shape, np.nan)
+    if deal.any():
+        frontier = pareto_frontier(d.weights[deal], d.ideal[deal])
+        pareto[deal] = distance_to_frontier(reached[deal], frontier)
+        point = nash_point(frontier, negotiation.reservation[deal])
+        nash[deal] = np.linalg.norm(reached[deal] - point, axis=-1)
+
+    def shaped(array: np.ndarray) -> np.ndarray:
+        return array.reshape(n_runs, n_tables, *array.shape[1:])
+
     return RunArrays(
-        status, negotiation.end_round.copy(), values, utilities, negotiation.reservation.copy(), pareto, nash
+        shaped(status),
+        shaped(negotiation.end_round.copy()),
+        shaped(values),
+        shaped(utilities),
+        shaped(negotiation.reservation.copy()),
+        shaped(pareto),
+        shaped(nash),
     )
+
+
+def single_run(arrays: RunArrays, run: int = 0) -> RunArrays:
+    """The arrays of one run out of a batch (drops the run axis)."""
+    return RunArrays(*(getattr(arrays, f.name)[run] for f in fields(RunArrays)))
 
 
 @dataclass(frozen=True)

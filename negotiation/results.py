@@ -19,17 +19,20 @@ Columns, in order:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 import pyarrow as pa
 
 from negotiation.compiled import CompiledScenario
-from negotiation.model import run_once
+from negotiation.engine import run_many
 from negotiation.outcomes import MOVE_TOLERANCE, RunArrays
 from negotiation.protocol import DEAL, STATUS_NAMES
 from negotiation.seeding import run_seeds
 
 KEY_COLUMNS = ("point", "replication", "seed")
+BLOCK = 256
+"""Runs played together by the fast path; a run's outcome does not depend on its block."""
 """Columns that identify a run."""
 
 
@@ -66,7 +69,7 @@ def runs_to_table(
     point: int,
     replications: np.ndarray,
     seeds: np.ndarray,
-    runs: Sequence[RunArrays],
+    runs: RunArrays | Sequence[RunArrays],
     parameters: dict[str, float] | None = None,
 ) -> pa.Table:
     """Build the rows of a block of runs at one design point.
@@ -76,17 +79,16 @@ def runs_to_table(
         point: Design-point index.
         replications: (R,) replication indices.
         seeds: (R,) run seeds.
-        runs: R outcome arrays, in the same order.
+        runs: Outcome arrays with a leading run axis of length R (or a sequence of R single runs).
         parameters: The design point's varied parameter values, by path.
 
     Returns:
         A table with R * T rows (run-major, tables in scenario order).
     """
-    n_runs, n_tables = len(runs), compiled.n_tables
-    status = np.stack([r.status for r in runs])
-    values = np.stack([r.values for r in runs])
-    utilities = np.stack([r.utilities for r in runs])
-    reservation = np.stack([r.reservation for r in runs])
+    if not isinstance(runs, RunArrays):
+        runs = RunArrays(*(np.stack([getattr(r, f.name) for r in runs]) for f in fields(RunArrays)))
+    n_runs, n_tables = runs.status.shape
+    status, values, utilities, reservation = runs.status, runs.values, runs.utilities, runs.reservation
     span = compiled.high - compiled.low
     status_quo_real = compiled.low + compiled.status_quo * span
     moved = (np.abs(values - status_quo_real) > MOVE_TOLERANCE * span) & (status == DEAL)[..., None]
@@ -106,7 +108,7 @@ def runs_to_table(
     flat_status = status.reshape(-1)
     columns["status"] = pa.array(np.array(STATUS_NAMES, dtype=object)[flat_status], pa.string())
     columns["deal"] = pa.array(flat_status == DEAL)
-    columns["round"] = pa.array(np.stack([r.end_round for r in runs]).reshape(-1).astype(np.int16))
+    columns["round"] = pa.array(runs.end_round.reshape(-1).astype(np.int16))
     flat_values = values.reshape(n_runs * n_tables, -1)
     flat_moved = moved.reshape(n_runs * n_tables, -1)
     for issue in issue_columns(compiled):
@@ -127,7 +129,7 @@ def runs_to_table(
     for side in (0, 1):
         columns[f"reservation_{side}"] = pa.array(reservation[..., side].reshape(-1))
     for name in ("pareto_distance", "nash_distance"):
-        flat = np.stack([getattr(r, name) for r in runs]).reshape(-1)
+        flat = getattr(runs, name).reshape(-1)
         columns[name] = pa.array(flat, mask=np.isnan(flat))
     schema = results_schema(compiled, list(parameters or {}))
     return pa.Table.from_pydict(columns, schema=schema)
@@ -140,7 +142,7 @@ def simulate(
     point: int = 0,
     parameters: dict[str, float] | None = None,
 ) -> pa.Table:
-    """Run a block of seeded replications in this process and return their rows.
+    """Run seeded replications in this process (fast path, in blocks) and return their rows.
 
     The serial building block of every batch: the batch runner hands blocks of this to workers, and
     small in-process users (the dashboard, calibration trials) call it directly.
@@ -157,5 +159,17 @@ def simulate(
     """
     reps = np.arange(replications) if isinstance(replications, int) else np.asarray(replications)
     seeds = run_seeds(master_seed, reps)
-    runs = [run_once(compiled, int(seed)) for seed in seeds]
-    return runs_to_table(compiled, point, reps, seeds, runs, parameters)
+    blocks = [
+        runs_to_table(
+            compiled,
+            point,
+            reps[i : i + BLOCK],
+            seeds[i : i + BLOCK],
+            run_many(compiled, seeds[i : i + BLOCK]),
+            parameters,
+        )
+        for i in range(0, len(reps), BLOCK)
+    ]
+    if not blocks:
+        return results_schema(compiled, list(parameters or {})).empty_table()
+    return pa.concat_tables(blocks)

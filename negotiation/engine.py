@@ -1,0 +1,119 @@
+"""Runs of a compiled scenario advancing round by round: draws, events, offers, linkages. No Mesa.
+
+:class:`Runs` holds one or many runs in lockstep. The Mesa model drives a single run through it (its
+agents apply the linkage shifts at their own seats); :func:`run_many` is the batch fast path that
+plays hundreds of runs at once through the same code. Each run has its own generator and consumes
+it in the same order either way (parameter draw, event draw, then one number per open table per
+round), so a run's outcome depends only on its seed, never on which other runs share its block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from negotiation.compiled import CompiledScenario
+from negotiation.outcomes import RunArrays, run_arrays
+from negotiation.protocol import OPEN, Negotiation, RoundTrace, derive
+
+
+class Runs:
+    """One or more runs of a scenario, each with its own generator."""
+
+    def __init__(self, compiled: CompiledScenario, generators: Sequence[np.random.Generator]) -> None:
+        """Draw every run's uncertain parameters and events, and set up its tables.
+
+        Args:
+            compiled: The compiled scenario (or design point).
+            generators: One numpy generator per run.
+        """
+        self.compiled = compiled
+        self.generators = list(generators)
+        self.n_runs = len(self.generators)
+        self.params = compiled.draw(self.generators)
+        derived, reservation = derive(compiled, self.params)
+        self.negotiation = Negotiation(compiled, derived, reservation)
+        self._base_reservation = reservation.copy()
+        n_events = len(compiled.events)
+        probabilities = np.array([event.probability for event in compiled.events])
+        draws = np.stack([g.random(n_events) for g in self.generators])
+        self.event_happens = draws < probabilities
+        """(N, E) whether each event happens in each run."""
+        self.event_fired = np.zeros_like(self.event_happens)
+        """(N, E) whether each event has fired so far."""
+        self.horizon = int(derived.deadline.max()) + 1
+        """Rounds needed for every table to reach its deadline."""
+
+    def uniforms(self, rows: np.ndarray) -> np.ndarray:
+        """One uniform number per open row, each from its own run's generator, in row order."""
+        if self.n_runs == 1:
+            return self.generators[0].random(rows.size)
+        counts = np.bincount(rows // self.compiled.n_tables, minlength=self.n_runs)
+        return np.concatenate([self.generators[r].random(counts[r]) for r in np.flatnonzero(counts)])
+
+    def play(self, round_: int, trace: bool = False) -> tuple[RoundTrace | None, np.ndarray]:
+        """Fire this round's events, then play the round at every open table.
+
+        Args:
+            round_: The round number.
+            trace: Return the round's trace.
+
+        Returns:
+            The trace (or None) and the rows that ended in this round.
+        """
+        if self.compiled.events:
+            self.fire_events(round_)
+        was_open = self.negotiation.status == OPEN
+        round_trace = self.negotiation.play_round(round_, self.uniforms, trace)
+        ended = np.flatnonzero(was_open & (self.negotiation.status != OPEN))
+        return round_trace, ended
+
+    def fire_events(self, round_: int) -> None:
+        """Apply events scheduled for this round in the runs where they happen.
+
+        Parameters change from this round on; reservation shifts that linkages made earlier in a run
+        are kept on top of the re-derived values.
+        """
+        n_tables = self.compiled.n_tables
+        for index, event in enumerate(self.compiled.events):
+            hit = self.event_happens[:, index]
+            if event.round != round_ or not hit.any():
+                continue
+            event.apply(self.params, hit)
+            self.event_fired[:, index] |= hit
+            derived, reservation = derive(self.compiled, self.params)
+            rows = np.repeat(hit, n_tables)
+            linkage_shift = self.negotiation.reservation[rows] - self._base_reservation[rows]
+            self._base_reservation[rows] = reservation[rows]
+            self.negotiation.derived = derived
+            self.negotiation.reservation[rows] = np.clip(reservation[rows] + linkage_shift, 0.0, 1.0)
+
+    def fired_events(self, run: int = 0) -> list[str]:
+        """Names of the events that have fired so far in one run."""
+        return [e.name for e, fired in zip(self.compiled.events, self.event_fired[run], strict=True) if fired]
+
+
+def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> RunArrays:
+    """Play many runs in lockstep (the batch fast path) and return their outcome arrays.
+
+    Gives exactly the outcomes that running :class:`negotiation.model.NegotiationModel` once per
+    seed gives (a test checks this).
+
+    Args:
+        compiled: The compiled scenario (or design point).
+        seeds: One integer seed per run.
+
+    Returns:
+        Outcome arrays with a leading run axis.
+    """
+    runs = Runs(compiled, [np.random.default_rng(int(seed)) for seed in seeds])
+    negotiation = runs.negotiation
+    for round_ in range(runs.horizon):
+        _, ended = runs.play(round_)
+        if ended.size:
+            shift = negotiation.linkage_shifts(ended)
+            negotiation.reservation = np.clip(negotiation.reservation + shift, 0.0, 1.0)
+        if negotiation.finished:
+            break
+    return run_arrays(compiled, negotiation)
