@@ -18,6 +18,7 @@ COMMANDS = {
     "run": "negotiation.commands.run",
     "validate": "negotiation.commands.validate",
     "scenario": "negotiation.commands.scenario",
+    "compare": "negotiation.commands.compare",
 }
 """Sub-command name to the module that implements it."""
 

@@ -1,0 +1,48 @@
+"""``negotiation compare BASE VARIANT``: the change in each table's deal probability, paired runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from negotiation.commands.common import positive_int, seed_value
+from negotiation.errors import ExperimentError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register the sub-command."""
+    parser = sub.add_parser(
+        "compare",
+        help="run two scenarios (or overlays) on the same seeds and report the change per table",
+        description=(
+            "Run BASE and VARIANT on common random numbers (run r of both uses the same seed) and "
+            "report, per table, the change in deal probability with a paired 95%% interval "
+            "(Newcombe's hybrid score method). Each of BASE and VARIANT is a scenario file, an overlay "
+            "file ([set] table, applied to the default scenario) or the word 'default'."
+        ),
+    )
+    parser.add_argument("base", type=Path, help="scenario or overlay file, or 'default'")
+    parser.add_argument("variant", type=Path, help="scenario or overlay file, or 'default'")
+    parser.add_argument("--runs", type=positive_int, default=1000, help="paired runs (default 1000)")
+    parser.add_argument("--seed", type=seed_value, default=0, help="master seed (default 0)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write compare.csv/.md/.png/.svg into DIR")
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run both sides, print the comparison and optionally write it."""
+    from negotiation.compare import compare_scenarios, format_comparison, load_side, write_comparison
+
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ExperimentError("--out", "", str(args.out), "a folder (or a path where one can be created)")
+    base, variant = load_side(args.base), load_side(args.variant)
+    if base.label == variant.label:
+        base_label, variant_label = f"{base.label} (base)", f"{variant.label} (variant)"
+    else:
+        base_label, variant_label = base.label, variant.label
+    frame = compare_scenarios(base.scenario, variant.scenario, args.runs, args.seed)
+    print(format_comparison(frame, base_label, variant_label))
+    if args.out is not None:
+        written = write_comparison(frame, args.out, base_label, variant_label)
+        print(f"\n{len(written)} files written to {args.out}")
+    return 0
