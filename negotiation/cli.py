@@ -18,7 +18,9 @@ COMMANDS = {
     "run": "negotiation.commands.run",
     "validate": "negotiation.commands.validate",
     "scenario": "negotiation.commands.scenario",
+    "batch": "negotiation.commands.batch",
     "compare": "negotiation.commands.compare",
+    "score": "negotiation.commands.score",
 }
 """Sub-command name to the module that implements it."""
 

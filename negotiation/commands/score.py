@@ -1,0 +1,50 @@
+"""``negotiation score OUTDIR --outcomes FILE``: Brier score, log loss and a reliability diagram."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register the sub-command."""
+    parser = sub.add_parser(
+        "score",
+        help="score a batch's deal probabilities against recorded outcomes (Brier, log loss)",
+        description=(
+            "Score the deal (and issue-move) probabilities of a batch output folder against what "
+            "happened, recorded in an outcomes TOML file; compare with an always-50%% baseline and with "
+            "any reference forecasts in the file. See docs/tuning.md for the file format."
+        ),
+    )
+    parser.add_argument("outdir", type=Path, help="batch output folder (made by `negotiation batch`)")
+    parser.add_argument("--outcomes", type=Path, required=True, metavar="FILE", help="outcomes TOML file")
+    parser.add_argument(
+        "--clip",
+        type=float,
+        default=0.001,
+        help="clip probabilities to [clip, 1-clip] for the log loss (default 0.001)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write scores.csv, score_events.csv and reliability.png/.svg (default OUTDIR/score)",
+    )
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Score the batch, print the scores and write the files."""
+    from negotiation.scoring import format_scores, score_batch, write_scores
+
+    outcomes, events, scores = score_batch(args.outdir, args.outcomes, args.clip)
+    if outcomes.made_up:
+        print(f"NOTE: {args.outcomes} says its outcomes are MADE UP: these scores measure nothing real.")
+    if outcomes.description:
+        print(outcomes.description.strip(), end="\n\n")
+    print(format_scores(scores, events))
+    out = args.out if args.out is not None else args.outdir / "score"
+    written = write_scores(out, events, scores, outcomes.forecasters)
+    print(f"\n{len(written)} files written to {out}")
+    return 0
