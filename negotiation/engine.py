@@ -70,14 +70,16 @@ class Runs:
         return round_trace, ended
 
     def fire_events(self, round_: int) -> None:
-        """Apply events scheduled for this round in the runs where they happen.
+        """Apply events scheduled for this round in the runs where they happen and that are still going.
 
-        Parameters change from this round on; reservation shifts that linkages made earlier in a run
+        Parameters change from this round on (outcomes of tables that already ended keep the
+        preferences in force when they ended); reservation shifts that linkages made earlier in a run
         are kept on top of the re-derived values.
         """
         n_tables = self.compiled.n_tables
+        running = (self.negotiation.status == OPEN).reshape(self.n_runs, n_tables).any(axis=1)
         for index, event in enumerate(self.compiled.events):
-            hit = self.event_happens[:, index]
+            hit = self.event_happens[:, index] & running
             if event.round != round_ or not hit.any():
                 continue
             event.apply(self.params, hit)

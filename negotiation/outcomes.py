@@ -7,9 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from negotiation.analysis import distance_to_frontier, nash_point, pareto_frontier
 from negotiation.compiled import CompiledScenario
-from negotiation.preferences import utility
 from negotiation.protocol import DEADLINE, DEAL, OPEN, STATUS_NAMES, Negotiation
 
 MOVE_TOLERANCE = 0.01
@@ -30,9 +28,9 @@ class RunArrays:
     values: np.ndarray
     """(T, K) agreed (or status-quo) value of each issue, real units; NaN padding."""
     utilities: np.ndarray
-    """(T, 2) utility of the outcome to each side; the reservation value when there is no deal."""
+    """(T, 2) utility of the outcome to each side when the table ended (reservation if no deal)."""
     reservation: np.ndarray
-    """(T, 2) effective reservation (disagreement) utility at the end of the run."""
+    """(T, 2) effective reservation (disagreement) utility when the table ended."""
     pareto_distance: np.ndarray
     """(T,) distance in utility space from the agreement to the Pareto frontier; NaN if no deal."""
     nash_distance: np.ndarray
@@ -49,22 +47,15 @@ def run_arrays(compiled: CompiledScenario, negotiation: Negotiation) -> RunArray
     Returns:
         Outcome arrays with a leading run axis (N, T, ...).
     """
-    d = negotiation.derived
     n_runs, n_tables = negotiation.n_runs, compiled.n_tables
-    status = np.where(negotiation.status == OPEN, DEADLINE, negotiation.status).astype(np.int8)
+    still_open = negotiation.status == OPEN
+    status = np.where(still_open, DEADLINE, negotiation.status).astype(np.int8)
     x = negotiation.agreement
     low, high = np.tile(compiled.low, (n_runs, 1)), np.tile(compiled.high, (n_runs, 1))
     values = np.where(np.tile(compiled.issue_mask, (n_runs, 1)), low + x * (high - low), np.nan)
-    deal = status == DEAL
-    reached = np.stack([utility(x, d.weights[:, s], d.ideal[:, s]) for s in (0, 1)], axis=1)
-    utilities = np.where(deal[:, None], reached, negotiation.reservation)
-    pareto = np.full(status.shape, np.nan)
-    nash = np.full(status.shape, np.nan)
-    if deal.any():
-        frontier = pareto_frontier(d.weights[deal], d.ideal[deal])
-        pareto[deal] = distance_to_frontier(reached[deal], frontier)
-        point = nash_point(frontier, negotiation.reservation[deal])
-        nash[deal] = np.linalg.norm(reached[deal] - point, axis=-1)
+    reservation = np.where(still_open[:, None], negotiation.reservation, negotiation.closing_reservation)
+    utilities = np.where(still_open[:, None], negotiation.reservation, negotiation.outcome_utility)
+    pareto, nash = negotiation.pareto_distance, negotiation.nash_distance
 
     def shaped(array: np.ndarray) -> np.ndarray:
         return array.reshape(n_runs, n_tables, *array.shape[1:])
@@ -74,9 +65,9 @@ def run_arrays(compiled: CompiledScenario, negotiation: Negotiation) -> RunArray
         shaped(negotiation.end_round.copy()),
         shaped(values),
         shaped(utilities),
-        shaped(negotiation.reservation.copy()),
-        shaped(pareto),
-        shaped(nash),
+        shaped(reservation),
+        shaped(pareto.copy()),
+        shaped(nash.copy()),
     )
 
 

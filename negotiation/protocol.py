@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from negotiation.analysis import distance_to_frontier, nash_point, pareto_frontier
 from negotiation.compiled import CompiledScenario
 from negotiation.preferences import gain, trade_off, utility
 from negotiation.strategies import (
@@ -170,6 +171,14 @@ class Negotiation:
         self.received_last = np.full((n_rows, 2), np.nan)
         self.received_prev = np.full((n_rows, 2), np.nan)
         self.tft_target = 1.0 - derived.initial_concession
+        self.outcome_utility = np.full((n_rows, 2), np.nan)
+        """(R, 2) utility of each table's outcome to each side, fixed when the table ends."""
+        self.closing_reservation = np.full((n_rows, 2), np.nan)
+        """(R, 2) effective reservation values when each table ended."""
+        self.pareto_distance = np.full(n_rows, np.nan)
+        """(R,) agreement's distance to the Pareto frontier, when it was made; NaN without a deal."""
+        self.nash_distance = np.full(n_rows, np.nan)
+        """(R,) agreement's distance to the Nash point, when it was made; NaN without a deal."""
         self._any_binary = bool(compiled.binary.any())
         self._links = _LinkIndex(compiled)
 
@@ -232,6 +241,7 @@ class Negotiation:
         if ended.any():
             self.end_round[rows[ended]] = round_
             self.agreement[rows[accepted]] = offer[accepted]
+            self._close(rows[ended], offer[ended], accepted[ended])
         if not trace:
             return None
         value_to = np.empty((rows.size, 2))
@@ -239,6 +249,20 @@ class Negotiation:
         value_to[index, other] = offer_value
         value_to[index, side] = utility(offer, weights, own_ideal)
         return RoundTrace(round_, rows, side, offer, value_to, target, status)
+
+    def _close(self, rows: np.ndarray, offers: np.ndarray, deal: np.ndarray) -> None:
+        """Fix the outcome of tables that just ended, with the preferences in force at that moment."""
+        d = self.derived
+        reservation = self.reservation[rows]
+        reached = np.stack([utility(offers, d.weights[rows, s], d.ideal[rows, s]) for s in (0, 1)], axis=1)
+        self.closing_reservation[rows] = reservation
+        self.outcome_utility[rows] = np.where(deal[:, None], reached, reservation)
+        if deal.any():
+            dealt = rows[deal]
+            frontier = pareto_frontier(d.weights[dealt], d.ideal[dealt])
+            self.pareto_distance[dealt] = distance_to_frontier(reached[deal], frontier)
+            point = nash_point(frontier, reservation[deal])
+            self.nash_distance[dealt] = np.linalg.norm(reached[deal] - point, axis=-1)
 
     def linkage_shifts(self, ended: np.ndarray) -> np.ndarray:
         """Reservation shifts at still-open tables caused by tables that just ended.
