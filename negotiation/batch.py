@@ -1,0 +1,310 @@
+"""Experiment batches: spec -> seeded chunks of runs on workers -> Parquet files on disk.
+
+``run_batch(spec)`` runs every design point of an experiment for its replications (or adaptively
+until a precision target is met), in parallel, streaming results to ``OUTDIR/results`` one chunk
+file at a time, then asks ``negotiation.report`` for the summary, charts and report.
+
+Reproducibility: run ``r`` of every design point uses ``run_seed(master_seed, r)``; a work unit is
+a block of replications whose boundaries the spec fixes (``block``), never the worker count, so the
+results are bit-identical for any number of workers, backend or interruption. Memory stays flat:
+only a bounded number of chunks are in flight and each is written and dropped as it arrives.
+See docs/experiments.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from negotiation import adaptive
+from negotiation.errors import ExperimentError
+from negotiation.executors import ChunkExecutor, ChunkTask, drain, open_executor
+from negotiation.experiment import ExperimentSpec, load_experiment
+from negotiation.store import BatchFolder, sha256_text
+
+BACKENDS = ("local", "dask")
+"""Accepted ``backend`` values."""
+
+RESULTS_ROOT = Path("results")
+"""Default parent of output folders: ``results/<experiment name>``."""
+
+
+def run_batch(
+    spec: ExperimentSpec | str | Path,
+    *,
+    runs: int | None = None,
+    precision: float | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    backend: str = "local",
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run an experiment batch and write its output folder.
+
+    Args:
+        spec: An experiment spec, or the path of its TOML file.
+        runs: Replications per design point, overriding the spec (fixed mode).
+        precision: Target Wilson 95% half-width, overriding the spec (adaptive mode).
+        workers: Local worker processes (default: the CPUs available; 1 runs in this process).
+        out: Output folder (default ``results/<experiment name>``).
+        resume: Finish an interrupted batch in ``out``, keeping its finished chunks.
+        backend: ``"local"`` processes or ``"dask"``.
+        scheduler: Dask scheduler address, for ``backend="dask"``.
+        progress: Show a progress bar on stderr (only when it is a terminal).
+
+    Returns:
+        The output folder.
+
+    Raises:
+        ExperimentError: Bad options, an unwritable folder, or a folder holding another batch.
+    """
+    if not isinstance(spec, ExperimentSpec):
+        spec = load_experiment(spec)
+    if runs is not None and precision is not None:
+        raise ExperimentError("--runs", "", runs, "either --runs or --precision, not both")
+    if runs is not None:
+        spec = spec.with_replications(runs)
+    if precision is not None:
+        spec = spec.with_precision(precision)
+    if backend not in BACKENDS:
+        raise ExperimentError("--backend", "", backend, " or ".join(BACKENDS))
+    workers = default_workers() if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExperimentError("--workers", "", workers, "a positive number of worker processes")
+    if backend == "dask" and not scheduler:
+        raise ExperimentError(
+            "--scheduler",
+            "",
+            None,
+            "the Dask scheduler address with --backend dask, e.g. tcp://10.0.0.5:8786",
+        )
+
+    scenario_json = spec.base_scenario().model_dump_json()
+    design = batch_design(spec, scenario_json)
+    folder = BatchFolder(out if out is not None else RESULTS_ROOT / spec.name)
+    folder.open(design, resume)
+    if folder.complete:
+        if spec.outputs and not (folder.root / "report.html").exists():
+            write_reports(folder.root)
+        return folder.root
+
+    from negotiation.compiled import compile_scenario
+
+    table_ids = list(compile_scenario(spec.base_scenario()).table_ids)
+    started = folder.metadata.get("started") or _now()
+    if not folder.metadata:
+        folder.write_inputs(spec.to_toml(scenario="scenario.json"), scenario_json)
+    metadata = _metadata(spec, design, scenario_json, table_ids, backend, workers, started)
+    folder.write_metadata(metadata)
+    finished = folder.finished_chunks(len(table_ids))
+
+    runner = _Runner(spec, folder, finished, table_ids, progress)
+    with open_executor(backend, scenario_json, workers, scheduler) as executor:
+        metadata["workers"] = executor.workers
+        per_point = runner.run_adaptive(executor) if spec.adaptive else runner.run_fixed(executor)
+    metadata["points"] = [
+        {**entry, "replications": int(n)} for entry, n in zip(metadata["points"], per_point, strict=True)
+    ]
+    metadata["runs"] = int(np.sum(per_point))
+    metadata["finished"] = _now()
+    folder.write_metadata(metadata)
+    if spec.outputs:
+        write_reports(folder.root)
+    return folder.root
+
+
+def default_workers() -> int:
+    """Number of CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def batch_design(spec: ExperimentSpec, scenario_json: str) -> dict[str, Any]:
+    """Everything that determines a batch's results; its hash identifies the batch for --resume.
+
+    Worker count, backend and output choices are left out on purpose: they never change results.
+    """
+    return {
+        "scenario_hash": sha256_text(scenario_json),
+        "master_seed": spec.seed,
+        "parameters": spec.parameter_paths,
+        "points": spec.design_points(),
+        "replications": spec.replications,
+        "precision": spec.precision,
+        "max_replications": spec.max_replications,
+        "block": spec.block,
+    }
+
+
+def write_reports(outdir: Path) -> list[Path] | None:
+    """Have ``negotiation.report`` write summary, charts and report; None if it is not available."""
+    try:
+        from negotiation.report import write_outputs
+    except ModuleNotFoundError as exc:
+        if exc.name != "negotiation.report":
+            raise
+        return None
+    return write_outputs(Path(outdir))
+
+
+class _Runner:
+    """Plans chunks, skips finished ones, writes the others, and keeps the progress bar."""
+
+    def __init__(
+        self,
+        spec: ExperimentSpec,
+        folder: BatchFolder,
+        finished: set[str],
+        table_ids: list[str],
+        progress: bool,
+    ) -> None:
+        self.spec = spec
+        self.folder = folder
+        self.finished = finished
+        self.table_index = {t: i for i, t in enumerate(table_ids)}
+        self.points = spec.design_points()
+        self.progress = progress
+
+    def task(self, point: int, start: int, stop: int) -> ChunkTask:
+        return ChunkTask(point, start, stop, tuple(self.points[point].items()), self.spec.seed)
+
+    def run_fixed(self, executor: ChunkExecutor) -> np.ndarray:
+        """Every point gets ``replications`` runs; chunks go replication-block by block."""
+        reps = self.spec.replications or 0
+        tasks = [
+            self.task(point, start, stop)
+            for start, stop in adaptive.blocks(0, reps, self.spec.block)
+            for point in range(len(self.points))
+        ]
+        todo = [t for t in tasks if t.name not in self.finished]
+        with _progress_bar(sum(t.runs for t in todo), self.progress) as bar:
+            for _task, _payload in self._execute(executor, todo):
+                bar.update(_task.runs)
+        return np.full(len(self.points), reps, dtype=np.int64)
+
+    def run_adaptive(self, executor: ChunkExecutor) -> np.ndarray:
+        """Rounds of blocks until every point meets the precision target or the cap."""
+        assert self.spec.precision is not None and self.spec.max_replications is not None
+        n_points, cap = len(self.points), self.spec.max_replications
+        runs = np.zeros(n_points, dtype=np.int64)
+        deals = np.zeros((n_points, len(self.table_index)), dtype=np.int64)
+        targets = np.full(n_points, min(self.spec.block, cap), dtype=np.int64)
+        with _progress_bar(int(targets.sum()), self.progress) as bar:
+            while np.any(targets > runs):
+                tasks = [
+                    self.task(point, start, stop)
+                    for point in np.flatnonzero(targets > runs)
+                    for start, stop in adaptive.blocks(int(runs[point]), int(targets[point]), self.spec.block)
+                ]
+                for task in tasks:
+                    if task.name in self.finished:
+                        self._count(deals, task, self.folder.read_chunk(task, ["table", "deal"]))
+                        bar.total -= task.runs
+                for task, table in self._execute(executor, [t for t in tasks if t.name not in self.finished]):
+                    self._count(deals, task, table)
+                    bar.update(task.runs)
+                runs = targets
+                targets = adaptive.next_targets(deals, runs, self.spec.precision, self.spec.block, cap)
+                bar.total += int((targets - runs).sum())
+                bar.refresh()
+        return runs
+
+    def _execute(
+        self, executor: ChunkExecutor, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, pa.Table]]:
+        for task, payload in drain(executor, tasks):
+            yield task, self.folder.write_chunk(task, payload)
+
+    def _count(self, deals: np.ndarray, task: ChunkTask, table: pa.Table) -> None:
+        index = np.array([self.table_index[t] for t in table.column("table").to_pylist()])
+        deal = table.column("deal").to_numpy(zero_copy_only=False).astype(bool)
+        np.add.at(deals[task.point], index[deal], 1)
+
+
+class _progress_bar:
+    """A tqdm bar (runs, runs/s, ETA) on stderr, or a silent stand-in."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            unit="run",
+            unit_scale=True,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            disable=not (enabled and sys.stderr.isatty()),
+            smoothing=0.1,
+        )
+
+    def __enter__(self) -> Any:
+        return self.bar
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.close()
+
+
+def _metadata(
+    spec: ExperimentSpec,
+    design: dict[str, Any],
+    scenario_json: str,
+    table_ids: list[str],
+    backend: str,
+    workers: int,
+    started: str,
+) -> dict[str, Any]:
+    from negotiation.store import canonical_json
+
+    planned = spec.replications or 0
+    return {
+        "experiment": spec.name,
+        "description": spec.description,
+        "identity": sha256_text(canonical_json(design)),
+        "scenario": spec.base_scenario().name,
+        "scenario_hash": sha256_text(scenario_json),
+        "package_version": _package_version(),
+        "master_seed": spec.seed,
+        "seeds": "run r of every design point uses negotiation.seeding.run_seed(master_seed, r)",
+        "mode": "adaptive" if spec.adaptive else "fixed",
+        "replications": spec.replications,
+        "precision": spec.precision,
+        "max_replications": spec.max_replications,
+        "block": spec.block,
+        "parameters": spec.parameter_paths,
+        "fixed": spec.fixed,
+        "points": [
+            {"point": i, "parameters": values, "replications": planned}
+            for i, values in enumerate(spec.design_points())
+        ],
+        "runs": planned * len(spec.design_points()),
+        "tables": table_ids,
+        "outputs": list(spec.outputs),
+        "started": started,
+        "finished": None,
+        "backend": backend,
+        "workers": workers,
+        "design": design,
+    }
+
+
+def _package_version() -> str:
+    try:
+        return importlib_metadata.version("asia-negotiation")
+    except importlib_metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "unknown"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

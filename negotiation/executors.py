@@ -1,0 +1,307 @@
+"""Where chunks of runs are computed: in this process, in local worker processes, or on Dask.
+
+A chunk is one work unit of a batch: a block of replications at one design point. Every backend
+calls the same function, :func:`run_chunk`, with the same small inputs (the task and the base
+scenario as JSON text, sent once per worker), so results are bit-identical whichever runs them.
+Workers return the chunk's rows as Arrow IPC bytes; only the parent writes files.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import multiprocessing
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from negotiation.errors import ExperimentError, NegotiationError
+
+START_METHOD = "spawn"
+"""Start method of local worker processes: portable and safe whatever threads the parent runs."""
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One work unit: replications ``start`` to ``stop - 1`` of design point ``point``."""
+
+    point: int
+    """Design-point index."""
+    start: int
+    """First replication index."""
+    stop: int
+    """One past the last replication index."""
+    parameters: tuple[tuple[str, float], ...]
+    """The design point's varied values, as (path, value) pairs in declaration order."""
+    master_seed: int
+    """The experiment's master seed."""
+
+    @property
+    def runs(self) -> int:
+        """Number of replications in the chunk."""
+        return self.stop - self.start
+
+    @property
+    def name(self) -> str:
+        """File name of the chunk's results (fixed by point and replication range only)."""
+        return f"point-{self.point:06d}-reps-{self.start:09d}-{self.stop:09d}.parquet"
+
+
+def run_chunk(task: ChunkTask, scenario_json: str) -> bytes:
+    """Run one chunk and return its results rows as Arrow IPC stream bytes.
+
+    Args:
+        task: What to run.
+        scenario_json: The base scenario (fixed overrides applied) as ``Scenario`` JSON.
+
+    Returns:
+        The rows of ``negotiation.results.simulate`` for the chunk, serialised.
+    """
+    from negotiation.results import simulate
+
+    compiled = _design_point(scenario_json, task.parameters)
+    table = simulate(
+        compiled,
+        range(task.start, task.stop),
+        task.master_seed,
+        point=task.point,
+        parameters=dict(task.parameters),
+    )
+    return table_to_ipc(table)
+
+
+@functools.lru_cache(maxsize=4)
+def _design_point(scenario_json: str, parameters: tuple[tuple[str, float], ...]) -> Any:
+    """Compile a design point once per process (consecutive chunks often share a point)."""
+    from negotiation.compiled import compile_scenario
+    from negotiation.paths import apply_overrides
+    from negotiation.scenario import Scenario
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    if parameters:
+        scenario = apply_overrides(scenario, dict(parameters), "experiment")
+    return compile_scenario(scenario)
+
+
+def table_to_ipc(table: pa.Table) -> bytes:
+    """Serialise a table as Arrow IPC stream bytes (compact, zero-copy to read back)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def table_from_ipc(payload: bytes) -> pa.Table:
+    """Read back the bytes of :func:`table_to_ipc`."""
+    return pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
+
+
+class ChunkExecutor(ABC):
+    """A backend that computes chunks; used as a context manager by the batch runner."""
+
+    workers: int
+    """Number of worker slots (processes or Dask threads)."""
+
+    @property
+    def capacity(self) -> int:
+        """How many chunks to keep in flight: enough to keep workers busy, few enough for memory."""
+        return 2 * self.workers
+
+    @abstractmethod
+    def submit(self, task: ChunkTask) -> Any:
+        """Start computing a chunk; return a future."""
+
+    @abstractmethod
+    def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        """Block until at least one pending future is done; return (done, still pending)."""
+
+    @abstractmethod
+    def close(self, cancel: bool = False) -> None:
+        """Release workers; with ``cancel``, drop queued chunks and stop running ones."""
+
+    def result(self, future: Any) -> bytes:
+        """The IPC bytes of a finished chunk (re-raises a worker's exception)."""
+        return future.result()
+
+    def __enter__(self) -> ChunkExecutor:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+class InProcessExecutor(ChunkExecutor):
+    """Runs each chunk in this process when it is submitted (one worker, no start-up cost)."""
+
+    def __init__(self, scenario_json: str) -> None:
+        self.scenario_json = scenario_json
+        self.workers = 1
+
+    @property
+    def capacity(self) -> int:
+        """One chunk at a time."""
+        return 1
+
+    def submit(self, task: ChunkTask) -> cf.Future:
+        """Compute the chunk now and return a finished future."""
+        future: cf.Future = cf.Future()
+        future.set_result(run_chunk(task, self.scenario_json))
+        return future
+
+    def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        """Everything submitted is already done."""
+        return set(pending), set()
+
+    def close(self, cancel: bool = False) -> None:
+        """Nothing to release."""
+
+
+_WORKER_SCENARIO: str | None = None
+"""Per-process copy of the base scenario JSON in local workers, set once by the initializer."""
+
+
+def _init_local_worker(scenario_json: str) -> None:
+    global _WORKER_SCENARIO
+    # the parent decides what Ctrl-C does; a worker must not die half-way through a chunk on its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SCENARIO = scenario_json
+
+
+def _run_chunk_in_local_worker(task: ChunkTask) -> bytes:
+    assert _WORKER_SCENARIO is not None
+    return run_chunk(task, _WORKER_SCENARIO)
+
+
+class LocalExecutor(ChunkExecutor):
+    """A pool of local worker processes (``concurrent.futures``, explicit ``spawn`` context)."""
+
+    def __init__(self, scenario_json: str, workers: int) -> None:
+        self.workers = workers
+        self._before = set(multiprocessing.active_children())
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(START_METHOD),
+            initializer=_init_local_worker,
+            initargs=(scenario_json,),
+        )
+
+    def submit(self, task: ChunkTask) -> cf.Future:
+        """Queue a chunk on the pool."""
+        return self._pool.submit(_run_chunk_in_local_worker, task)
+
+    def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        """Wait for the first pending chunk to finish."""
+        done, not_done = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(not_done)
+
+    def result(self, future: Any) -> bytes:
+        """The chunk's bytes; a crashed worker becomes a clear error."""
+        try:
+            return future.result()
+        except cf.process.BrokenProcessPool:
+            raise NegotiationError(
+                "a worker process died (out of memory?); finished chunks are kept: rerun with --resume"
+            ) from None
+
+    def close(self, cancel: bool = False) -> None:
+        """Shut the pool down; on cancel, also stop the worker processes this pool started."""
+        if not cancel:
+            self._pool.shutdown(wait=True)
+            return
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in set(multiprocessing.active_children()) - self._before:
+            process.terminate()
+        for process in set(multiprocessing.active_children()) - self._before:
+            process.join(timeout=5)
+
+
+class DaskExecutor(ChunkExecutor):
+    """Chunks on an existing Dask distributed cluster, reached through its scheduler address."""
+
+    def __init__(self, scenario_json: str, scheduler: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ExperimentError(
+                "--backend", "", "dask", "the dask extra installed: pip install 'asia-negotiation[dask]'"
+            ) from None
+        try:
+            self._client = Client(scheduler, timeout="20s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExperimentError(
+                "--scheduler",
+                "",
+                scheduler,
+                f"the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 ({exc})",
+            ) from None
+        self._scenario = self._client.scatter(scenario_json, broadcast=True, hash=False)
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def submit(self, task: ChunkTask) -> Any:
+        """Send a chunk to the cluster."""
+        return self._client.submit(run_chunk, task, self._scenario, pure=False)
+
+    def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        """Wait for the first pending chunk to finish."""
+        from distributed import wait
+
+        done, not_done = wait(list(pending), return_when="FIRST_COMPLETED")
+        return set(done), set(not_done)
+
+    def close(self, cancel: bool = False) -> None:
+        """Disconnect; the scheduler drops the chunks nobody waits for. The cluster keeps running."""
+        self._client.close()
+
+
+def open_executor(backend: str, scenario_json: str, workers: int, scheduler: str | None) -> ChunkExecutor:
+    """Open the backend named on the command line.
+
+    Args:
+        backend: ``"local"`` or ``"dask"``.
+        scenario_json: The base scenario, sent once to each worker.
+        workers: Local worker processes (1 runs in this process); ignored by Dask.
+        scheduler: Dask scheduler address (required for ``"dask"``).
+
+    Returns:
+        The executor, to be used as a context manager.
+    """
+    if backend == "local":
+        return InProcessExecutor(scenario_json) if workers == 1 else LocalExecutor(scenario_json, workers)
+    if backend == "dask":
+        if not scheduler:
+            raise ExperimentError(
+                "--scheduler",
+                "",
+                None,
+                "the Dask scheduler address with --backend dask, e.g. tcp://10.0.0.5:8786",
+            )
+        return DaskExecutor(scenario_json, scheduler)
+    raise ExperimentError("--backend", "", backend, "local or dask")
+
+
+def drain(executor: ChunkExecutor, tasks: Iterable[ChunkTask]) -> Iterable[tuple[ChunkTask, bytes]]:
+    """Run tasks with a bounded number in flight, yielding (task, bytes) as each chunk finishes.
+
+    Only ``executor.capacity`` chunks are pending at once, so memory stays flat whatever the number
+    of tasks. Chunks finish in any order; their content never depends on it.
+    """
+    pending: dict[Any, ChunkTask] = {}
+    iterator = iter(tasks)
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < executor.capacity:
+            task = next(iterator, None)
+            if task is None:
+                exhausted = True
+            else:
+                pending[executor.submit(task)] = task
+        if not pending:
+            return
+        done, _ = executor.wait(set(pending))
+        for future in done:
+            task = pending.pop(future)
+            yield task, executor.result(future)
