@@ -25,5 +25,8 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check negotiation tests
 
+bench: setup
+	$(PY) benchmarks/bench.py
+
 clean:
 	rm -rf $(VENV) results .pytest_cache .hypothesis

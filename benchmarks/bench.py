@@ -1,0 +1,229 @@
+"""The benchmark suite (issue: performance). Not part of the tests: run ``make bench``.
+
+Measures, in one process and as ratios where a ratio is possible:
+
+A. per-run cost of the default scenario (Mesa model, and the batch fast path), and its ratio to a
+   bare Mesa model with the same agents stepping the same number of rounds doing nothing;
+B. one bilateral table, two actors, three issues, Boulware against Conceder, 100 rounds;
+C. batch throughput (runs per second) at 1 and 2 workers, and the parallel efficiency;
+D. peak memory of a 10,000-run batch against a 100,000-run batch (each in a fresh process);
+E. time for the baseline experiment to reach +/-1 point (Wilson 95%) on every table, adaptively.
+
+Prints a Markdown report and writes it with the raw figures to ``benchmarks/last-run.json``.
+Usage: ``python benchmarks/bench.py [--quick] [--only A,B,...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from negotiation.engine import run_many
+from negotiation.model import NegotiationModel, prepare, run_once
+from negotiation.scenario import scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def best_of(repeats: int, func: Any) -> float:
+    """Smallest wall time of ``repeats`` calls (the least disturbed by other load)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+class BareModel(mesa.Model):
+    """A Mesa model with the same number of agents, stepping and doing nothing."""
+
+    def __init__(self, n_agents: int, seed: int) -> None:
+        super().__init__(seed=seed)
+        for _ in range(n_agents):
+            mesa.Agent(self)
+
+    def step(self) -> None:
+        self.agents.do("step")
+
+
+def bench_a(quick: bool) -> dict[str, float]:
+    compiled = prepare(None, {})
+    n = 100 if quick else 400
+    seeds = list(range(n))
+    rounds = [NegotiationModel(compiled, seed=s) for s in seeds[:50]]
+    steps = []
+    for model in rounds:
+        while model.running:
+            model.step()
+        steps.append(model.round)
+    mean_steps = int(round(float(np.mean(steps))))
+    n_agents = len(compiled.actor_ids)
+
+    def bare() -> None:
+        for s in seeds:
+            model = BareModel(n_agents, s)
+            for _ in range(mean_steps):
+                model.step()
+
+    bare_s = best_of(3, bare) / n
+    mesa_s = best_of(3, lambda: [run_once(compiled, s) for s in seeds]) / n
+    fast_s = best_of(3, lambda: run_many(compiled, np.arange(4 * n))) / (4 * n)
+    return {
+        "rounds_per_run": mean_steps,
+        "bare_mesa_ms": bare_s * 1e3,
+        "mesa_model_ms": mesa_s * 1e3,
+        "fast_path_ms": fast_s * 1e3,
+        "mesa_model_ratio": mesa_s / bare_s,
+        "fast_path_ratio": fast_s / bare_s,
+    }
+
+
+BILATERAL = {
+    "name": "bilateral micro-benchmark",
+    "issues": {k: {"name": k, "unit": "index", "low": 0.0, "high": 1.0, "status_quo": 0.0}
+               for k in ("a", "b", "c")},
+    "actors": {
+        "hawk": {"name": "Boulware", "leverage": 0.5, "domestic_pressure": 0.5, "resolve": 0.5,
+                 "strategy": {"kind": "boulware"}},
+        "dove": {"name": "Conceder", "leverage": 0.5, "domestic_pressure": 0.5, "resolve": 0.5,
+                 "strategy": {"kind": "conceder"}},
+    },
+    "tables": {
+        "t": {
+            "name": "t", "parties": ["hawk", "dove"], "issues": ["a", "b", "c"], "opens": 0,
+            "deadline": 99, "breakdown_risk": 0.0,
+            "preferences": {
+                "hawk": {"weights": {"a": 0.5, "b": 0.3, "c": 0.2},
+                         "ideal": {"a": "increase", "b": "increase", "c": "increase"}, "reservation": 0.2},
+                "dove": {"weights": {"a": 0.2, "b": 0.3, "c": 0.5},
+                         "ideal": {"a": "decrease", "b": "decrease", "c": "decrease"}, "reservation": 0.2},
+            },
+        }
+    },
+}
+
+
+def bench_b(quick: bool) -> dict[str, float]:
+    compiled = prepare(scenario_from_dict(BILATERAL, "benchmark"), {})
+    model = NegotiationModel(compiled, seed=0)
+    model.run()
+    n = 20 if quick else 50
+    single = best_of(3, lambda: [run_once(compiled, s) for s in range(n)]) / n
+    batch = best_of(3, lambda: run_many(compiled, np.arange(20 * n))) / (20 * n)
+    return {"rounds_played": model.round, "mesa_model_ms": single * 1e3, "fast_path_ms": batch * 1e3}
+
+
+def _spec(directory: Path, name: str, body: str) -> Path:
+    path = directory / f"{name}.toml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def bench_c(quick: bool, directory: Path) -> dict[str, float]:
+    from negotiation.batch import run_batch
+
+    runs = 20_000 if quick else 100_000
+    spec = _spec(directory, "throughput", f"""
+        [experiment]
+        name = "throughput"
+        scenario = "default"
+        seed = 1
+        replications = {runs}
+        block = 2000
+        outputs = []
+    """)
+    result = {}
+    for workers in (1, 2):
+        out = directory / f"c{workers}"
+        start = time.perf_counter()
+        run_batch(spec, workers=workers, out=out, progress=False)
+        result[f"runs_per_s_{workers}_workers"] = runs / (time.perf_counter() - start)
+    result["parallel_efficiency"] = result["runs_per_s_2_workers"] / (2 * result["runs_per_s_1_workers"])
+    result["runs"] = runs
+    return result
+
+
+PEAK_MEMORY = """
+import resource, sys
+from negotiation.batch import run_batch
+run_batch(sys.argv[1], runs=int(sys.argv[2]), workers=1, out=sys.argv[3], progress=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def bench_d(quick: bool, directory: Path) -> dict[str, float]:
+    spec = _spec(directory, "memory", """
+        [experiment]
+        name = "memory"
+        scenario = "default"
+        seed = 2
+        replications = 1000
+        block = 1000
+        outputs = []
+    """)
+    result = {}
+    for runs in (10_000, 100_000):
+        out = directory / f"d{runs}"
+        done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(spec), str(runs), str(out)],
+                              capture_output=True, text=True, check=True)
+        result[f"peak_rss_mb_{runs}"] = int(done.stdout.split()[-1]) / 1024
+    result["ratio"] = result["peak_rss_mb_100000"] / result["peak_rss_mb_10000"]
+    return result
+
+
+def bench_e(quick: bool, directory: Path) -> dict[str, float]:
+    from negotiation.batch import run_batch
+
+    spec = ROOT / "experiments" / "baseline.toml"
+    out = directory / "e"
+    start = time.perf_counter()
+    run_batch(spec, precision=0.01, workers=2, out=out, progress=False)
+    elapsed = time.perf_counter() - start
+    meta = json.loads((out / "metadata.json").read_text())
+    return {"seconds": elapsed, "runs": meta["runs"]}
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
+    parser.add_argument("--only", default="A,B,C,D,E", help="comma-separated subset, e.g. A,B")
+    args = parser.parse_args()
+    wanted = set(args.only.upper().split(","))
+    figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        for key, func in (("A", bench_a), ("B", bench_b), ("C", bench_c), ("D", bench_d), ("E", bench_e)):
+            if key not in wanted:
+                continue
+            start = time.perf_counter()
+            figures[key] = func(args.quick) if key in "AB" else func(args.quick, directory)
+            print(f"{key}: {figures[key]}  ({time.perf_counter() - start:.1f} s)", flush=True)
+    (ROOT / "benchmarks" / "last-run.json").write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
