@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 run: setup
-	$(VENV)/bin/negotiation run
+	$(VENV)/bin/negotiation batch
 
 test: setup
 	$(PY) -m pytest -q
