@@ -21,6 +21,7 @@ COMMANDS = {
     "batch": "negotiation.commands.batch",
     "compare": "negotiation.commands.compare",
     "score": "negotiation.commands.score",
+    "plot": "negotiation.commands.plot",
 }
 """Sub-command name to the module that implements it."""
 

@@ -190,6 +190,36 @@ def time_to_deal(
     return _ordered(with_interval(frame, "deals", "n", confidence=confidence), by, table_ids(results))
 
 
+def sensitivity(results: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
+    """Change in each table's deal probability from the bottom to the top third of each parameter.
+
+    A one-at-a-time reading of a sampled design (Latin hypercube, Sobol, random): runs are split
+    into thirds by each parameter's value, and the cell is P(deal | top third) - P(deal | bottom
+    third). It measures a main effect averaged over the other parameters, not an interaction.
+
+    Args:
+        results: The results table, with a column per parameter path.
+        parameters: The parameter paths.
+
+    Returns:
+        One row per table (scenario order), one column per parameter; probabilities in [-1, 1]
+        (NaN when a parameter takes a single value).
+    """
+    tables = table_ids(results)
+    effect = pd.DataFrame(np.nan, index=pd.Index(tables, name="table"), columns=list(parameters))
+    deal = results["deal"].astype(bool)
+    for parameter in parameters:
+        values = results[parameter]
+        if values.nunique() < 2:
+            continue
+        low, high = values.quantile([1 / 3, 2 / 3])
+        bottom = deal[values <= low].groupby(results["table"][values <= low], observed=True).mean()
+        top = deal[values >= high].groupby(results["table"][values >= high], observed=True).mean()
+        if high > low:
+            effect[parameter] = (top - bottom).reindex(tables)
+    return effect
+
+
 def summary_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
     """One row per design point and table: parameters, deal probability and how talks ended.
 

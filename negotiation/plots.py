@@ -1,0 +1,466 @@
+"""Charts of a results table: a results DataFrame in, a matplotlib (figure, axes) out.
+
+Every function here is pure drawing: it computes what it shows with :mod:`negotiation.stats`, never
+runs the model and never calls ``show()``. The Agg backend is selected on import, so charts render
+headless. ``point`` arguments pick one design point; ``None`` pools every point in the table (and
+says so in the title). Which charts a batch gets, and their files, is :mod:`negotiation.chartset`'s
+job.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from negotiation import stats
+from negotiation.analysis import nash_point, pareto_frontier
+from negotiation.compiled import CompiledScenario
+from negotiation.protocol import derive
+from negotiation.scenario import Scenario
+
+COLORS = plt.get_cmap("tab10").colors
+LINESTYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+MAX_LEVELS = 12
+"""More distinct values of a parameter than this are binned into this many groups of runs."""
+MAX_DOTS = 5000
+"""Most agreements drawn in a utility-space cloud (evenly spaced rows beyond that)."""
+
+
+def select_point(results: pd.DataFrame, point: int | None) -> pd.DataFrame:
+    """The rows of one design point, or every row when ``point`` is None."""
+    return results if point is None else results[results["point"] == point]
+
+
+def scope_label(results: pd.DataFrame, point: int | None, parameters: dict[str, Any] | None = None) -> str:
+    """Say which runs a chart shows, e.g. 'design point 0: china.resolve = 0.2; 500 runs'."""
+    rows = select_point(results, point)
+    runs = rows[["point", "replication"]].drop_duplicates().shape[0]
+    if point is None:
+        points = results["point"].nunique()
+        where = "all runs" if points == 1 else f"all {points} design points pooled"
+    else:
+        where = f"design point {point}"
+        if parameters:
+            where += ": " + ", ".join(f"{short_path(p)} = {fmt(v)}" for p, v in parameters.items())
+    return f"{where}; {runs:,} runs"
+
+
+def deal_probability_chart(
+    results: pd.DataFrame, point: int | None = None, scope: str = ""
+) -> tuple[Figure, Axes]:
+    """Deal probability of each table with its 95% Wilson interval as whiskers.
+
+    Args:
+        results: The results table.
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its axes.
+    """
+    rows = select_point(results, point)
+    data = stats.deal_probability(rows, by=("table",))
+    y = np.arange(len(data))[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.42 * len(data)), layout="constrained")
+    errors = np.vstack([data["p"] - data["low"], data["high"] - data["p"]])
+    ax.errorbar(data["p"], y, xerr=errors, fmt="o", color=COLORS[0], ecolor="0.35", capsize=4)
+    for yi, row in zip(y, data.itertuples(), strict=True):
+        ax.annotate(
+            f"{row.p:.0%} ({row.low:.0%}-{row.high:.0%})",
+            (row.high, yi),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+        )
+    ax.set_yticks(y, data["table"])
+    ax.set_xlim(0, 1.25)
+    ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("probability of a deal (dot) with 95% Wilson interval (whiskers)")
+    _title(ax, "Deal probability per table", scope or scope_label(results, point))
+    return fig, ax
+
+
+def parameter_effect_chart(
+    results: pd.DataFrame, parameter: str, max_levels: int = MAX_LEVELS, title: str = ""
+) -> tuple[Figure, np.ndarray]:
+    """Deal probability against one varied parameter: a line with its 95% band, one panel per table.
+
+    With at most ``max_levels`` distinct values (a sweep), each value is one point; with more (a
+    sampled design), runs are binned into ``max_levels`` groups of about equal size and plotted at
+    the group's mean value. Panels share both axes, so tables compare at a glance.
+
+    Args:
+        results: The results table, with a column named by the parameter path.
+        parameter: The parameter path.
+        max_levels: Most distinct x positions before binning.
+        title: Chart title (default: "Deal probability against <parameter>").
+
+    Returns:
+        The figure and the (rows, columns) array of axes.
+    """
+    levels, binned = parameter_levels(results[parameter], max_levels)
+    rows = results.assign(_x=levels)
+    data = stats.deal_probability(rows, by=("_x", "table"))
+    tables = stats.table_ids(results)
+    fig, axes = _panels(len(tables), width=3.0, height=2.3, sharex=True, sharey=True)
+    for i, (ax, table) in enumerate(zip(axes.flat, tables, strict=False)):
+        group = data[data["table"] == table].sort_values("_x")
+        color, _, marker = _style(i)
+        ax.fill_between(group["_x"], group["low"], group["high"], color=color, alpha=0.2, linewidth=0)
+        ax.plot(group["_x"], group["p"], marker=marker, color=color, ms=4)
+        ax.set_title(table, fontsize="medium")
+        ax.set_ylim(-0.02, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+    runs = rows[["point", "replication"]].drop_duplicates().shape[0]
+    distinct = len(np.unique(levels))
+    how = f"runs binned into {distinct} groups" if binned else f"{distinct} values"
+    fig.supxlabel(wrap_path(parameter, 70) + (" (mean of each group)" if binned else ""), fontsize="medium")
+    fig.supylabel("probability of a deal (line) and 95% Wilson interval (band)", fontsize="medium")
+    heading = title or f"Deal probability against {short_path(parameter)}"
+    fig.suptitle(f"{heading}\n{how}, {runs:,} runs", fontweight="bold")
+    return fig, axes
+
+
+def sensitivity_chart(results: pd.DataFrame, parameters: Sequence[str]) -> tuple[Figure, Axes]:
+    """How much each sampled parameter moves each table's deal probability, as one heatmap.
+
+    Each cell is :func:`negotiation.stats.sensitivity` in percentage points: the deal probability in
+    the top third of the parameter's sampled values minus that in the bottom third.
+
+    Args:
+        results: The results table, with a column per parameter path.
+        parameters: The parameter paths.
+
+    Returns:
+        The figure and its axes.
+    """
+    tables = stats.table_ids(results)
+    effect = stats.sensitivity(results, parameters).reindex(index=tables, columns=list(parameters))
+    effect = effect.to_numpy(dtype=float) * 100
+    fig, ax = plt.subplots(
+        figsize=(max(7.0, 2.4 + 0.75 * len(parameters)), 2.2 + 0.4 * len(tables)), layout="constrained"
+    )
+    limit = max(5.0, float(np.nanmax(np.abs(effect))) if np.isfinite(effect).any() else 5.0)
+    cmap = plt.get_cmap("RdBu").with_extremes(bad="0.85")
+    image = ax.imshow(effect, cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
+    for (i, j), value in np.ndenumerate(effect):
+        if np.isfinite(value):
+            color = "white" if abs(value) > 0.6 * limit else "black"
+            ax.text(j, i, f"{value:+.0f}", ha="center", va="center", fontsize="x-small", color=color)
+    ax.set_yticks(range(len(tables)), tables)
+    labels = [wrap_path(short_path(p, 3), 18) for p in parameters]
+    ax.set_xticks(range(len(parameters)), labels, rotation=60, ha="right", fontsize="x-small")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="percentage points")
+    runs = results[["point", "replication"]].drop_duplicates().shape[0]
+    _title(
+        ax,
+        "Sensitivity of deal probability to each parameter",
+        f"top third minus bottom third of each parameter's sampled values; {runs:,} runs",
+    )
+    return fig, ax
+
+
+def heatmap_chart(
+    results: pd.DataFrame, parameters: Sequence[str], max_levels: int = 10
+) -> tuple[Figure, np.ndarray]:
+    """Deal probability over two varied parameters, one heatmap per table (small multiples).
+
+    Args:
+        results: The results table, with a column per parameter path.
+        parameters: The two parameter paths (x, then y).
+        max_levels: Most distinct values per axis before binning.
+
+    Returns:
+        The figure and the (rows, columns) array of axes.
+    """
+    px, py = parameters
+    x_levels, x_binned = parameter_levels(results[px], max_levels)
+    y_levels, y_binned = parameter_levels(results[py], max_levels)
+    data = stats.deal_probability(results.assign(_x=x_levels, _y=y_levels), by=("_x", "_y", "table"))
+    xs, ys = np.unique(x_levels), np.unique(y_levels)
+    tables = stats.table_ids(results)
+    fig, axes = _panels(len(tables), width=2.9, height=2.7, sharex=True, sharey=True)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+    image = None
+    annotate = len(xs) * len(ys) <= 36
+    for ax, table in zip(axes.flat, tables, strict=False):
+        grid = (
+            data[data["table"] == table]
+            .pivot(index="_y", columns="_x", values="p")
+            .reindex(index=ys, columns=xs)
+            .to_numpy(dtype=float)
+        )
+        image = ax.imshow(grid, origin="lower", aspect="auto", vmin=0, vmax=1, cmap=cmap)
+        if annotate:
+            for (iy, ix), value in np.ndenumerate(grid):
+                if np.isfinite(value):
+                    color = "black" if value > 0.6 else "white"
+                    ax.text(ix, iy, f"{value:.0%}", ha="center", va="center", fontsize=7, color=color)
+        ax.set_title(table, fontsize="medium")
+        ax.set_xticks(range(len(xs)), [fmt(v) for v in xs], rotation=45, ha="right", fontsize="x-small")
+        ax.set_yticks(range(len(ys)), [fmt(v) for v in ys], fontsize="x-small")
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="probability of a deal", format="{x:.0%}")
+    fig.supxlabel(wrap_path(px, 60) + (" (binned)" if x_binned else ""), fontsize="medium")
+    fig.supylabel(wrap_path(py, 40) + (" (binned)" if y_binned else ""), fontsize="medium")
+    fig.suptitle(f"Deal probability over {short_path(px)} and {short_path(py)}", fontweight="bold")
+    return fig, axes
+
+
+def agreed_terms_chart(
+    results: pd.DataFrame, scenario: Scenario, table: str, point: int | None = None, scope: str = ""
+) -> tuple[Figure, np.ndarray]:
+    """Histograms of the agreed value of each issue at one table, among the runs with a deal.
+
+    The x axis spans the issue's range at the table, in its real unit; a dashed line marks the
+    status quo, so the histogram shows how far deals move it.
+
+    Args:
+        results: The results table.
+        scenario: The batch's scenario (issue names, units, ranges, status quo).
+        table: The table id.
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its array of axes (one per issue on the table).
+    """
+    rows = select_point(results, point)
+    rows = rows[rows["table"] == table]
+    deals = rows[rows["deal"].astype(bool)]
+    issues = [i for i in stats.issue_ids(rows) if rows[f"moved_{i}"].notna().any()]
+    ncols = 2 if len(issues) > 2 else max(1, len(issues))
+    nrows = max(1, math.ceil(len(issues) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.6 * ncols, 2.6 * nrows + 1.0), layout="constrained", squeeze=False
+    )
+    for ax, issue_id in zip(axes.flat, issues, strict=False):
+        issue = scenario.issues[issue_id]
+        low, high = scenario.issue_range(table, issue_id)
+        status_quo = scenario.status_quo(table, issue_id)
+        values = deals[issue_id].dropna().to_numpy(dtype=float)
+        if issue.kind == "binary":
+            counts = [np.sum(values < 0.5), np.sum(values >= 0.5)]
+            ax.bar([0, 1], counts, width=0.5, color=COLORS[0])
+            ax.set_xticks([0, 1], ["no (0)", "yes (1)"])
+            ax.set_xlim(-0.6, 1.6)
+        else:
+            ax.hist(values, bins=np.linspace(low, high, 26), color=COLORS[0], edgecolor="white")
+            pad = 0.02 * (high - low)
+            ax.set_xlim(low - pad, high + pad)
+        ax.axvline(status_quo, color="black", linestyle="--", linewidth=1, label="status quo")
+        ax.set_xlabel(textwrap.fill(f"{issue.name} ({issue.unit})", 55), fontsize="small")
+        ax.set_ylabel("deals")
+        ax.legend(fontsize="x-small", loc="upper right")
+    for ax in axes.flat[len(issues) :]:
+        ax.set_visible(False)
+    if deals.empty:
+        axes.flat[0].set_visible(True)
+        axes.flat[0].text(
+            0.5, 0.5, "no deal in any run", ha="center", va="center", transform=axes.flat[0].transAxes
+        )
+    name = scenario.tables[table].name if table in scenario.tables else table
+    subtitle = f"{len(deals):,} deals; " + (scope or scope_label(results, point))
+    fig.suptitle(textwrap.fill(f"Agreed terms: {name}", 80) + "\n" + subtitle, fontsize="medium")
+    return fig, axes
+
+
+def time_to_deal_chart(
+    results: pd.DataFrame, point: int | None = None, scope: str = ""
+) -> tuple[Figure, Axes]:
+    """Cumulative probability of a deal by round, one step line per table.
+
+    Args:
+        results: The results table.
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its axes.
+    """
+    data = stats.time_to_deal(select_point(results, point), by=("table",))
+    fig, ax = plt.subplots(figsize=(9.0, 5.0), layout="constrained")
+    for i, (table, group) in enumerate(data.groupby("table", sort=False)):
+        color, style, _ = _style(i)
+        ax.step(group["round"], group["p"], where="post", color=color, linestyle=style, label=table)
+    ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("round")
+    ax.set_ylabel("probability of a deal by this round")
+    ax.grid(alpha=0.3)
+    ax.legend(title="table", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _title(
+        ax, "Time to deal: cumulative probability of a deal by round", scope or scope_label(results, point)
+    )
+    return fig, ax
+
+
+def base_frontier(compiled: CompiledScenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pareto frontier, Nash point and reservation values of every table at the base parameters.
+
+    Args:
+        compiled: The compiled scenario (or design point).
+
+    Returns:
+        The (T, m, 2) frontier vertices, the (T, 2) Nash points (NaN where no point beats both
+        reservations) and the (T, 2) reservation utilities, in table order.
+    """
+    one_run = {name: np.asarray(array)[None] for name, array in compiled.base.items()}
+    derived, reservation = derive(compiled, one_run)
+    frontiers = pareto_frontier(derived.weights, derived.ideal)
+    return frontiers, nash_point(frontiers, reservation), reservation
+
+
+def utility_space_chart(
+    results: pd.DataFrame, compiled: CompiledScenario, table: str, point: int | None = None, scope: str = ""
+) -> tuple[Figure, Axes]:
+    """One table's utility space: Pareto frontier, Nash point and the cloud of agreements.
+
+    The frontier, Nash point and reservation lines are those of ``compiled`` at its base parameters
+    (for a design point, compile it with the point's overrides); each dot is one run's agreement.
+
+    Args:
+        results: The results table.
+        compiled: The compiled scenario the frontier is computed for.
+        table: The table id.
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its axes.
+    """
+    t = compiled.table_ids.index(table)
+    parties = [compiled.actor_ids[a] for a in compiled.parties[t]]
+    frontiers, nash, reservation = base_frontier(compiled)
+    rows = select_point(results, point)
+    rows = rows[rows["table"] == table]
+    deals = rows[rows["deal"].astype(bool)]
+    fig, ax = plt.subplots(figsize=(6.2, 6.0), layout="constrained")
+    shown = deals.iloc[np.unique(np.linspace(0, len(deals) - 1, min(len(deals), MAX_DOTS)).astype(int))]
+    alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
+    label = f"agreements ({len(deals):,} of {len(rows):,} runs"
+    label += f"; {len(shown):,} shown)" if len(shown) < len(deals) else ")"
+    ax.scatter(
+        shown["utility_0"],
+        shown["utility_1"],
+        s=10,
+        alpha=alpha,
+        color=COLORS[0],
+        linewidths=0,
+        rasterized=True,
+        label=label,
+    )
+    frontier = frontiers[t]
+    ax.plot(frontier[:, 0], frontier[:, 1], "-", color="black", linewidth=1.5, label="Pareto frontier")
+    ax.axvline(reservation[t, 0], color="grey", linestyle=":", label="reservation values")
+    ax.axhline(reservation[t, 1], color="grey", linestyle=":")
+    if np.isfinite(nash[t]).all():
+        ax.plot(*nash[t], "D", color=COLORS[2], markersize=9, markeredgecolor="black", label="Nash point")
+    if len(deals):
+        mean = deals[["utility_0", "utility_1"]].mean().to_numpy()
+        ax.plot(*mean, "*", color=COLORS[3], markersize=14, markeredgecolor="black", label="mean agreement")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"utility to {parties[0]} (0-1)")
+    ax.set_ylabel(f"utility to {parties[1]} (0-1)")
+    ax.grid(alpha=0.25)
+    ax.legend(fontsize="small", loc="lower left")
+    _title(ax, f"Utility space: {table}", scope or scope_label(results, point))
+    return fig, ax
+
+
+def _panels(
+    count: int, width: float, height: float, sharex: bool = False, sharey: bool = False
+) -> tuple[Figure, np.ndarray]:
+    """A grid of small multiples (up to 4 columns) with the unused panels hidden."""
+    ncols = min(4, max(count, 1))
+    nrows = max(1, math.ceil(count / ncols))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(width * ncols + 1.2, height * nrows + 1.3),
+        layout="constrained",
+        squeeze=False,
+        sharex=sharex,
+        sharey=sharey,
+    )
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def parameter_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> tuple[np.ndarray, bool]:
+    """The x position of each row: its value, or its bin's mean value when there are many values.
+
+    Args:
+        values: One parameter's value in each row.
+        max_levels: Most distinct values kept as they are.
+
+    Returns:
+        The positions and whether the values were binned.
+    """
+    array = values.to_numpy(dtype=float)
+    if len(np.unique(array)) <= max_levels:
+        return array, False
+    bins = pd.qcut(values, max_levels, labels=False, duplicates="drop")
+    means = values.groupby(bins).transform("mean")
+    return means.to_numpy(dtype=float), True
+
+
+def short_path(path: str, parts: int = 2) -> str:
+    """The last parts of a parameter path: 'actors.china.resolve' -> 'china.resolve'."""
+    return ".".join(path.split(".")[-parts:])
+
+
+def wrap_path(path: str, width: int = 50) -> str:
+    """Wrap a long dotted parameter path at dots so that no line is wider than ``width``."""
+    lines, line = [], ""
+    for part in path.split("."):
+        piece = part if not line else "." + part
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = part
+        else:
+            line += piece
+    lines.append(line)
+    return "\n.".join(lines)
+
+
+def fmt(value: Any) -> str:
+    """A parameter value, short: 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, int | float | np.number) else str(value)
+
+
+def _style(i: int) -> tuple[Any, str, str]:
+    """Colour, line style and marker of the i-th table: distinct for up to 40 tables."""
+    return (
+        COLORS[i % len(COLORS)],
+        LINESTYLES[(i // len(COLORS)) % len(LINESTYLES)],
+        MARKERS[i % len(MARKERS)],
+    )
+
+
+def _title(ax: Axes, title: str, subtitle: str) -> None:
+    """A bold title with a smaller subtitle line under it."""
+    ax.figure.suptitle(title, fontweight="bold")
+    ax.set_title(textwrap.fill(subtitle, 90), fontsize="small")

@@ -1,0 +1,284 @@
+"""The outputs of a batch folder: summary.csv, summary.md, charts/ and a self-contained report.html.
+
+:func:`write_outputs` reads only what the batch saved (results, metadata, scenario), so the batch
+runner calls it at the end and ``negotiation plot OUTDIR`` calls it again without re-running
+anything. Every file is written atomically: a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from negotiation.atomic import write_atomic, write_text_atomic
+from negotiation.chartset import CHARTS_DIR, Chart, plan_charts, write_chart
+from negotiation.errors import ExperimentError
+from negotiation.resultsio import (
+    RESULT_COLUMNS,
+    load_metadata,
+    load_results,
+    load_scenario_json,
+    output_folder,
+)
+from negotiation.scenario import Scenario
+from negotiation.stats import summary_table
+
+SUMMARY_CSV = "summary.csv"
+SUMMARY_MD = "summary.md"
+REPORT_HTML = "report.html"
+REPORT_ROWS = 400
+"""Most summary rows shown in report.html (summary.csv always has them all)."""
+
+PERCENT_COLUMNS = ("deal_probability", "deal_low", "deal_high", "walkout_share", "deadline_share")
+
+
+def write_outputs(outdir: str | Path) -> list[Path]:
+    """Write the summary, the charts and the report of a batch output folder from its saved results.
+
+    Args:
+        outdir: The batch output folder (``metadata.json``, ``scenario.json``, ``results/``).
+
+    Returns:
+        The files written: summary.csv, summary.md, every chart (PNG and SVG), report.html.
+
+    Raises:
+        ExperimentError: The folder, its metadata, scenario or results are missing or invalid, or it
+            cannot be written.
+    """
+    folder = output_folder(outdir)
+    metadata = load_metadata(folder)
+    scenario = load_scenario_json(folder)
+    results = load_results(folder, [*RESULT_COLUMNS, *metadata["parameters"]])
+    summary = summary_table(results, metadata)
+    charts = plan_charts(results, metadata, scenario)
+    try:
+        written = [
+            write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)),
+            write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata)),
+        ]
+        (folder / CHARTS_DIR).mkdir(exist_ok=True)
+        drawn = [(chart, write_chart(chart, folder / CHARTS_DIR)) for chart in charts]
+        written += [path for _, paths in drawn for path in paths]
+        report = report_html(metadata, scenario, summary, [(c, p[0]) for c, p in drawn])
+        written.append(write_text_atomic(folder / REPORT_HTML, report))
+    except OSError as exc:
+        raise ExperimentError(str(folder), "", type(exc).__name__, "a writable output folder") from None
+    return written
+
+
+def markdown_table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
+    r"""A GitHub-flavoured Markdown table; numbers right-aligned, NaN as an empty cell.
+
+    Args:
+        frame: The table.
+        formats: Format spec per column (default: ``.3f`` for floats, ``d`` for integers).
+
+    Returns:
+        The Markdown text, one line per row, ending in a newline.
+
+    >>> print(markdown_table(pd.DataFrame({"table": ["a|b"], "p": [0.5]})), end="")
+    | table | p |
+    | --- | ---: |
+    | a\|b | 0.500 |
+    """
+    formats = formats or {}
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame
+    ]
+    header = "| " + " | ".join(_escape_md(str(c)) for c in frame.columns) + " |"
+    rule = "| " + " | ".join("---:" if n else "---" for n in numeric) + " |"
+    lines = [header, rule]
+    for row in frame.itertuples(index=False):
+        cells = [_escape_md(format_value(v, formats.get(c))) for c, v in zip(frame.columns, row, strict=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(summary: pd.DataFrame, metadata: dict[str, Any]) -> str:
+    """summary.md: a title line, what the columns mean, and the summary table."""
+    name = metadata.get("experiment", "batch")
+    runs = metadata.get("runs")
+    counted = f"{runs:,} runs. " if isinstance(runs, int) else ""
+    intro = (
+        f"{counted}One row per design point and table: deal_probability with its 95% Wilson interval "
+        "(deal_low, deal_high); walkout_share and deadline_share are how the other runs ended; "
+        "mean_deal_round and the distances are over deals only, utilities over all runs."
+    )
+    return f"# Summary: {name}\n\n{intro}\n\n" + markdown_table(summary, _summary_formats(summary))
+
+
+def report_html(
+    metadata: dict[str, Any], scenario: Scenario, summary: pd.DataFrame, charts: Iterable[tuple[Chart, Path]]
+) -> str:
+    """The report page: one HTML file with inline CSS and every chart embedded as a PNG data URI.
+
+    Args:
+        metadata: The batch metadata.
+        scenario: The batch's scenario.
+        summary: The summary table.
+        charts: Each chart with its PNG file.
+
+    Returns:
+        The HTML text.
+    """
+    charts = list(charts)
+    name = str(metadata.get("experiment", "batch"))
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(name)}: negotiation batch report</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        f"<h1>{esc(name)}</h1>",
+    ]
+    if metadata.get("description"):
+        parts.append(f'<p class="lead">{esc(str(metadata["description"]))}</p>')
+    parts.append(f"<p>Scenario: <strong>{esc(scenario.name)}</strong></p>")
+    parts.append('<nav><h2>Contents</h2><ol><li><a href="#metadata">Experiment</a></li>')
+    parts.append('<li><a href="#summary">Summary table</a></li><li><a href="#charts">Charts</a><ol>')
+    parts += [f'<li><a href="#{esc(c.name)}">{esc(c.title)}</a></li>' for c, _ in charts]
+    parts.append("</ol></li></ol></nav>")
+    parts.append('<section id="metadata"><h2>Experiment</h2>')
+    parts.append(_metadata_table(metadata))
+    parts.append("</section>")
+    parts.append('<section id="summary"><h2>Summary table</h2>')
+    parts.append(
+        "<p>One row per design point and table. Deal probability with its 95% Wilson score interval; "
+        "walk-out and deadline shares are how the other runs ended; the mean round of a deal and the "
+        "distances to the Pareto frontier and the Nash point are over deals only; utilities are over "
+        f"all runs (a run without a deal counts its reservation value). Also in {SUMMARY_CSV} and "
+        f"{SUMMARY_MD}.</p>"
+    )
+    shown = summary.head(REPORT_ROWS)
+    if len(summary) > len(shown):
+        parts.append(f"<p>First {len(shown):,} of {len(summary):,} rows; all rows are in {SUMMARY_CSV}.</p>")
+    parts.append('<div class="scroll">' + _html_table(shown, _summary_formats(shown)) + "</div></section>")
+    parts.append('<section id="charts"><h2>Charts</h2>')
+    for chart, png in charts:
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        parts.append(
+            f'<figure id="{esc(chart.name)}"><h3>{esc(chart.title)}</h3>'
+            f'<img src="data:image/png;base64,{data}" alt="{esc(chart.title)}">'
+            f"<figcaption>{esc(chart.caption)} Files: {CHARTS_DIR}/{esc(chart.name)}.png, "
+            f".svg.</figcaption></figure>"
+        )
+    parts.append("</section>")
+    parts.append(
+        f"<footer>Written by negotiation {esc(str(metadata.get('package_version', '')))} from the saved "
+        "results; re-render with <code>negotiation plot OUTDIR</code>.</footer>"
+    )
+    parts.append("</main></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def format_value(value: Any, spec: str | None = None) -> str:
+    """A cell's text: ``spec`` if given, 3 decimals for floats, '' for missing values."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if spec:
+        return format(value, spec)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2327;background:#fafafa;
+margin:0;line-height:1.45}
+main{max-width:1200px;margin:0 auto;padding:1.5rem 2rem 3rem;background:#fff}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+.lead{font-size:1.1rem;color:#444}
+table{border-collapse:collapse;font-size:.85rem}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f0f2f4;position:sticky;top:0}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.meta th{width:12rem}
+.scroll{overflow:auto;max-height:32rem;border:1px solid #ddd}
+figure{margin:2rem 0;padding:0}
+figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#444;font-size:.9rem;max-width:60rem}
+nav ol{columns:2;font-size:.9rem}
+footer{margin-top:3rem;color:#666;font-size:.85rem}
+code{background:#f0f2f4;padding:0 .2rem}
+"""
+
+
+def _metadata_table(metadata: dict[str, Any]) -> str:
+    """The experiment's metadata as a two-column HTML table."""
+    points = metadata.get("points", [])
+    rows = [
+        ("Experiment", metadata.get("experiment")),
+        ("Description", metadata.get("description")),
+        ("Varied parameters", ", ".join(metadata.get("parameters", [])) or "none (baseline)"),
+        ("Design points", len(points) if points else None),
+        ("Runs", f"{metadata['runs']:,}" if isinstance(metadata.get("runs"), int) else metadata.get("runs")),
+        ("Tables", ", ".join(metadata.get("tables", []))),
+        ("Master seed", metadata.get("master_seed")),
+        ("Scenario hash (SHA-256 of scenario.json)", metadata.get("scenario_hash")),
+        ("Package version", metadata.get("package_version")),
+        ("Started", metadata.get("started")),
+        ("Finished", metadata.get("finished")),
+        ("Duration", _duration(metadata.get("started"), metadata.get("finished"))),
+        ("Backend", metadata.get("backend")),
+        ("Workers", metadata.get("workers")),
+    ]
+    body = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(str(value))}</td></tr>"
+        for label, value in rows
+        if value not in (None, "", [])
+    )
+    return f'<table class="meta">{body}</table>'
+
+
+def _html_table(frame: pd.DataFrame, formats: dict[str, str]) -> str:
+    """A DataFrame as an HTML table, numbers right-aligned and formatted."""
+    numeric = {
+        c
+        for c in frame
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    }
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = "".join(
+            f"<td{' class=num' if c in numeric else ''}>{html.escape(format_value(v, formats.get(c)))}</td>"
+            for c, v in zip(frame.columns, row, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _summary_formats(summary: pd.DataFrame) -> dict[str, str]:
+    """Cell formats of the summary table: percentages, counts, short parameter values."""
+    formats = {c: ".1%" for c in PERCENT_COLUMNS}
+    formats.update({"point": "d", "runs": ",d", "deals": ",d", "mean_deal_round": ".1f"})
+    known = {"table", "party_0", "party_1", *formats}
+    known |= {"mean_utility_0", "mean_utility_1", "mean_pareto_distance", "mean_nash_distance"}
+    formats.update({c: ".4g" for c in summary.columns if c not in known})
+    return formats
+
+
+def _duration(started: Any, finished: Any) -> str | None:
+    """'12.3 s' between two ISO times, or None if either is missing or unreadable."""
+    try:
+        seconds = (
+            datetime.fromisoformat(str(finished)) - datetime.fromisoformat(str(started))
+        ).total_seconds()
+    except ValueError:
+        return None
+    return f"{seconds:,.1f} s"
+
+
+def _escape_md(text: str) -> str:
+    """Escape the pipe, which would end a Markdown table cell."""
+    return text.replace("|", "\\|")
