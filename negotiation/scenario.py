@@ -355,6 +355,13 @@ def _expectation(kind: str, message: str) -> str:
 
 
 def _lookup(data: Any, parts: list[str]) -> Any:
+    if len(parts) > 1 and parts[0] == "uncertainty" and isinstance(data, dict):
+        # uncertainty keys are parameter paths, themselves dotted
+        table = data.get("uncertainty", {})
+        for cut in range(len(parts), 1, -1):
+            key = ".".join(parts[1:cut])
+            if key in table:
+                return _lookup(table[key], parts[cut:])
     for part in parts:
         if isinstance(data, dict) and part in data:
             data = data[part]
