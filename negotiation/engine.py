@@ -3,8 +3,11 @@
 :class:`Runs` holds one or many runs in lockstep. The Mesa model drives a single run through it (its
 agents apply the linkage shifts at their own seats); :func:`run_many` is the batch fast path that
 plays hundreds of runs at once through the same code. Each run has its own generator and consumes
-it in the same order either way (parameter draw, event draw, then one number per open table per
-round), so a run's outcome depends only on its seed, never on which other runs share its block.
+it in the same order either way, so a run's outcome depends only on its seed, never on which other
+runs share its block. Each run draws, in order: its uncertain parameters, whether each event happens, then one uniform
+number per table and round of its own horizon (compared with the walk-out hazard). Tying the
+walk-out draw to (table, round) keeps random numbers aligned across design points, which makes
+paired comparisons sharper.
 """
 
 from __future__ import annotations
@@ -42,15 +45,14 @@ class Runs:
         """(N, E) whether each event happens in each run."""
         self.event_fired = np.zeros_like(self.event_happens)
         """(N, E) whether each event has fired so far."""
-        self.horizon = int(derived.deadline.max()) + 1
-        """Rounds needed for every table to reach its deadline."""
-
-    def uniforms(self, rows: np.ndarray) -> np.ndarray:
-        """One uniform number per open row, each from its own run's generator, in row order."""
-        if self.n_runs == 1:
-            return self.generators[0].random(rows.size)
-        counts = np.bincount(rows // self.compiled.n_tables, minlength=self.n_runs)
-        return np.concatenate([self.generators[r].random(counts[r]) for r in np.flatnonzero(counts)])
+        n_tables = compiled.n_tables
+        own_horizon = derived.deadline.reshape(self.n_runs, n_tables).max(axis=1) + 1
+        self.horizon = int(own_horizon.max())
+        """Rounds needed for every table of every run to reach its deadline."""
+        self.walkout_uniforms = np.ones((self.n_runs, self.horizon * n_tables))
+        """(N, H * T) the uniform number each (round, table) compares with its walk-out hazard."""
+        for run, (generator, rounds) in enumerate(zip(self.generators, own_horizon, strict=True)):
+            self.walkout_uniforms[run, : rounds * n_tables] = generator.random(rounds * n_tables)
 
     def play(self, round_: int, trace: bool = False) -> tuple[RoundTrace | None, np.ndarray]:
         """Fire this round's events, then play the round at every open table.
@@ -65,7 +67,9 @@ class Runs:
         if self.compiled.events:
             self.fire_events(round_)
         was_open = self.negotiation.status == OPEN
-        round_trace = self.negotiation.play_round(round_, self.uniforms, trace)
+        n_tables = self.compiled.n_tables
+        uniforms = self.walkout_uniforms[:, round_ * n_tables : (round_ + 1) * n_tables].reshape(-1)
+        round_trace = self.negotiation.play_round(round_, uniforms, trace)
         ended = np.flatnonzero(was_open & (self.negotiation.status != OPEN))
         return round_trace, ended
 
@@ -82,6 +86,7 @@ class Runs:
             hit = self.event_happens[:, index] & running
             if event.round != round_ or not hit.any():
                 continue
+            self.negotiation.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
             derived, reservation = derive(self.compiled, self.params)
@@ -118,4 +123,5 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
             negotiation.reservation = np.clip(negotiation.reservation + shift, 0.0, 1.0)
         if negotiation.finished:
             break
+    negotiation.measure_agreements()
     return run_arrays(compiled, negotiation)

@@ -103,6 +103,7 @@ class NegotiationModel(mesa.Model):
 
     def arrays(self) -> RunArrays:
         """Outcome arrays of the run so far (what batches store)."""
+        self.negotiation.measure_agreements()
         return single_run(run_arrays(self.compiled, self.negotiation))
 
     def outcomes(self) -> tuple[TableOutcome, ...]:

@@ -14,7 +14,6 @@ deadline without agreement ends at the status quo.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,9 +33,6 @@ from negotiation.strategies import (
 OPEN, DEAL, DEADLINE, WALKOUT = 0, 1, 2, 3
 STATUS_NAMES = ("open", "deal", "deadline", "walkout")
 """Name of each table status code."""
-
-Uniforms = Callable[[np.ndarray], np.ndarray]
-"""Given the open rows of a round (sorted), return one uniform number per row from each run's generator."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +176,7 @@ class Negotiation:
         self.nash_distance = np.full(n_rows, np.nan)
         """(R,) agreement's distance to the Nash point, when it was made; NaN without a deal."""
         self._any_binary = bool(compiled.binary.any())
+        self._unmeasured: list[np.ndarray] = []
         self._links = _LinkIndex(compiled)
 
     @property
@@ -187,12 +184,13 @@ class Negotiation:
         """True once no table is still open."""
         return not np.any(self.status == OPEN)
 
-    def play_round(self, round_: int, uniforms: Uniforms, trace: bool = False) -> RoundTrace | None:
+    def play_round(self, round_: int, uniforms: np.ndarray, trace: bool = False) -> RoundTrace | None:
         """Play one round of offers at every open table.
 
         Args:
             round_: The round number (0-based, shared by all tables).
-            uniforms: Source of one uniform number per open row (each run's own generator).
+            uniforms: (R,) this round's uniform number for every row, from each run's own generator
+                (compared with the walk-out hazard).
             trace: Return what happened, for the per-round trace.
 
         Returns:
@@ -232,7 +230,7 @@ class Negotiation:
             d.mediation[rows],
             np.maximum(next_target - offer_value, 0.0),
         )
-        walked = ~accepted & (uniforms(rows) < hazard)
+        walked = ~accepted & (uniforms[rows] < hazard)
         timed_out = ~accepted & ~walked & (round_ >= d.deadline[rows])
 
         status = np.select([accepted, walked, timed_out], [DEAL, WALKOUT, DEADLINE], OPEN).astype(np.int8)
@@ -258,11 +256,25 @@ class Negotiation:
         self.closing_reservation[rows] = reservation
         self.outcome_utility[rows] = np.where(deal[:, None], reached, reservation)
         if deal.any():
-            dealt = rows[deal]
-            frontier = pareto_frontier(d.weights[dealt], d.ideal[dealt])
-            self.pareto_distance[dealt] = distance_to_frontier(reached[deal], frontier)
-            point = nash_point(frontier, reservation[deal])
-            self.nash_distance[dealt] = np.linalg.norm(reached[deal] - point, axis=-1)
+            self._unmeasured.append(rows[deal])
+
+    def measure_agreements(self) -> None:
+        """Distances to the Pareto frontier and Nash point of agreements not yet measured.
+
+        Done in one pass for every agreement since the last call, with the current preferences; the
+        engine calls it before an event changes preferences and at the end of a run, so each
+        agreement is measured with the preferences in force when it was made.
+        """
+        if not self._unmeasured:
+            return
+        rows = np.concatenate(self._unmeasured)
+        self._unmeasured = []
+        d = self.derived
+        frontier = pareto_frontier(d.weights[rows], d.ideal[rows])
+        reached = self.outcome_utility[rows]
+        self.pareto_distance[rows] = distance_to_frontier(reached, frontier)
+        point = nash_point(frontier, self.closing_reservation[rows])
+        self.nash_distance[rows] = np.linalg.norm(reached - point, axis=-1)
 
     def linkage_shifts(self, ended: np.ndarray) -> np.ndarray:
         """Reservation shifts at still-open tables caused by tables that just ended.

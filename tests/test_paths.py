@@ -160,11 +160,6 @@ def test_override_source_is_named_in_the_error() -> None:
     assert caught.value.one_line().startswith("overlay.toml: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validation_error looks the value up by splitting the field at dots, but uncertainty keys "
-    "are parameter paths that contain dots, so the line says 'missing' instead of the bad distribution",
-)
 def test_an_inverted_uncertainty_range_names_the_value(default_scenario: Scenario) -> None:
     with pytest.raises(OverrideError) as caught:
         apply_overrides(default_scenario, {"uncertainty.actors.china.resolve.low": 0.99})
