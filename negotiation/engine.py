@@ -4,8 +4,9 @@
 agents apply the linkage shifts at their own seats); :func:`run_many` is the batch fast path that
 plays hundreds of runs at once through the same code. Each run has its own generator and consumes
 it in the same order either way, so a run's outcome depends only on its seed, never on which other
-runs share its block. Each run draws, in order: its uncertain parameters, whether each event happens, then one uniform
-number per table and round of its own horizon (compared with the walk-out hazard). Tying the
+runs share its block. Each run draws, in order: its uncertain parameters, whether each event
+happens, then one uniform number per table and round of its own horizon (compared with the
+walk-out hazard). Tying the
 walk-out draw to (table, round) keeps random numbers aligned across design points, which makes
 paired comparisons sharper.
 """
