@@ -21,7 +21,9 @@ COMMANDS = {
     "batch": "negotiation.commands.batch",
     "compare": "negotiation.commands.compare",
     "score": "negotiation.commands.score",
+    "calibrate": "negotiation.commands.calibrate",
     "plot": "negotiation.commands.plot",
+    "dashboard": "negotiation.commands.dashboard",
 }
 """Sub-command name to the module that implements it."""
 

@@ -1,0 +1,73 @@
+"""``negotiation calibrate EXPERIMENT --targets FILE``: fit parameters to target probabilities."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from negotiation.commands.common import positive_int, seed_value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register the sub-command."""
+    parser = sub.add_parser(
+        "calibrate",
+        help="search an experiment's parameter ranges for values that match target probabilities",
+        description=(
+            "Search the [[parameters]] of EXPERIMENT (ranges and value lists) with Optuna's TPE sampler "
+            "for the point whose simulated deal (and issue-move) probabilities best match TARGETS "
+            "(weighted mean squared error). Every trial uses the same run seeds. Writes the best point "
+            "as an overlay file (calibrated.toml), trials.csv, targets.csv and two charts."
+        ),
+    )
+    parser.add_argument("experiment", type=Path, help="experiment spec (TOML) declaring the parameters")
+    parser.add_argument("--targets", type=Path, required=True, metavar="FILE", help="targets TOML file")
+    parser.add_argument("--trials", type=positive_int, default=50, help="points to try (default 50)")
+    parser.add_argument("--runs", type=positive_int, default=400, help="runs per trial (default 400)")
+    parser.add_argument(
+        "--check-runs",
+        type=positive_int,
+        help="independent runs to check the best point (default 4 x --runs)",
+    )
+    parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default calibration/<name>)")
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the calibration, print the result and write the files."""
+    from tqdm import tqdm
+
+    from negotiation.calibration import (
+        calibrate,
+        format_calibration,
+        read_targets,
+        search_space,
+        write_calibration,
+    )
+    from negotiation.errors import ExperimentError
+    from negotiation.experiment import load_experiment
+
+    spec = load_experiment(args.experiment)
+    targets = read_targets(args.targets, spec.base_scenario())
+    search_space(spec)  # fails early, with one line, when nothing varies
+    out = args.out if args.out is not None else Path("calibration") / spec.name
+    if out.exists() and not out.is_dir():
+        raise ExperimentError("--out", "", str(out), "a folder (or a path where one can be created)")
+    with tqdm(total=args.trials, desc="calibrating", unit="trial", disable=None, file=sys.stderr) as bar:
+
+        def progress(trial: int, value: float, best: float) -> None:
+            bar.set_postfix(best=f"{best:.5f}")
+            bar.update(1)
+
+        result = calibrate(spec, targets, args.trials, args.runs, args.seed, args.check_runs, progress)
+    print(format_calibration(result))
+    seed = args.seed if args.seed is not None else spec.seed
+    command = (
+        f"negotiation calibrate {args.experiment} --targets {args.targets} --trials {args.trials} "
+        f"--runs {args.runs} --seed {seed}"
+    )
+    written = write_calibration(result, spec, out, command)
+    print(f"\n{len(written)} files written to {out} (overlay: {out / 'calibrated.toml'})")
+    return 0
