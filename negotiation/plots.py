@@ -75,7 +75,7 @@ def deal_probability_chart(
     data = stats.deal_probability(rows, by=("table",))
     y = np.arange(len(data))[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.42 * len(data)), layout="constrained")
-    errors = np.vstack([data["p"] - data["low"], data["high"] - data["p"]])
+    errors = np.clip(np.vstack([data["p"] - data["low"], data["high"] - data["p"]]), 0.0, None)
     ax.errorbar(data["p"], y, xerr=errors, fmt="o", color=COLORS[0], ecolor="0.35", capsize=4)
     for yi, row in zip(y, data.itertuples(), strict=True):
         ax.annotate(

@@ -22,6 +22,8 @@ from negotiation.chartset import CHARTS_DIR, Chart, plan_charts, write_chart
 from negotiation.errors import ExperimentError
 from negotiation.resultsio import (
     RESULT_COLUMNS,
+    RESULTS_DIR,
+    check_against_scenario,
     load_metadata,
     load_results,
     load_scenario_json,
@@ -56,6 +58,7 @@ def write_outputs(outdir: str | Path) -> list[Path]:
     metadata = load_metadata(folder)
     scenario = load_scenario_json(folder)
     results = load_results(folder, [*RESULT_COLUMNS, *metadata["parameters"]])
+    check_against_scenario(results, scenario, str(folder / RESULTS_DIR))
     summary = summary_table(results, metadata)
     charts = plan_charts(results, metadata, scenario)
     try:

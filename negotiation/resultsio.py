@@ -160,6 +160,27 @@ def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) ->
     return frame.sort_values(keys, kind="stable", ignore_index=True) if keys else frame
 
 
+def check_against_scenario(frame: pd.DataFrame, scenario: Scenario, source: str) -> None:
+    """Check that every table and issue in the results is one of the scenario's.
+
+    Args:
+        frame: The results table.
+        scenario: The batch's scenario (from ``scenario.json``).
+        source: The results folder, for the message.
+
+    Raises:
+        ExperimentError: A table id or an issue column that the scenario does not have.
+    """
+    for table in pd.unique(frame["table"]):
+        if table not in scenario.tables:
+            raise ExperimentError(source, "table", table, f"a table of the scenario in {SCENARIO_FILE}")
+    for column in frame.columns:
+        if column.startswith("moved_") and column.removeprefix("moved_") not in scenario.issues:
+            raise ExperimentError(
+                source, f"column {column}", MISSING, f"an issue of the scenario in {SCENARIO_FILE}"
+            )
+
+
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
     """Raise a one-line error naming the first column of ``columns`` missing from ``frame``.
 
