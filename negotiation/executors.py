@@ -204,7 +204,8 @@ class LocalExecutor(ChunkExecutor):
             return future.result()
         except cf.process.BrokenProcessPool:
             raise NegotiationError(
-                "a worker process died (out of memory?); finished chunks are kept: rerun with --resume"
+                "a worker process died (killed, out of memory, or it could not start); "
+                "finished chunks are kept: rerun with --resume"
             ) from None
 
     def close(self, cancel: bool = False) -> None:

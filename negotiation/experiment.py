@@ -11,7 +11,7 @@ seed (docs/experiments.md is the reference)::
     replications = 400                     # runs per design point ...
     # precision = 0.02                     # ... or adaptive: +/-2 points (Wilson 95%) per table
     # max_replications = 20000             #     with a cap per design point
-    block = 100                            # replications per work unit (chunk file)
+    block = 500                            # replications per work unit (chunk file)
     outputs = ["summary", "charts", "report"]
 
     [fixed]                                # parameter paths held at one value, as with --set
@@ -42,7 +42,8 @@ The API other modules use (calibration and sensitivity analysis read the declare
 - ``spec.design_points() -> list[dict[path, value]]`` (one dict per point, in point order).
 - ``spec.base_scenario()``: the scenario with the fixed overrides applied (no varied parameter).
 - ``spec.point_scenario(i)``: design point ``i`` as a scenario, ready for ``compile_scenario``.
-- ``spec.with_replications(n)``, ``spec.with_precision(p)``: copies for ``--runs``/``--precision``.
+- ``spec.with_replications(n)``, ``spec.with_precision(p)``: copies for ``--runs``/``--precision``;
+  ``spec.with_outputs([...])``: a copy asking for other outputs.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from negotiation.errors import MISSING, ExperimentError, InputError
 from negotiation.scenario import Scenario, load_scenario, read_toml, validation_error
 
-DEFAULT_BLOCK = 100
+DEFAULT_BLOCK = 500
 """Replications per work unit when a spec does not say (also the first block in adaptive mode)."""
 
 DEFAULT_MAX_REPLICATIONS = 20_000
@@ -194,6 +195,13 @@ class ExperimentSpec(_Strict):
             raise ExperimentError(source, "", precision, "a half-width between 0 and 0.5, e.g. 0.02")
         cap = self.max_replications or max(DEFAULT_MAX_REPLICATIONS, self.block)
         return self._copy(replications=None, precision=float(precision), max_replications=cap)
+
+    def with_outputs(self, outputs: tuple[str, ...] | list[str]) -> ExperimentSpec:
+        """A copy asking for these outputs (a subset of summary, charts, report; empty for none)."""
+        unknown = [o for o in outputs if o not in OUTPUTS]
+        if unknown:
+            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(OUTPUTS))
+        return self._copy(outputs=tuple(dict.fromkeys(outputs)))
 
     def to_toml(self, scenario: str | None = None) -> str:
         """The spec as TOML that :func:`load_experiment` reads back to an equal spec.

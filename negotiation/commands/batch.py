@@ -19,7 +19,8 @@ BUILTIN_BASELINE = {
         "afresh in every run (built-in copy of experiments/baseline.toml).",
         "scenario": "default",
         "seed": 20251030,
-        "replications": 2000,
+        "replications": 10000,
+        "block": 1000,
     }
 }
 """Used when experiments/baseline.toml cannot be found (e.g. an installed package, no clone)."""
