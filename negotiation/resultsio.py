@@ -130,7 +130,8 @@ def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) ->
     """Read every results part file of a batch into one DataFrame.
 
     Rows are ordered by design point and replication, keeping the scenario's table order within a run,
-    so that the result does not depend on how the batch was chunked.
+    so that the result does not depend on how the batch was chunked. String columns become
+    categoricals and booleans pandas' nullable booleans: about 200 bytes per row (run and table).
 
     Args:
         outdir: The batch output folder.
@@ -154,7 +155,7 @@ def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) ->
     except pa.ArrowException as exc:
         source = str(Path(outdir) / RESULTS_DIR)
         raise ExperimentError(source, "", type(exc).__name__, "part files with one schema") from None
-    frame = table.to_pandas()
+    frame = table.to_pandas(strings_to_categorical=True, types_mapper=_NULLABLE_BOOL.get)
     require_columns(frame, columns, str(Path(outdir) / RESULTS_DIR))
     keys = [name for name in ("point", "replication") if name in frame.columns]
     return frame.sort_values(keys, kind="stable", ignore_index=True) if keys else frame
@@ -179,6 +180,10 @@ def check_against_scenario(frame: pd.DataFrame, scenario: Scenario, source: str)
             raise ExperimentError(
                 source, f"column {column}", MISSING, f"an issue of the scenario in {SCENARIO_FILE}"
             )
+
+
+_NULLABLE_BOOL = {pa.bool_(): pd.BooleanDtype()}
+"""Arrow booleans (``deal``, ``moved_*`` with nulls off the table) as pandas' 2-byte nullable booleans."""
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:

@@ -57,8 +57,9 @@ def with_interval(
     out = frame.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out[f"{prefix}p"] = np.where(trials > 0, k / np.where(trials > 0, trials, 1.0), np.nan)
-    out[f"{prefix}low"] = np.asarray(low, dtype=float)
-    out[f"{prefix}high"] = np.asarray(high, dtype=float)
+    # exact ends where all or none succeed (as scipy does), so that low <= p <= high despite rounding
+    out[f"{prefix}low"] = np.where(k == 0, 0.0, np.asarray(low, dtype=float))
+    out[f"{prefix}high"] = np.where((k == trials) & (trials > 0), 1.0, np.asarray(high, dtype=float))
     return out
 
 
@@ -259,6 +260,7 @@ def summary_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFra
         mean_nash_distance=("nash_distance", "mean"),
     ).reset_index()
     summary["deals"] = summary["deals"].astype(int)
+    summary = summary.astype({name: str for name in ("table", "party_0", "party_1")})
     summary = with_interval(summary, "deals", "runs", prefix="deal_")
     summary = summary.rename(columns={"deal_p": "deal_probability"})
     order = [

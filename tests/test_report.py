@@ -1,0 +1,164 @@
+"""write_outputs and `negotiation plot`: files, a self-contained report, one-line errors, nothing damaged."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from outdirs import make_outdir
+
+from negotiation.cli import main
+from negotiation.report import markdown_table, write_outputs
+from negotiation.resultsio import load_metadata
+from negotiation.stats import summarise
+
+TABLES = ("us-korea", "us-north-korea")
+PARAMETER = "actors.us.resolve"
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    points = [{PARAMETER: 0.3}, {PARAMETER: 0.7}]
+    return make_outdir(tmp_path_factory.mktemp("batch"), points, replications=15, tables=TABLES)
+
+
+@pytest.fixture(scope="module")
+def rendered(source: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    outdir = tmp_path_factory.mktemp("rendered") / "out"
+    shutil.copytree(source, outdir)
+    return outdir, write_outputs(outdir)
+
+
+@pytest.fixture
+def outdir(source: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the batch folder, without outputs, that a test may damage."""
+    return Path(shutil.copytree(source, tmp_path / "out"))
+
+
+def test_every_output_is_written_and_not_empty(rendered: tuple[Path, list[Path]]) -> None:
+    outdir, written = rendered
+    names = {p.relative_to(outdir).as_posix() for p in written}
+    assert {"summary.csv", "summary.md", "report.html"} <= names
+    charts = sorted(n for n in names if n.startswith("charts/"))
+    stems = {Path(n).stem for n in charts}
+    assert {"deal-probability", "time-to-deal", "sweep-actors-us-resolve"} <= stems
+    assert {f"{k}-{t}" for k in ("terms", "utility") for t in TABLES} <= stems
+    assert all(f"charts/{s}.png" in names and f"charts/{s}.svg" in names for s in stems)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+    assert not list(outdir.rglob("*.tmp")), "temporary files left behind"
+
+
+def test_report_is_self_contained_and_embeds_every_chart(rendered: tuple[Path, list[Path]]) -> None:
+    outdir, written = rendered
+    page = (outdir / "report.html").read_text(encoding="utf-8")
+    stems = {p.stem for p in written if p.parent.name == "charts"}
+    for stem in stems:
+        assert f'<figure id="{stem}">' in page
+    assert page.count("data:image/png;base64,") == len(stems)
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page), "external resource"
+    assert "<script" not in page and "<link" not in page
+    metadata = load_metadata(outdir)
+    for fact in (metadata["experiment"], metadata["scenario_hash"], str(metadata["master_seed"]), PARAMETER):
+        assert fact in page
+    for table in TABLES:
+        assert f"<td>{table}</td>" in page
+    assert page.count("<tr>") >= 4 + 1  # header + one row per point and table
+
+
+def test_summary_files_match_summarise(rendered: tuple[Path, list[Path]]) -> None:
+    outdir, _ = rendered
+    expected = summarise(outdir)
+    csv = pd.read_csv(outdir / "summary.csv")
+    assert list(csv.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(csv, expected, check_dtype=False, check_exact=False)
+    lines = (outdir / "summary.md").read_text(encoding="utf-8").splitlines()
+    table_lines = [line for line in lines if line.startswith("|")]
+    assert len(table_lines) == 2 + len(expected)
+    assert table_lines[0].split("|")[1].strip() == "point"
+
+
+def test_plot_command_rerenders_identical_files_without_running(
+    rendered: tuple[Path, list[Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    outdir, written = rendered
+    before = {p: p.read_bytes() for p in written}
+    results_before = {p: p.read_bytes() for p in (outdir / "results").iterdir()}
+    assert main(["plot", str(outdir)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(written)} files written" in out and "report:" in out
+    changed = [p.name for p in written if p.read_bytes() != before[p]]
+    assert not changed
+    assert {p: p.read_bytes() for p in (outdir / "results").iterdir()} == results_before
+
+
+def test_markdown_table_escapes_pipes_and_leaves_nan_empty() -> None:
+    text = markdown_table(pd.DataFrame({"name": ["a|b", "c"], "x": [0.25, float("nan")]}))
+    assert text.splitlines() == ["| name | x |", "| --- | ---: |", "| a\\|b | 0.250 |", "| c |  |"]
+
+
+def _drop_column(outdir: Path, column: str) -> None:
+    for part in (outdir / "results").glob("*.parquet"):
+        pq.write_table(pq.read_table(part).drop_columns([column]), part)
+
+
+def _set_metadata(outdir: Path, **changes: object) -> None:
+    path = outdir / "metadata.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | changes))
+
+
+BAD = {
+    "no such folder": (lambda d: shutil.rmtree(d), "batch output folder"),
+    "metadata missing": (lambda d: (d / "metadata.json").unlink(), "metadata"),
+    "metadata not JSON": (lambda d: (d / "metadata.json").write_text("{oops"), "JSON"),
+    "scenario missing": (lambda d: (d / "scenario.json").unlink(), "scenario"),
+    "results missing": (lambda d: shutil.rmtree(d / "results"), "results folder"),
+    "column missing": (lambda d: _drop_column(d, "utility_1"), "column utility_1"),
+    "parameter column missing": (lambda d: _drop_column(d, PARAMETER), f"column {PARAMETER}"),
+    "unknown parameter in metadata": (
+        lambda d: _set_metadata(d, parameters=["actors.x.y"]),
+        "column actors.x.y",
+    ),
+    "corrupt part file": (
+        lambda d: (d / "results" / "part-00000.parquet").write_bytes(b"PAR1junk"),
+        "Parquet",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_folders_give_one_line_and_exit_2(
+    outdir: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    damage, words = BAD[case]
+    damage(outdir)
+    assert main(["plot", str(outdir)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("negotiation plot: "), captured.err
+    assert words in lines[0]
+    assert captured.out == ""
+
+
+def test_bad_results_leave_earlier_outputs_untouched(
+    outdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plot", str(outdir)]) == 0
+    report = (outdir / "report.html").read_bytes()
+    summary = (outdir / "summary.csv").read_bytes()
+    _drop_column(outdir, "deal")
+    assert main(["plot", str(outdir)]) == 2
+    assert (outdir / "report.html").read_bytes() == report
+    assert (outdir / "summary.csv").read_bytes() == summary
+    capsys.readouterr()
+
+
+def test_plot_without_a_folder_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["plot"])
+    assert info.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
