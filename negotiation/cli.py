@@ -22,6 +22,7 @@ COMMANDS = {
     "compare": "negotiation.commands.compare",
     "score": "negotiation.commands.score",
     "calibrate": "negotiation.commands.calibrate",
+    "sensitivity": "negotiation.commands.sensitivity",
     "plot": "negotiation.commands.plot",
     "dashboard": "negotiation.commands.dashboard",
 }
