@@ -1,10 +1,12 @@
 """Pareto frontier, Nash bargaining point and distances, for two-party additive utilities.
 
-With additive, piecewise-linear gains, every Pareto-optimal agreement puts each issue between the two
-ideal points, where both gains are linear. Moving issue k from side 1's ideal to side 0's gains side 0
-``a_k`` and costs side 1 ``b_k``; the frontier is the polyline that makes these moves in falling
+Every Pareto-optimal agreement puts each issue between the two ideal points. With linear gains
+(curvature 1) both gains are linear there: moving issue k from side 1's ideal to side 0's gains side
+0 ``a_k`` and costs side 1 ``b_k``, and the frontier is the polyline that makes these moves in falling
 order of ``a_k / b_k`` (as in the fractional knapsack). It is exact for continuous issues and the
-convex hull of the outcomes for binary ones.
+convex hull of the outcomes for binary ones. With curved gains the frontier is traced by weighted
+sums: for each weight a in [0, 1], every issue is set where a * u0 + (1 - a) * u1 is highest (a
+one-dimensional concave problem, solved by bisection), giving FRONTIER_SAMPLES points.
 
 Every function broadcasts over leading axes (one row per table, or per run and table).
 """
@@ -15,20 +17,29 @@ import numpy as np
 
 from negotiation.preferences import gain
 
+FRONTIER_SAMPLES = 65
+"""Points on a curved frontier (weights a evenly spaced in [0, 1])."""
 
-def pareto_frontier(weights: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+
+def pareto_frontier(
+    weights: np.ndarray, ideal: np.ndarray, curvature: np.ndarray | None = None
+) -> np.ndarray:
     """Vertices of the Pareto frontier in utility space, from side 1's best to side 0's best.
 
     Args:
         weights: (..., 2, K) normalised weights of the two sides.
         ideal: (..., 2, K) normalised ideal points.
+        curvature: (..., 2) each side's gain curvature; None (or all ones) for linear gains.
 
     Returns:
-        (..., K + 1, 2) utilities (u0, u1) at each vertex.
+        (..., K + 1, 2) utilities (u0, u1) at each vertex for linear gains, or
+        (..., FRONTIER_SAMPLES, 2) points along a curved frontier.
 
     >>> pareto_frontier(np.array([[0.8, 0.2], [0.2, 0.8]]), np.array([[1.0, 1.0], [0.0, 0.0]])).tolist()
     [[0.0, 1.0], [0.8, 0.8], [1.0, 0.0]]
     """
+    if curvature is not None and np.any(curvature != 1.0):
+        return _curved_frontier(weights, ideal, curvature)
     w0, w1 = weights[..., 0, :], weights[..., 1, :]
     p0, p1 = ideal[..., 0, :], ideal[..., 1, :]
     gain_0 = w0 * (1.0 - gain(p1, p0))
@@ -40,6 +51,33 @@ def pareto_frontier(weights: np.ndarray, ideal: np.ndarray) -> np.ndarray:
         [np.take_along_axis(gain_0, order, axis=-1), -np.take_along_axis(cost_1, order, axis=-1)], axis=-1
     )
     return np.concatenate([start[..., None, :], start[..., None, :] + np.cumsum(steps, axis=-2)], axis=-2)
+
+
+def _curved_frontier(weights: np.ndarray, ideal: np.ndarray, curvature: np.ndarray) -> np.ndarray:
+    w0, w1 = weights[..., 0, None, :], weights[..., 1, None, :]
+    p0, p1 = ideal[..., 0, None, :], ideal[..., 1, None, :]
+    c0, c1 = curvature[..., 0, None, None], curvature[..., 1, None, None]
+    # moving an issue a share t of the way from side 1's ideal to side 0's, side 0's distance from its
+    # ideal is (1 - t) * span0 and side 1's is t * span1 (both as shares of their own side's range)
+    span0, span1 = 1.0 - gain(p1, p0), 1.0 - gain(p0, p1)
+    alpha = np.linspace(0.0, 1.0, FRONTIER_SAMPLES)[:, None]
+    pull0 = alpha * w0 * c0 * span0**c0
+    pull1 = (1.0 - alpha) * w1 * c1 * span1**c1
+
+    def slope(t: np.ndarray) -> np.ndarray:
+        return pull0 * (1.0 - t) ** (c0 - 1.0) - pull1 * t ** (c1 - 1.0)
+
+    low = np.zeros(np.broadcast_shapes(pull0.shape, pull1.shape))
+    high = np.ones_like(low)
+    for _ in range(40):
+        middle = 0.5 * (low + high)
+        rising = slope(middle) > 0.0
+        low = np.where(rising, middle, low)
+        high = np.where(rising, high, middle)
+    t = np.where(slope(np.zeros_like(low)) <= 0.0, 0.0, np.where(slope(np.ones_like(low)) >= 0.0, 1.0, low))
+    u0 = np.sum(w0 * (1.0 - ((1.0 - t) * span0) ** c0), axis=-1)
+    u1 = np.sum(w1 * (1.0 - (t * span1) ** c1), axis=-1)
+    return np.stack([u0, u1], axis=-1)
 
 
 def nash_point(frontier: np.ndarray, disagreement: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ PARAMETER_ARRAYS = (
     "weights",
     "ideal",
     "reservation",
+    "curvature",
     "breakdown_risk",
     "deadline",
     "link_strength",
@@ -216,6 +217,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     low, high, status_quo = np.zeros(shape), np.ones(shape), np.zeros(shape)
     weights, ideal = np.zeros((n_tables, 2, width)), np.zeros((n_tables, 2, width))
     reservation = np.zeros((n_tables, 2))
+    curvature = np.ones((n_tables, 2))
     parties = np.zeros((n_tables, 2), np.intp)
     mediator = np.full(n_tables, -1, np.intp)
     for t, table_id in enumerate(table_ids):
@@ -231,6 +233,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         for side, party in enumerate(table.parties):
             pref = table.preferences[party]
             reservation[t, side] = pref.reservation
+            curvature[t, side] = pref.curvature
             for k, issue_id in enumerate(table.issues):
                 weights[t, side, k] = pref.weights.get(issue_id, 0.0)
                 ideal[t, side, k] = _normalised_ideal(pref.ideal.get(issue_id), low[t, k], high[t, k])
@@ -255,6 +258,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         "weights": weights,
         "ideal": ideal,
         "reservation": reservation,
+        "curvature": curvature,
         "breakdown_risk": np.array([scenario.tables[t].breakdown_risk for t in table_ids]),
         "deadline": np.array([float(scenario.tables[t].deadline) for t in table_ids]),
         "link_strength": np.array([link.strength for link in links]),
@@ -350,8 +354,8 @@ def _slot(
         if parts[2] in ("breakdown_risk", "deadline"):
             return Slot(path, parts[2], t)
         side = table.parties.index(parts[3])
-        if parts[4] == "reservation":
-            return Slot(path, "reservation", t * 2 + side)
+        if parts[4] in ("reservation", "curvature"):
+            return Slot(path, parts[4], t * 2 + side)
         k = table.issues.index(parts[5])
         flat = np.ravel_multi_index((t, side, k), base[parts[4]].shape)
         if parts[4] == "weights":

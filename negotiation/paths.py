@@ -197,6 +197,8 @@ def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
             pref = table.preferences[tail[1]]
             if tail[2:] == ["reservation"]:
                 return 0.0, 1.0, False
+            if tail[2:] == ["curvature"]:
+                return 1.0, 5.0, False
             if len(tail) == 4 and tail[2] == "weights" and tail[3] in table.issues:
                 return 0.0, math.inf, False
             if len(tail) == 4 and tail[2] == "ideal" and isinstance(pref.ideal.get(tail[3]), float | int):

@@ -326,7 +326,7 @@ def base_frontier(compiled: CompiledScenario) -> tuple[np.ndarray, np.ndarray, n
     """
     one_run = {name: np.asarray(array)[None] for name, array in compiled.base.items()}
     derived, reservation = derive(compiled, one_run)
-    frontiers = pareto_frontier(derived.weights, derived.ideal)
+    frontiers = pareto_frontier(derived.weights, derived.ideal, derived.curvature[..., 0])
     return frontiers, nash_point(frontiers, reservation), reservation
 
 

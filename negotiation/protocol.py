@@ -43,6 +43,8 @@ class Derived:
     """(R, 2, K) issue weights, normalised to sum to 1 per side."""
     ideal: np.ndarray
     """(R, 2, K) normalised ideal points."""
+    curvature: np.ndarray
+    """(R, 2, 1) each side's gain curvature (1 linear), shaped to broadcast over issues."""
     believed: np.ndarray
     """(R, 2, K) each side's belief of its opponent's weights (trust-weighted)."""
     exponent: np.ndarray
@@ -107,6 +109,7 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
     derived = Derived(
         weights=flat(weights),
         ideal=flat(params["ideal"]),
+        curvature=flat(params["curvature"])[..., None],
         believed=flat(believed),
         exponent=flat(params["exponent"][:, parties] * pace),
         reciprocity=flat(params["reciprocity"][:, parties] * pace),
@@ -209,15 +212,16 @@ class Negotiation:
         target, mirrored, kind = self._targets(rows, side, elapsed, duration)
         self.tft_target[rows, side] = np.where(kind == TIT_FOR_TAT, mirrored, self.tft_target[rows, side])
         own_ideal = d.ideal[rows, side]
+        own_curvature = d.curvature[rows, side]
         opponent_offer = np.where(self.has_offer[rows, other][:, None], self.offers[rows, other], own_ideal)
         weights = d.weights[rows, side]
-        offer = trade_off(target, weights, own_ideal, opponent_offer, d.believed[rows, side])
+        offer = trade_off(target, weights, own_ideal, opponent_offer, d.believed[rows, side], own_curvature)
         if self._any_binary:
-            offer = _round_binary(self.binary[rows], offer, target, weights, own_ideal)
+            offer = _round_binary(self.binary[rows], offer, target, weights, own_ideal, own_curvature)
         self.offers[rows, side] = offer
         self.has_offer[rows, side] = True
 
-        offer_value = utility(offer, d.weights[rows, other], d.ideal[rows, other])
+        offer_value = utility(offer, d.weights[rows, other], d.ideal[rows, other], d.curvature[rows, other])
         self.received_prev[rows, other] = self.received_last[rows, other]
         self.received_last[rows, other] = offer_value
         next_target = self._targets(rows, other, elapsed + 1, duration)[0]
@@ -245,14 +249,17 @@ class Negotiation:
         value_to = np.empty((rows.size, 2))
         index = np.arange(rows.size)
         value_to[index, other] = offer_value
-        value_to[index, side] = utility(offer, weights, own_ideal)
+        value_to[index, side] = utility(offer, weights, own_ideal, own_curvature)
         return RoundTrace(round_, rows, side, offer, value_to, target, status)
 
     def _close(self, rows: np.ndarray, offers: np.ndarray, deal: np.ndarray) -> None:
         """Fix the outcome of tables that just ended, with the preferences in force at that moment."""
         d = self.derived
         reservation = self.reservation[rows]
-        reached = np.stack([utility(offers, d.weights[rows, s], d.ideal[rows, s]) for s in (0, 1)], axis=1)
+        reached = np.stack(
+            [utility(offers, d.weights[rows, s], d.ideal[rows, s], d.curvature[rows, s]) for s in (0, 1)],
+            axis=1,
+        )
         self.closing_reservation[rows] = reservation
         self.outcome_utility[rows] = np.where(deal[:, None], reached, reservation)
         if deal.any():
@@ -270,11 +277,15 @@ class Negotiation:
         rows = np.concatenate(self._unmeasured)
         self._unmeasured = []
         d = self.derived
-        frontier = pareto_frontier(d.weights[rows], d.ideal[rows])
-        reached = self.outcome_utility[rows]
-        self.pareto_distance[rows] = distance_to_frontier(reached, frontier)
-        point = nash_point(frontier, self.closing_reservation[rows])
-        self.nash_distance[rows] = np.linalg.norm(reached - point, axis=-1)
+        linear = (d.curvature[rows] == 1.0).all(axis=(1, 2))
+        for group in (rows[linear], rows[~linear]):
+            if group.size == 0:
+                continue
+            frontier = pareto_frontier(d.weights[group], d.ideal[group], d.curvature[group, :, 0])
+            reached = self.outcome_utility[group]
+            self.pareto_distance[group] = distance_to_frontier(reached, frontier)
+            point = nash_point(frontier, self.closing_reservation[group])
+            self.nash_distance[group] = np.linalg.norm(reached - point, axis=-1)
 
     def linkage_shifts(self, ended: np.ndarray) -> np.ndarray:
         """Reservation shifts at still-open tables caused by tables that just ended.
@@ -326,8 +337,9 @@ class Negotiation:
         precedent = np.clip((real - t_low) / (t_high - t_low), 0.0, 1.0)[:, None]
         ideal = d.ideal[target_rows, :, target_col]
         weight = d.weights[target_rows, :, target_col]
-        status_quo = c.status_quo[target, target_col]
-        return weight * (gain(precedent, ideal) - gain(np.full_like(precedent, status_quo), ideal))
+        curvature = d.curvature[target_rows, :, 0]
+        status_quo = np.full_like(precedent, c.status_quo[target, target_col])
+        return weight * (gain(precedent, ideal, curvature) - gain(status_quo, ideal, curvature))
 
     def _targets(
         self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray, duration: np.ndarray
@@ -363,11 +375,16 @@ class _LinkIndex:
 
 
 def _round_binary(
-    binary: np.ndarray, offer: np.ndarray, target: np.ndarray, weights: np.ndarray, ideal: np.ndarray
+    binary: np.ndarray,
+    offer: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray,
+    ideal: np.ndarray,
+    curvature: np.ndarray,
 ) -> np.ndarray:
     """Round binary issues; if that drops the proposer below its target, set them to its ideal."""
     if not binary.any():
         return offer
     rounded = np.where(binary, np.round(offer), offer)
-    short = utility(rounded, weights, ideal) < target - 1e-9
+    short = utility(rounded, weights, ideal, curvature) < target - 1e-9
     return np.where(short[:, None] & binary, np.round(ideal), rounded)

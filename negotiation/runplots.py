@@ -67,7 +67,7 @@ def utility_space_figure(model: NegotiationModel, table_id: str) -> tuple[Figure
     t = c.table_ids.index(table_id)
     d = model.negotiation.derived
     parties = [c.actor_ids[a] for a in c.parties[t]]
-    frontier = pareto_frontier(d.weights[t], d.ideal[t])
+    frontier = pareto_frontier(d.weights[t], d.ideal[t], d.curvature[t, :, 0])
     disagreement = model.negotiation.reservation[t]
     nash = nash_point(frontier, disagreement)
     offers = model.datacollector.get_table_dataframe("offers")

@@ -107,6 +107,9 @@ class Preference(Frozen):
         description="Ideal point in real units, or 'increase'/'decrease' for a range end."
     )
     reservation: Unit = Field(description="Reservation utility (BATNA) on the 0-1 utility scale.")
+    curvature: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
+        1.0, description="Gain falls as 1 - distance**curvature: 1 linear, >1 diminishing sensitivity."
+    )
 
 
 class Table(Frozen):

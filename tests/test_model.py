@@ -88,11 +88,13 @@ def test_global_random_state_is_neither_used_nor_consumed(default_compiled: Comp
 
 def test_the_model_draws_from_its_own_generator(default_compiled: CompiledScenario) -> None:
     model = NegotiationModel(default_compiled, seed=4)
+    # replay model.rng's stream: parameter draw, event draw, then the walk-out uniforms per table/round
     fresh = np.random.default_rng(4)
-    assert model.rng.bit_generator.state != fresh.bit_generator.state, "drawn the uncertain parameters"
-    before = model.rng.bit_generator.state
-    model.run()
-    assert model.rng.bit_generator.state != before, "walk-out draws come from model.rng"
+    fresh.random(len(default_compiled.slots))
+    fresh.random(len(default_compiled.events))
+    width = model.horizon * default_compiled.n_tables
+    np.testing.assert_array_equal(model.runs.walkout_uniforms[0, :width], fresh.random(width))
+    assert model.rng.bit_generator.state == fresh.bit_generator.state, "nothing else drawn"
 
 
 # --- the Mesa 3 API -----------------------------------------------------------------------------
