@@ -652,12 +652,12 @@ def summary_frame(state: DashboardState) -> pd.DataFrame:
                 "table": row.table,
                 "parties": " / ".join(parties),
                 "status": row.status,
-                "ended in round": row.round,
+                "ended in round": "" if row.round is None else str(row.round),
                 "offers": row.offers,
                 "utilities": utilities,
             }
         )
-    return pd.DataFrame(rows).astype({"ended in round": "Int64"})
+    return pd.DataFrame(rows)
 
 
 def probability_comparison(current: DealProbabilities, previous: DealProbabilities | None) -> pd.DataFrame:
