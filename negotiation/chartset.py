@@ -14,6 +14,7 @@ and the utility space of each table.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -207,6 +208,17 @@ def write_chart(chart: Chart, folder: Path, formats: tuple[str, ...] = FORMATS) 
             write_atomic(folder / f"{chart.name}.{fmt}", lambda tmp, fmt=fmt: save(tmp, fmt))
             for fmt in formats
         ]
+    finally:
+        plt.close(fig)
+
+
+def render_png(chart: Chart) -> bytes:
+    """Draw one chart and return it as PNG bytes, writing no file."""
+    fig, _ = chart.draw()
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, metadata=_file_metadata("png"))
+        return buffer.getvalue()
     finally:
         plt.close(fig)
 

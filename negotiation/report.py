@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from negotiation.atomic import write_atomic, write_text_atomic
-from negotiation.chartset import CHARTS_DIR, Chart, plan_charts, write_chart
+from negotiation.chartset import CHARTS_DIR, Chart, plan_charts, render_png, write_chart
 from negotiation.errors import ExperimentError
 from negotiation.resultsio import (
     RESULT_COLUMNS,
@@ -38,42 +38,71 @@ REPORT_HTML = "report.html"
 REPORT_ROWS = 400
 """Most summary rows shown in report.html (summary.csv always has them all)."""
 
+OUTPUTS = ("summary", "charts", "report")
+"""Every output :func:`write_outputs` can write."""
+
 PERCENT_COLUMNS = ("deal_probability", "deal_low", "deal_high", "walkout_share", "deadline_share")
 
 
-def write_outputs(outdir: str | Path) -> list[Path]:
+def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> list[Path]:
     """Write the summary, the charts and the report of a batch output folder from its saved results.
 
     Args:
         outdir: The batch output folder (``metadata.json``, ``scenario.json``, ``results/``).
+        outputs: Which of "summary" (summary.csv, summary.md), "charts" (charts/*.png, *.svg) and
+            "report" (report.html) to write; default: the metadata's ``outputs``, else all three. A
+            report without "charts" still embeds every chart, drawn in memory.
 
     Returns:
-        The files written: summary.csv, summary.md, every chart (PNG and SVG), report.html.
+        The files written, in this order: summary.csv, summary.md, every chart (PNG then SVG),
+        report.html.
 
     Raises:
-        ExperimentError: The folder, its metadata, scenario or results are missing or invalid, or it
-            cannot be written.
+        ExperimentError: The folder, its metadata, scenario or results are missing or invalid, an
+            output is unknown, or the folder cannot be written.
     """
     folder = output_folder(outdir)
     metadata = load_metadata(folder)
+    wanted = _wanted(outputs if outputs is not None else metadata.get("outputs", OUTPUTS), folder)
     scenario = load_scenario_json(folder)
     results = load_results(folder, [*RESULT_COLUMNS, *metadata["parameters"]])
     check_against_scenario(results, scenario, str(folder / RESULTS_DIR))
     summary = summary_table(results, metadata)
-    charts = plan_charts(results, metadata, scenario)
+    charts = plan_charts(results, metadata, scenario) if {"charts", "report"} & wanted else []
+    written: list[Path] = []
     try:
-        written = [
-            write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)),
-            write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata)),
-        ]
-        (folder / CHARTS_DIR).mkdir(exist_ok=True)
-        drawn = [(chart, write_chart(chart, folder / CHARTS_DIR)) for chart in charts]
-        written += [path for _, paths in drawn for path in paths]
-        report = report_html(metadata, scenario, summary, [(c, p[0]) for c, p in drawn])
-        written.append(write_text_atomic(folder / REPORT_HTML, report))
+        if "summary" in wanted:
+            written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
+            written.append(write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata)))
+        pictures: list[tuple[Chart, bytes]] = []
+        if "charts" in wanted:
+            (folder / CHARTS_DIR).mkdir(exist_ok=True)
+            for chart in charts:
+                paths = write_chart(chart, folder / CHARTS_DIR)
+                written += paths
+                pictures.append((chart, paths[0].read_bytes()))
+        elif "report" in wanted:
+            pictures = [(chart, render_png(chart)) for chart in charts]
+        if "report" in wanted:
+            report = report_html(metadata, scenario, summary, pictures, chart_files="charts" in wanted)
+            written.append(write_text_atomic(folder / REPORT_HTML, report))
     except OSError as exc:
         raise ExperimentError(str(folder), "", type(exc).__name__, "a writable output folder") from None
     return written
+
+
+def _wanted(outputs: Any, folder: Path) -> set[str]:
+    """The set of outputs asked for, checked against :data:`OUTPUTS`."""
+    if isinstance(outputs, str) or not all(isinstance(o, str) for o in outputs):
+        raise ExperimentError(
+            str(folder / "metadata.json"), "outputs", outputs, "a list of " + ", ".join(OUTPUTS)
+        )
+    unknown = [o for o in outputs if o not in OUTPUTS]
+    if unknown:
+        raise ExperimentError(
+            str(folder / "metadata.json"), "outputs", unknown[0], "one of " + ", ".join(OUTPUTS)
+        )
+    return set(outputs)
 
 
 def markdown_table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
@@ -118,7 +147,11 @@ def summary_markdown(summary: pd.DataFrame, metadata: dict[str, Any]) -> str:
 
 
 def report_html(
-    metadata: dict[str, Any], scenario: Scenario, summary: pd.DataFrame, charts: Iterable[tuple[Chart, Path]]
+    metadata: dict[str, Any],
+    scenario: Scenario,
+    summary: pd.DataFrame,
+    charts: Iterable[tuple[Chart, bytes]],
+    chart_files: bool = True,
 ) -> str:
     """The report page: one HTML file with inline CSS and every chart embedded as a PNG data URI.
 
@@ -126,7 +159,8 @@ def report_html(
         metadata: The batch metadata.
         scenario: The batch's scenario.
         summary: The summary table.
-        charts: Each chart with its PNG file.
+        charts: Each chart with its PNG image.
+        chart_files: Whether the charts were also written to ``charts/`` (said in each caption).
 
     Returns:
         The HTML text.
@@ -166,12 +200,12 @@ def report_html(
     parts.append('<div class="scroll">' + _html_table(shown, _summary_formats(shown)) + "</div></section>")
     parts.append('<section id="charts"><h2>Charts</h2>')
     for chart, png in charts:
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        data = base64.b64encode(png).decode("ascii")
+        files = f" Files: {CHARTS_DIR}/{esc(chart.name)}.png, .svg." if chart_files else ""
         parts.append(
             f'<figure id="{esc(chart.name)}"><h3>{esc(chart.title)}</h3>'
             f'<img src="data:image/png;base64,{data}" alt="{esc(chart.title)}">'
-            f"<figcaption>{esc(chart.caption)} Files: {CHARTS_DIR}/{esc(chart.name)}.png, "
-            f".svg.</figcaption></figure>"
+            f"<figcaption>{esc(chart.caption)}{files}</figcaption></figure>"
         )
     parts.append("</section>")
     parts.append(

@@ -13,6 +13,7 @@ import pytest
 from outdirs import make_outdir
 
 from negotiation.cli import main
+from negotiation.errors import ExperimentError
 from negotiation.report import markdown_table, write_outputs
 from negotiation.resultsio import load_metadata
 from negotiation.stats import summarise
@@ -94,6 +95,19 @@ def test_plot_command_rerenders_identical_files_without_running(
     changed = [p.name for p in written if p.read_bytes() != before[p]]
     assert not changed
     assert {p: p.read_bytes() for p in (outdir / "results").iterdir()} == results_before
+
+
+def test_only_the_outputs_asked_for_are_written(outdir: Path) -> None:
+    written = write_outputs(outdir, ["summary"])
+    assert [p.name for p in written] == ["summary.csv", "summary.md"]
+    assert not (outdir / "charts").exists() and not (outdir / "report.html").exists()
+    _set_metadata(outdir, outputs=["report"])
+    written = write_outputs(outdir)
+    assert [p.name for p in written] == ["report.html"] and not (outdir / "charts").exists()
+    page = written[0].read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 7  # deals, time, sweep; terms, utility x 2 tables
+    with pytest.raises(ExperimentError, match="outputs"):
+        write_outputs(outdir, ["pdf"])
 
 
 def test_markdown_table_escapes_pipes_and_leaves_nan_empty() -> None:

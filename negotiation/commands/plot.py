@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot",
         help="re-render summary, charts and report.html of a batch output folder (no runs)",
         description="Read OUTDIR/results, metadata.json and scenario.json and write summary.csv, "
-        "summary.md, charts/*.png|svg and report.html again, without running the model.",
+        "summary.md, charts/*.png|svg and report.html again, without running the model (all three, "
+        "whatever outputs the experiment asked for).",
     )
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="a folder written by `negotiation batch`")
     parser.set_defaults(handler=main)
@@ -20,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Write the outputs and say where the report is."""
-    from negotiation.report import REPORT_HTML, write_outputs
+    from negotiation.report import OUTPUTS, REPORT_HTML, write_outputs
 
-    written = write_outputs(args.outdir)
+    written = write_outputs(args.outdir, OUTPUTS)
     charts = sum(1 for path in written if path.parent.name == "charts")
     print(f"{len(written)} files written to {args.outdir} ({charts} chart files)")
     print(f"report: {args.outdir / REPORT_HTML}")
