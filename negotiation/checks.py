@@ -27,6 +27,8 @@ def check_scenario(scenario: Scenario) -> None:
     Raises:
         FieldProblem: The first problem found.
     """
+    for issue_id, issue in scenario.issues.items():
+        _check_issue(issue_id, issue)
     actors = set(scenario.actors)
     for actor_id, actor in scenario.actors.items():
         for other in actor.rapport:
@@ -49,6 +51,22 @@ def check_scenario(scenario: Scenario) -> None:
                     numeric_bounds(scenario, path)
                 except KeyError as exc:
                     raise FieldProblem(f"events.{index}.{kind}", path, str(exc.args[0])) from None
+
+
+def _check_issue(issue_id: str, issue: Any) -> None:
+    where = f"issues.{issue_id}"
+    if issue.kind == "binary" and (issue.low, issue.high) != (0.0, 1.0):
+        raise FieldProblem(
+            f"{where}.low/high", [issue.low, issue.high], "low = 0 and high = 1 for a binary issue"
+        )
+    if not issue.low < issue.high:
+        raise FieldProblem(
+            f"{where}.high", issue.high, f"a value above low = {issue.low} (range inverted or empty)"
+        )
+    if not issue.low <= issue.status_quo <= issue.high:
+        raise FieldProblem(f"{where}.status_quo", issue.status_quo, f"a value in [{issue.low}, {issue.high}]")
+    if issue.kind == "binary" and issue.status_quo not in (0.0, 1.0):
+        raise FieldProblem(f"{where}.status_quo", issue.status_quo, "0 or 1 for a binary issue")
 
 
 def _require(ok: bool, field: str, value: Any, known: set[str], what: str) -> None:
@@ -118,6 +136,12 @@ def _check_preference(scenario: Scenario, table_id: str, party: str, pref: Any) 
         low, high = scenario.issue_range(table_id, issue_id)
         if not low <= ideal <= high:
             raise FieldProblem(f"{where}.ideal.{issue_id}", ideal, f"a value in [{low}, {high}]")
+        if scenario.issues[issue_id].kind == "binary" and ideal not in (0.0, 1.0):
+            raise FieldProblem(
+                f"{where}.ideal.{issue_id}",
+                ideal,
+                "0, 1, 'increase' or 'decrease' on a binary issue (no value between is possible)",
+            )
 
 
 def _check_linkage(scenario: Scenario, index: int, link: Any) -> None:

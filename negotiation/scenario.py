@@ -42,18 +42,6 @@ class Issue(Frozen):
     kind: Literal["continuous", "binary"] = Field("continuous", description="Binary issues are 0/1.")
     description: str = ""
 
-    @model_validator(mode="after")
-    def _check_range(self) -> Issue:
-        if not self.low < self.high:
-            raise ValueError(f"range inverted or empty: low={self.low} high={self.high}; low < high")
-        if not self.low <= self.status_quo <= self.high:
-            raise ValueError(
-                f"status_quo {self.status_quo} outside range; a value in [{self.low}, {self.high}]"
-            )
-        if self.kind == "binary" and (self.low, self.high) != (0.0, 1.0):
-            raise ValueError("binary issue range must be; low = 0 and high = 1")
-        return self
-
 
 STRATEGY_PRESETS: dict[str, tuple[str, float]] = {
     "boulware": ("time_dependent", 0.2),

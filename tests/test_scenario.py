@@ -138,11 +138,6 @@ _CASES = [
         "issues.x.status_quo",
         "150.0",
         "a value in [0.0, 100.0]",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the Issue validator reports field issues.x and the whole issue dict, cut at 80 "
-            "characters before the bad status_quo value, so the line names neither the field nor the value",
-        ),
         id="status quo outside the range",
     ),
     (
@@ -250,12 +245,6 @@ def test_input_errors_are_input_errors() -> None:
     assert issubclass(ScenarioError, InputError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a binary issue accepts a numeric ideal strictly inside (0, 1); no 0/1 value then gives "
-    "any gain on it, so a reservation can be unmeetable, and the proposer's rounded offer falls below "
-    "its own reservation (see test_properties::test_binary_interior_ideal_never_gives_less_than_reservation)",
-)
 def test_an_interior_ideal_on_a_binary_issue_is_rejected() -> None:
     with pytest.raises(ScenarioError):
         tiny_scenario(

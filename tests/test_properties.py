@@ -1,0 +1,302 @@
+"""Invariants of the negotiation model, checked with hypothesis on random small scenarios.
+
+(a) no agreement gives a party less than its effective reservation utility;
+(b) agreed values stay inside the issue ranges, in real units;
+(c) symmetric agents with symmetric preferences split symmetrically;
+(d) a Boulware agent against a Conceder gets the larger share;
+(e) raising a side's reservation value never raises its opponent's utility in an agreement.
+
+Each example runs whole models, so example counts are modest (conftest.py sets the profile).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import mirror_scenario, run_model, tiny_scenario
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
+
+from negotiation.model import NegotiationModel
+from negotiation.protocol import DEAL
+from negotiation.scenario import Scenario, scenario_from_dict
+from negotiation.strategies import time_dependent_target
+
+UNIT = st.floats(0.0, 1.0)
+ISSUE_NAMES = ("p", "q", "r")
+
+# --- random scenarios ------------------------------------------------------------------------
+
+
+@st.composite
+def strategies_(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["time_dependent", "boulware", "linear", "conceder", "tit_for_tat", "hardliner"]))
+    strategy: dict[str, Any] = {"kind": kind}
+    if kind == "time_dependent":
+        strategy["e"] = draw(st.floats(0.05, 10.0))
+    if kind == "tit_for_tat":
+        strategy["reciprocity"] = draw(st.floats(0.0, 3.0))
+        strategy["initial_concession"] = draw(st.floats(0.0, 0.3))
+    return strategy
+
+
+@st.composite
+def issues_(draw: st.DrawFn, binary: bool = True) -> dict[str, dict[str, Any]]:
+    issues = {}
+    for name in ISSUE_NAMES:
+        if binary and draw(st.booleans()) and draw(st.booleans()):
+            issues[name] = {"name": name, "unit": "yes/no", "kind": "binary", "low": 0.0, "high": 1.0}
+            issues[name]["status_quo"] = float(draw(st.integers(0, 1)))
+        else:
+            low = draw(st.floats(-50.0, 50.0))
+            high = low + draw(st.floats(0.5, 200.0))
+            issues[name] = {"name": name, "unit": "u", "low": low, "high": high}
+            issues[name]["status_quo"] = low + draw(UNIT) * (high - low)
+    return issues
+
+
+@st.composite
+def preference_(draw: st.DrawFn, issues: dict[str, dict[str, Any]], table_issues: list[str], ranges: dict) -> dict:
+    weights = {i: draw(st.floats(0.0, 1.0)) for i in table_issues}
+    if sum(weights.values()) <= 0.0:
+        weights[table_issues[0]] = 1.0
+    ideal: dict[str, Any] = {}
+    for i in table_issues:
+        low, high = ranges.get(i, (issues[i]["low"], issues[i]["high"]))
+        if issues[i].get("kind") == "binary":
+            # a numeric ideal strictly inside (0, 1) on a binary issue is a known bug (see the
+            # xfail test below); here binary ideals are the range ends
+            ideal[i] = draw(st.sampled_from(["increase", "decrease", 0.0, 1.0]))
+        else:
+            ideal[i] = draw(st.one_of(st.sampled_from(["increase", "decrease"]), st.floats(low, high)))
+    return {"weights": weights, "ideal": ideal, "reservation": draw(st.floats(0.0, 0.95))}
+
+
+@st.composite
+def random_scenarios(
+    draw: st.DrawFn, walkouts: bool = True, second_table: bool = True, binary: bool = True
+) -> Scenario:
+    """One or two tables over up to three issues, any strategies, leverage, mediator and linkage."""
+    issues = draw(issues_(binary))
+    actors = {}
+    for actor in ("a", "b", "c"):
+        others = [o for o in ("a", "b", "c") if o != actor]
+        actors[actor] = {
+            "name": actor,
+            "leverage": draw(UNIT),
+            "domestic_pressure": draw(UNIT),
+            "resolve": draw(UNIT),
+            "rapport": {o: draw(UNIT) for o in others if draw(st.booleans())},
+            "strategy": draw(strategies_()),
+        }
+    tables = {}
+    layout = [("t1", ("a", "b"))] + ([("t2", ("a", "c"))] if second_table and draw(st.booleans()) else [])
+    for table_id, parties in layout:
+        if draw(st.booleans()):
+            parties = parties[::-1]
+        table_issues = draw(st.lists(st.sampled_from(ISSUE_NAMES), min_size=1, max_size=3, unique=True))
+        ranges = {}
+        for i in table_issues:
+            if issues[i].get("kind") != "binary" and draw(st.booleans()):
+                low, high = issues[i]["low"], issues[i]["high"]
+                cut = sorted(draw(st.lists(st.floats(low, high), min_size=2, max_size=2)))
+                if cut[1] - cut[0] > 1e-3 * (high - low):
+                    ranges[i] = cut
+        opens = draw(st.integers(0, 3))
+        table: dict[str, Any] = {
+            "name": table_id,
+            "parties": list(parties),
+            "issues": table_issues,
+            "opens": opens,
+            "deadline": opens + draw(st.integers(1, 20)),
+            "breakdown_risk": draw(st.floats(0.0, 0.2)) if walkouts else 0.0,
+            "ranges": ranges,
+            "status_quo": {i: lo + draw(UNIT) * (hi - lo) for i, (lo, hi) in ranges.items()},
+            "preferences": {p: draw(preference_(issues, table_issues, ranges)) for p in parties},
+        }
+        if table_id == "t1" and len(layout) == 1 and draw(st.booleans()):
+            table["mediator"] = "c"
+        tables[table_id] = table
+    linkages = []
+    if len(tables) == 2:
+        source, target = draw(st.permutations(["t1", "t2"]))
+        shared = [i for i in tables[source]["issues"] if i in tables[target]["issues"]]
+        kind = draw(st.sampled_from(["precedent", "escalation"])) if shared else "escalation"
+        link: dict[str, Any] = {"kind": kind, "source": source, "targets": [target], "strength": draw(UNIT)}
+        if kind == "precedent":
+            link["issue"] = draw(st.sampled_from(shared))
+        linkages.append(link)
+    data = {
+        "name": "random",
+        "issues": issues,
+        "actors": actors,
+        "tables": tables,
+        "linkages": linkages,
+        "model": {
+            "leverage_effect": draw(st.floats(0.0, 0.5)),
+            "urgency_gain": draw(st.floats(0.0, 3.0)),
+            "resolve_gain": draw(st.floats(0.0, 3.0)),
+            "mediation_strength": draw(st.floats(0.0, 0.3)),
+        },
+    }
+    return scenario_from_dict(data, "<hypothesis>")
+
+
+# --- (a) individual rationality, (b) ranges ---------------------------------------------------
+
+
+@given(random_scenarios(), st.integers(0, 2**32 - 1))
+def test_no_agreement_gives_a_party_less_than_its_effective_reservation(scenario: Scenario, seed: int) -> None:
+    arrays = run_model(scenario, seed=seed).arrays()
+    deal = arrays.status == DEAL
+    note(f"status {arrays.status}, utilities {arrays.utilities}, reservation {arrays.reservation}")
+    assert np.all(arrays.utilities[deal] >= arrays.reservation[deal] - 1e-9)
+    # without a deal each side is left with exactly its reservation (BATNA) utility
+    np.testing.assert_array_equal(arrays.utilities[~deal], arrays.reservation[~deal])
+
+
+@given(random_scenarios(), st.integers(0, 2**32 - 1))
+def test_agreed_values_stay_inside_the_issue_ranges(scenario: Scenario, seed: int) -> None:
+    outcomes = run_model(scenario, seed=seed).outcomes()
+    for outcome in outcomes:
+        for issue, value in outcome.values.items():
+            low, high = scenario.issue_range(outcome.table, issue)
+            slack = 1e-9 * (high - low)
+            assert low - slack <= value <= high + slack, (outcome.table, issue, value, low, high)
+            if scenario.issues[issue].kind == "binary":
+                assert value in (0.0, 1.0)
+            if not outcome.deal:
+                assert value == pytest.approx(scenario.status_quo(outcome.table, issue))
+
+
+@pytest.mark.parametrize("ideal", [0.0, 1.0, "increase"])
+def test_binary_issue_deals_never_give_less_than_reservation(ideal: object) -> None:
+    # interior ideals on binary issues are rejected when the scenario loads (test_scenario)
+    scenario = tiny_scenario(
+        {
+            "issues.s": {"name": "s", "unit": "yes/no", "kind": "binary", "low": 0.0, "high": 1.0, "status_quo": 0.0},
+            "tables.ab.issues": ["x", "y", "s"],
+            "tables.ab.preferences.a.weights": {"s": 1.0},
+            "tables.ab.preferences.a.ideal": {"s": ideal},
+            "tables.ab.preferences.b.weights": {"x": 1.0},
+            "tables.ab.preferences.b.ideal": {"x": "decrease"},
+        }
+    )
+    outcome = run_model(scenario, seed=1).outcomes()[0]
+    assert not outcome.deal or outcome.utilities["a"] >= outcome.reservation["a"] - 1e-9, outcome
+
+
+# --- (c) symmetry -------------------------------------------------------------------------------
+
+MIRROR_WEIGHTS = st.lists(st.floats(0.05, 1.0), min_size=1, max_size=4).map(tuple)
+TIME_DEPENDENT = st.builds(lambda e: {"kind": "time_dependent", "e": e}, st.floats(0.1, 8.0))
+
+
+def both_orders(**kwargs: Any) -> tuple[NegotiationModel, NegotiationModel]:
+    """The same mirror scenario run with ``a`` opening and with ``b`` opening."""
+    return tuple(run_model(mirror_scenario(opener=opener, **kwargs), seed=0) for opener in ("a", "b"))  # type: ignore[return-value]
+
+
+@given(
+    weights=MIRROR_WEIGHTS,
+    strategy=st.one_of(TIME_DEPENDENT, strategies_()),
+    reservation=st.floats(0.0, 0.6),
+    deadline=st.integers(2, 30),
+    rapport=UNIT,
+)
+def test_symmetric_agents_split_symmetrically(
+    weights: tuple[float, ...], strategy: dict, reservation: float, deadline: int, rapport: float
+) -> None:
+    """Two identical agents with mirror-image preferences split the surplus evenly.
+
+    Alternating offers favour one side by turn order alone (the opener in Rubinstein's model; here
+    whoever proposes in the round the deal is struck), so one run cannot split exactly evenly. The
+    property is checked in the form that is exactly true of a fair protocol: swapping who opens
+    swaps the utilities (the model has no bias by party other than turn order), hence each agent's
+    utility averaged over both opening orders is the same. And for time-dependent agents the
+    turn-order advantage in a single run is bounded: the proposer gets its target f(t), the responder
+    1 - f(t) (u_a + u_b = 1 for mirror preferences), and AC_next gives |u_a - u_b| <= the larger of
+    the concession steps f(t-1) - f(t) and f(t) - f(t+1) around the agreement round t.
+    """
+    a_opens, b_opens = both_orders(
+        weights=weights, strategy_a=strategy, strategy_b=strategy, reservation=reservation, deadline=deadline,
+        rapport=rapport,
+    )
+    first, second = a_opens.outcomes()[0], b_opens.outcomes()[0]
+    note(f"a opens: {first}\nb opens: {second}")
+    assert (first.status, first.round) == (second.status, second.round)
+    assert first.utilities["a"] == pytest.approx(second.utilities["b"], abs=1e-9)
+    assert first.utilities["b"] == pytest.approx(second.utilities["a"], abs=1e-9)
+    mean_a = (first.utilities["a"] + second.utilities["a"]) / 2
+    mean_b = (first.utilities["b"] + second.utilities["b"]) / 2
+    assert mean_a == pytest.approx(mean_b, abs=1e-9)
+
+    if first.deal and strategy["kind"] in ("time_dependent", "boulware", "linear", "conceder"):
+        exponent = a_opens.negotiation.derived.exponent[0, 0]
+        r = a_opens.negotiation.reservation[0, 0]
+        t = first.round
+        rounds = np.array([max(t - 1, 0), t, t + 1])
+        f = time_dependent_target(rounds, np.full(3, deadline), np.full(3, exponent), np.full(3, r))
+        step = max(f[0] - f[1], f[1] - f[2])
+        assert first.utilities["a"] + first.utilities["b"] == pytest.approx(1.0)
+        assert abs(first.utilities["a"] - first.utilities["b"]) <= step + 1e-9
+
+
+# --- (d) Boulware against Conceder ----------------------------------------------------------------
+
+
+@given(
+    weights=MIRROR_WEIGHTS,
+    boulware_e=st.floats(0.05, 0.5),
+    conceder_e=st.floats(2.0, 10.0),
+    reservation=st.floats(0.0, 0.45),
+    deadline=st.integers(4, 30),
+    opener=st.sampled_from(["a", "b"]),
+)
+def test_boulware_gets_the_larger_share_against_a_conceder(
+    weights: tuple[float, ...], boulware_e: float, conceder_e: float, reservation: float, deadline: int, opener: str
+) -> None:
+    """a is Boulware, b Conceder; preferences mirror each other; everything else is equal."""
+    scenario = mirror_scenario(
+        weights=weights,
+        strategy_a={"kind": "time_dependent", "e": boulware_e},
+        strategy_b={"kind": "time_dependent", "e": conceder_e},
+        reservation=reservation,
+        deadline=deadline,
+        opener=opener,
+    )
+    outcome = run_model(scenario, seed=0).outcomes()[0]
+    note(str(outcome))
+    assert outcome.deal, "with reservations below one half, the two always find a deal"
+    assert outcome.utilities["a"] > outcome.utilities["b"]
+
+
+# --- (e) reservation monotonicity -------------------------------------------------------------------
+
+
+@st.composite
+def reservation_pairs(draw: st.DrawFn, binary: bool = True) -> tuple[Scenario, Scenario, str]:
+    """A random one-table scenario without walk-outs, and the same with one side's reservation raised."""
+    scenario = draw(random_scenarios(walkouts=False, second_table=False, binary=binary))
+    data = scenario.model_dump(mode="python")
+    side = draw(st.sampled_from(["a", "b"]))
+    preference = data["tables"]["t1"]["preferences"][side]
+    low = preference["reservation"]
+    assume(low < 0.95)
+    preference["reservation"] = draw(st.floats(low, 1.0).filter(lambda v: v > low))
+    return scenario, scenario_from_dict(data, "<raised>"), side
+
+
+@given(reservation_pairs(binary=False), st.integers(0, 2**32 - 1))
+def test_raising_a_reservation_never_raises_the_opponents_utility_in_an_agreement(
+    pair: tuple[Scenario, Scenario, str], seed: int
+) -> None:
+    base, raised, side = pair
+    opponent = "b" if side == "a" else "a"
+    before = run_model(base, seed=seed).outcomes()[0]
+    after = run_model(raised, seed=seed).outcomes()[0]
+    note(f"before: {before}\nafter:  {after}")
+    if before.deal and after.deal:
+        assert after.utilities[opponent] <= before.utilities[opponent] + 1e-9
