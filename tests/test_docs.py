@@ -1,0 +1,88 @@
+"""The docs stay true to the code: example scenario, field reference, assumption tags, cited names."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from negotiation import scenario as scenario_module
+from negotiation.scenario import default_scenario_text, load_scenario
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+# names in model-odd.md that are attributes of a Mesa model instance, not of a module
+NOT_CODE = {"model.rng"}
+# classes the ODD cites without their module
+BARE_CLASSES = {
+    "Negotiation": "protocol",
+    "NegotiationModel": "model",
+    "CompiledScenario": "compiled",
+    "Runs": "engine",
+}
+
+
+def test_minimal_example_scenario_validates_and_is_minimal() -> None:
+    scenario = load_scenario(DOCS / "examples" / "minimal-scenario.toml")
+    assert len(scenario.actors) == 2
+    assert len(scenario.tables) == 1
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "Issue",
+        "Actor",
+        "Strategy",
+        "Table",
+        "Preference",
+        "Linkage",
+        "ModelSettings",
+        "Distribution",
+        "Event",
+        "Scenario",
+    ],
+)
+def test_scenario_format_documents_every_field(model: str) -> None:
+    text = (DOCS / "scenario-format.md").read_text(encoding="utf-8")
+    fields = getattr(scenario_module, model).model_fields
+    missing = [name for name in fields if f"`{name}`" not in text]
+    assert not missing, f"{model} fields not in docs/scenario-format.md: {missing}"
+
+
+def test_every_assumption_tag_of_the_default_scenario_is_documented() -> None:
+    tags = set(re.findall(r"ASSUMPTION (A\d+)", default_scenario_text()))
+    documented = set(re.findall(r"\bA\d+\b", (DOCS / "assumptions.md").read_text(encoding="utf-8")))
+    assert tags, "the default scenario has no ASSUMPTION tags"
+    assert tags <= documented, f"tags not in docs/assumptions.md: {sorted(tags - documented)}"
+
+
+def _resolve(name: str) -> object:
+    parts = name.removeprefix("negotiation.").split(".")
+    if parts[0] in BARE_CLASSES:
+        parts = [BARE_CLASSES[parts[0]], *parts]
+    target: object = importlib.import_module(f"negotiation.{parts[0]}")
+    for part in parts[1:]:
+        target = getattr(target, part)
+    return target
+
+
+def test_code_names_cited_in_the_odd_exist() -> None:
+    text = (DOCS / "model-odd.md").read_text(encoding="utf-8")
+    modules = {p.stem for p in (Path(scenario_module.__file__).parent).glob("*.py")}
+    cited = set(re.findall(r"`((?:negotiation\.)?[A-Za-z_]+(?:\.[A-Za-z_]+)+)`", text))
+    checked = [
+        name
+        for name in sorted(cited - NOT_CODE)
+        if name.removeprefix("negotiation.").split(".")[0] in modules | set(BARE_CLASSES)
+    ]
+    assert len(checked) > 20
+    broken = []
+    for name in checked:
+        try:
+            _resolve(name)
+        except (AttributeError, ImportError):
+            broken.append(name)
+    assert not broken, f"docs/model-odd.md cites names the code does not have: {broken}"
