@@ -55,14 +55,11 @@ def check_scenario(scenario: Scenario) -> None:
 
 def _check_issue(issue_id: str, issue: Any) -> None:
     where = f"issues.{issue_id}"
+    bounds = {"low": issue.low, "high": issue.high}
     if issue.kind == "binary" and (issue.low, issue.high) != (0.0, 1.0):
-        raise FieldProblem(
-            f"{where}.low/high", [issue.low, issue.high], "low = 0 and high = 1 for a binary issue"
-        )
+        raise FieldProblem(where, bounds, "low = 0 and high = 1 for a binary issue")
     if not issue.low < issue.high:
-        raise FieldProblem(
-            f"{where}.high", issue.high, f"a value above low = {issue.low} (range inverted or empty)"
-        )
+        raise FieldProblem(where, bounds, "low < high (the range is inverted or empty)")
     if not issue.low <= issue.status_quo <= issue.high:
         raise FieldProblem(f"{where}.status_quo", issue.status_quo, f"a value in [{issue.low}, {issue.high}]")
     if issue.kind == "binary" and issue.status_quo not in (0.0, 1.0):
