@@ -64,6 +64,11 @@ def css_class(path: str) -> str:
     return "param--" + re.sub(r"[^A-Za-z0-9_-]", "-", path)
 
 
+def is_drawn(state: DashboardState, spec: ParameterSpec) -> bool:
+    """Whether a parameter is still drawn afresh in every run (uncertain and not set)."""
+    return spec.uncertain and spec.path not in state.overrides
+
+
 def chosen_table(state: DashboardState) -> str:
     """The table chosen in this session, or the first one."""
     return selected_table.value if selected_table.value in state.table_ids else state.table_ids[0]
@@ -82,11 +87,17 @@ def estimate_deals(state: DashboardState) -> DealProbabilities | None:
 
 
 @solara.component
-def ParameterInput(state: DashboardState, spec: ParameterSpec, on_change) -> None:
-    """One slider or select box for a catalogue parameter."""
-    value = state.value(spec.path)
+def ParameterInput(spec: ParameterSpec, value, drawn: bool, on_change) -> None:
+    """One slider or select box for a catalogue parameter.
+
+    Args:
+        spec: The parameter.
+        value: Its current value (a prop, so that the input re-renders when it changes).
+        drawn: Whether it is still drawn per run (uncertain and not set).
+        on_change: Called with (path, new value).
+    """
     shown = value if spec.kind == "choice" else f"{value:g}"
-    label = f"{spec.label} = {shown}" + (" *" if spec.uncertain and spec.path not in state.overrides else "")
+    label = f"{spec.label} = {shown}" + (" *" if drawn else "")
 
     def changed(new) -> None:
         on_change(spec.path, new)
@@ -142,11 +153,11 @@ def ParameterPanel(state: DashboardState, model: solara.Reactive) -> None:
         solara.Select(label="Actor", value=actor_id, values=actors, on_value=selected_actor.set)
         for spec in state.catalogue.values():
             if spec.group == "actor" and spec.owner == actor_id:
-                ParameterInput(state, spec, change).key(spec.path)
+                ParameterInput(spec, state.value(spec.path), is_drawn(state, spec), change).key(spec.path)
         solara.Select(label="Table", value=table_id, values=state.table_ids, on_value=selected_table.set)
         for spec in state.catalogue.values():
             if spec.group == "table" and spec.owner == table_id:
-                ParameterInput(state, spec, change).key(spec.path)
+                ParameterInput(spec, state.value(spec.path), is_drawn(state, spec), change).key(spec.path)
         solara.Text("* drawn afresh in every run until you set it", style={"font-size": "0.8em"})
         if parameter_error.value:
             solara.Error(parameter_error.value)
