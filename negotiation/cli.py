@@ -23,6 +23,7 @@ COMMANDS = {
     "score": "negotiation.commands.score",
     "calibrate": "negotiation.commands.calibrate",
     "sensitivity": "negotiation.commands.sensitivity",
+    "discover": "negotiation.commands.discover",
     "plot": "negotiation.commands.plot",
     "dashboard": "negotiation.commands.dashboard",
 }
