@@ -124,7 +124,7 @@ _CASES = [
         "1.5",
         "less than or equal to 1",
     ),
-    ("inverted issue range", REVERSED_X, "issues.x", "'low': 100.0", "low < high"),
+    ("inverted issue range", REVERSED_X, "issues.x", "{'low': 100.0, 'high': 0.0}", "low < high"),
     (
         "inverted table range",
         ("breakdown_risk = 0.0\n", "breakdown_risk = 0.0\nranges = { x = [80.0, 20.0] }\n"),
