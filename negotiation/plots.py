@@ -50,7 +50,9 @@ def scope_label(results: pd.DataFrame, point: int | None, parameters: dict[str, 
     runs = rows[["point", "replication"]].drop_duplicates().shape[0]
     if point is None:
         points = results["point"].nunique()
-        where = "all runs" if points == 1 else f"all {points} design points pooled"
+        if points == 1:
+            return f"{runs:,} runs"
+        where = f"all {points} design points pooled"
     else:
         where = f"design point {point}"
         if parameters:
@@ -79,7 +81,7 @@ def deal_probability_chart(
     ax.errorbar(data["p"], y, xerr=errors, fmt="o", color=COLORS[0], ecolor="0.35", capsize=4)
     for yi, row in zip(y, data.itertuples(), strict=True):
         ax.annotate(
-            f"{row.p:.0%} ({row.low:.0%}-{row.high:.0%})",
+            f"{percent(row.p)} ({percent(row.low)}-{percent(row.high)})",
             (row.high, yi),
             xytext=(6, 0),
             textcoords="offset points",
@@ -444,6 +446,11 @@ def wrap_path(path: str, width: int = 50) -> str:
             line += piece
     lines.append(line)
     return "\n.".join(lines)
+
+
+def percent(p: float) -> str:
+    """A probability as a percentage: whole percent, one decimal near 0 and 1 (99.5%, not 100%)."""
+    return f"{p:.1%}" if 0 < p < 0.01 or 0.99 < p < 1 else f"{p:.0%}"
 
 
 def fmt(value: Any) -> str:
