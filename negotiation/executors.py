@@ -225,11 +225,18 @@ class DaskExecutor(ChunkExecutor):
 
     def __init__(self, scenario_json: str, scheduler: str) -> None:
         try:
-            from distributed import Client
+            from distributed import Client, as_completed
         except ImportError:
             raise ExperimentError(
                 "--backend", "", "dask", "the dask extra installed: pip install 'asia-negotiation[dask]'"
             ) from None
+        if not scheduler_address_ok(scheduler):
+            raise ExperimentError(
+                "--scheduler",
+                "",
+                scheduler,
+                "a Dask scheduler address such as tcp://10.0.0.5:8786 or 10.0.0.5:8786",
+            )
         try:
             self._client = Client(scheduler, timeout="20s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -241,21 +248,33 @@ class DaskExecutor(ChunkExecutor):
             ) from None
         self._scenario = self._client.scatter(scenario_json, broadcast=True, hash=False)
         self.workers = max(1, sum(self._client.nthreads().values()))
+        self._completed = as_completed([], loop=self._client.loop)
 
     def submit(self, task: ChunkTask) -> Any:
         """Send a chunk to the cluster."""
-        return self._client.submit(run_chunk, task, self._scenario, pure=False)
+        future = self._client.submit(run_chunk, task, self._scenario, pure=False)
+        self._completed.add(future)
+        return future
 
     def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
-        """Wait for the first pending chunk to finish."""
-        from distributed import wait
-
-        done, not_done = wait(list(pending), return_when="FIRST_COMPLETED")
-        return set(done), set(not_done)
+        """Wait for the next chunk to finish (one at a time, in finishing order)."""
+        future = next(self._completed)
+        return {future}, set(pending) - {future}
 
     def close(self, cancel: bool = False) -> None:
         """Disconnect; the scheduler drops the chunks nobody waits for. The cluster keeps running."""
         self._client.close()
+
+
+def scheduler_address_ok(address: str) -> bool:
+    """True for ``[protocol://]host:port`` with a numeric port (checked before connecting).
+
+    >>> [scheduler_address_ok(a) for a in ("tcp://10.0.0.5:8786", "10.0.0.5", "x:y")]
+    [True, False, False]
+    """
+    _, _, location = address.rpartition("://")
+    host, _, port = location.rpartition(":")
+    return bool(host.strip("[]")) and port.isdigit() and 0 < int(port) < 65536 and " " not in address
 
 
 def open_executor(backend: str, scenario_json: str, workers: int, scheduler: str | None) -> ChunkExecutor:
