@@ -311,7 +311,7 @@ def Page() -> None:
     _Nested(_Nested(SidebarPanel(state, model)))
     solara.Style(TABLE_CSS)
     with solara.Column(style={"padding": "8px"}):
-        with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        with solara.Columns([3, 2]):
             RunPanel(state, model)
             with solara.Card("Open tables and deals by round"):
                 open_tables_plot(model.value)

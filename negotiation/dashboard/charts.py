@@ -44,7 +44,7 @@ def concession_chart(
     ax.set_ylabel("utility (0-1)")
     ax.set_title(f"{table_id}: offers and utilities by round")
     if len(offers):
-        ax.legend(fontsize="x-small", loc="lower left")
+        ax.legend(fontsize="x-small", loc="best")
     return fig, ax
 
 
