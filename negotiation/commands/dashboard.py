@@ -74,7 +74,9 @@ def main(args: argparse.Namespace) -> int:
     env = {
         **os.environ,
         SCENARIO_ENV: str(scenario) if scenario is not None else "",
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no calls home
+        # Mesa's SolaraViz trips Solara's hook-order lint (a warning, harmless): keep the log clean
+        "SOLARA_CHECK_HOOKS": os.environ.get("SOLARA_CHECK_HOOKS", "off"),
     }
     command = [
         sys.executable, "-m", "solara", "run", APP_MODULE,
