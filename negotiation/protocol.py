@@ -382,9 +382,11 @@ def _round_binary(
     ideal: np.ndarray,
     curvature: np.ndarray,
 ) -> np.ndarray:
-    """Round binary issues; if that drops the proposer below its target, set them to its ideal."""
+    """Round binary issues; if that drops the proposer below its target, claim the ones it weighs."""
     if not binary.any():
         return offer
     rounded = np.where(binary, np.round(offer), offer)
     short = utility(rounded, weights, ideal, curvature) < target - 1e-9
-    return np.where(short[:, None] & binary, np.round(ideal), rounded)
+    # only the binary issues the proposer cares about go to its ideal; the others stay as rounded
+    claim = short[:, None] & binary & (weights > 0.0)
+    return np.where(claim, np.round(ideal), rounded)

@@ -399,13 +399,6 @@ def binary_pair(b_reservation: float) -> Scenario:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in protocol._round_binary: when rounding leaves the proposer short of its target, EVERY "
-    "binary issue is set to the proposer's ideal, also those it gives zero weight. Here b (target 0.3) "
-    "offers q=0, r=0 instead of q=1, r=0: worth 0 instead of 1 to a and nothing more to b. With b's "
-    "reservation at 1 the trade-off is not rounded short and a gets 1: a gains from b's tougher stance",
-)
 def test_raising_a_reservation_with_binary_issues_never_helps_the_opponent() -> None:
     before = run_model(binary_pair(0.3), seed=0).outcomes()[0]
     after = run_model(binary_pair(1.0), seed=0).outcomes()[0]
@@ -413,11 +406,6 @@ def test_raising_a_reservation_with_binary_issues_never_helps_the_opponent() -> 
     assert after.utilities["a"] <= before.utilities["a"] + 1e-9, (before.values, after.values)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in protocol._round_binary (same cause): b's last offer q=0, r=0 is Pareto-dominated by "
-    "q=1, r=0, which gives b the same and a more",
-)
 def test_binary_rounding_never_offers_a_dominated_package() -> None:
     model = run_model(binary_pair(0.3), seed=0, trace=True)
     offers = model.datacollector.get_table_dataframe("offers")
