@@ -100,6 +100,16 @@ def plan_charts(results: pd.DataFrame, metadata: dict[str, Any], scenario: Scena
     charts += _design_charts(results, parameters)
     charts.append(
         Chart(
+            "issue-moves",
+            "Issue moves per table",
+            f"For each issue on each table, the probability that a run ends in a deal that moves the issue "
+            f"off its status quo (e.g. China easing rare-earth controls), with the {interval} ({scope}). "
+            "It is at most the table's deal probability: a run without a deal moves nothing.",
+            lambda: plots.issue_movement_chart(results, point, scope),
+        )
+    )
+    charts.append(
+        Chart(
             "time-to-deal",
             "Time to deal",
             f"Cumulative probability that a table has reached a deal by each round ({scope}). The curve "

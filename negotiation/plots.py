@@ -285,6 +285,50 @@ def agreed_terms_chart(
     return fig, axes
 
 
+def issue_movement_chart(
+    results: pd.DataFrame, point: int | None = None, scope: str = ""
+) -> tuple[Figure, Axes]:
+    """Probability that each issue moves off its status quo, per table, with 95% Wilson whiskers.
+
+    Args:
+        results: The results table.
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its axes.
+    """
+    data = stats.issue_movement(select_point(results, point), by=("table",))
+    y = np.arange(len(data))[::-1]
+    fig, ax = plt.subplots(figsize=(8.0, 1.6 + 0.3 * len(data)), layout="constrained")
+    group = data["table"].ne(data["table"].shift()).cumsum().to_numpy()
+    for g in np.unique(group)[1::2]:  # shade every other table's rows
+        rows = y[group == g]
+        ax.axhspan(rows.min() - 0.5, rows.max() + 0.5, color="0.93", zorder=0)
+    errors = np.clip(np.vstack([data["p"] - data["low"], data["high"] - data["p"]]), 0.0, None)
+    ax.errorbar(data["p"], y, xerr=errors, fmt="o", color=COLORS[1], ecolor="0.35", capsize=3, ms=5)
+    for yi, row in zip(y, data.itertuples(), strict=True):
+        ax.annotate(
+            percent(row.p),
+            (row.high, yi),
+            xytext=(5, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="x-small",
+        )
+    ax.set_yticks(y, [f"{row.table}: {row.issue}" for row in data.itertuples()], fontsize="small")
+    ax.set_xlim(0, 1.15)
+    ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
+    ax.set_ylim(-0.6, len(data) - 0.4)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(
+        "probability that a deal moves the issue off its status quo\n"
+        "(dot) with 95% Wilson interval (whiskers)"
+    )
+    _title(ax, "Issue moves per table", scope or scope_label(results, point))
+    return fig, ax
+
+
 def time_to_deal_chart(
     results: pd.DataFrame, point: int | None = None, scope: str = ""
 ) -> tuple[Figure, Axes]:

@@ -30,10 +30,11 @@ from negotiation.resultsio import (
     output_folder,
 )
 from negotiation.scenario import Scenario
-from negotiation.stats import summary_table
+from negotiation.stats import issue_table, summary_table
 
 SUMMARY_CSV = "summary.csv"
 SUMMARY_MD = "summary.md"
+ISSUES_CSV = "issues.csv"
 REPORT_HTML = "report.html"
 REPORT_ROWS = 400
 """Most summary rows shown in report.html (summary.csv always has them all)."""
@@ -49,13 +50,13 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
 
     Args:
         outdir: The batch output folder (``metadata.json``, ``scenario.json``, ``results/``).
-        outputs: Which of "summary" (summary.csv, summary.md), "charts" (charts/*.png, *.svg) and
+        outputs: Which of "summary" (summary.csv, summary.md, issues.csv), "charts" (charts/*.png, *.svg) and
             "report" (report.html) to write; default: the metadata's ``outputs``, else all three. A
             report without "charts" still embeds every chart, drawn in memory.
 
     Returns:
-        The files written, in this order: summary.csv, summary.md, every chart (PNG then SVG),
-        report.html.
+        The files written, in this order: summary.csv, summary.md, issues.csv, every chart (PNG
+        then SVG), report.html.
 
     Raises:
         ExperimentError: The folder, its metadata, scenario or results are missing or invalid, an
@@ -74,6 +75,9 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
         if "summary" in wanted:
             written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
             written.append(write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata)))
+            issues = issue_table(results, metadata)
+            issues.insert(issues.columns.get_loc("issue") + 1, "unit", issues["issue"].map(_units(scenario)))
+            written.append(write_atomic(folder / ISSUES_CSV, lambda tmp: issues.to_csv(tmp, index=False)))
         pictures: list[tuple[Chart, bytes]] = []
         if "charts" in wanted:
             (folder / CHARTS_DIR).mkdir(exist_ok=True)
@@ -89,6 +93,11 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
     except OSError as exc:
         raise ExperimentError(str(folder), "", type(exc).__name__, "a writable output folder") from None
     return written
+
+
+def _units(scenario: Scenario) -> dict[str, str]:
+    """Each issue's unit, as the scenario states it."""
+    return {issue_id: issue.unit for issue_id, issue in scenario.issues.items()}
 
 
 def _wanted(outputs: Any, folder: Path) -> set[str]:
@@ -192,7 +201,8 @@ def report_html(
         "walk-out and deadline shares are how the other runs ended; the mean round of a deal and the "
         "distances to the Pareto frontier and the Nash point are over deals only; utilities are over "
         f"all runs (a run without a deal counts its reservation value). Also in {SUMMARY_CSV} and "
-        f"{SUMMARY_MD}.</p>"
+        f"{SUMMARY_MD}; {ISSUES_CSV} has, per issue, the probability that it moves and the quantiles "
+        "of its agreed value.</p>"
     )
     shown = summary.head(REPORT_ROWS)
     if len(summary) > len(shown):
@@ -238,13 +248,15 @@ h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;marg
 table{border-collapse:collapse;font-size:.85rem}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f0f2f4;position:sticky;top:0}
+td{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.meta th{width:12rem}
 .scroll{overflow:auto;max-height:32rem;border:1px solid #ddd}
 figure{margin:2rem 0;padding:0}
 figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#444;font-size:.9rem;max-width:60rem}
-nav ol{columns:2;font-size:.9rem}
+nav ol{font-size:.9rem}
+nav ol ol{columns:3}
 footer{margin-top:3rem;color:#666;font-size:.85rem}
 code{background:#f0f2f4;padding:0 .2rem}
 """

@@ -285,6 +285,34 @@ def summary_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFra
     return _ordered(summary[order], by, table_ids(results))
 
 
+def issue_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    """One row per design point, table and issue: how often it moves, and where deals put it.
+
+    Args:
+        results: The results table.
+        metadata: The batch metadata; its ``parameters`` name the varied parameter columns.
+
+    Returns:
+        Columns ``point, <parameters>, table, issue, runs, moved, move_probability, move_low,
+        move_high, deals, mean, q05, q25, q50, q75, q95``: :func:`issue_movement` joined with
+        :func:`agreed_terms` (the value columns are real units, NaN where no deal was made).
+    """
+    parameters = list(metadata.get("parameters", []))
+    require_columns(results, parameters, "results")
+    by = ["point", "table"]
+    moves = issue_movement(results, by).rename(
+        columns={"n": "runs", "p": "move_probability", "low": "move_low", "high": "move_high"}
+    )
+    terms = agreed_terms(results, by)
+    table = moves.merge(terms, on=[*by, "issue"], how="left")
+    table["deals"] = table["deals"].fillna(0).astype(int)
+    values = results.groupby("point", sort=False, observed=True)[parameters].first().reset_index()
+    table = table.merge(values, on="point", how="left") if parameters else table
+    table = table.astype({"table": str, "issue": str})
+    rest = [c for c in table.columns if c not in ("point", *parameters, "table", "issue")]
+    return table[["point", *parameters, "table", "issue", *rest]]
+
+
 def summarise(outdir: str | Path) -> pd.DataFrame:
     """The summary table of a batch output folder (see :func:`summary_table`).
 

@@ -69,7 +69,9 @@ def test_every_planned_chart_renders(folders: dict[str, Path], design: str) -> N
     results, metadata, scenario = load_results(outdir), load_metadata(outdir), load_scenario_json(outdir)
     charts = plan_charts(results, metadata, scenario)
     per_table = {f"{kind}-{t}" for kind in ("terms", "utility") for t in TABLES}
-    expected = {"deal-probability", "time-to-deal"} | per_table | EXPECTED_DESIGN_CHARTS[design]
+    expected = (
+        {"deal-probability", "issue-moves", "time-to-deal"} | per_table | EXPECTED_DESIGN_CHARTS[design]
+    )
     assert {c.name for c in charts} == expected
     for chart in charts:
         fig, _ = chart.draw()
@@ -91,6 +93,17 @@ def test_deal_probability_chart_plots_the_stats(folders: dict[str, Path]) -> Non
     dots = ax.lines[0].get_xdata()
     assert np.allclose(dots, expected["p"])
     assert "95%" in ax.get_xlabel()
+    plt.close(fig)
+
+
+def test_issue_movement_chart_lists_every_issue_on_every_table(folders: dict[str, Path]) -> None:
+    results = load_results(folders["baseline"])
+    fig, ax = plots.issue_movement_chart(results)
+    expected = stats.issue_movement(results, by=("table",))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"{row.table}: {row.issue}" for row in expected.itertuples()]
+    assert "us-china: rare_earths" in labels and "us-north-korea: summit" in labels
+    assert np.allclose(ax.lines[0].get_xdata(), expected["p"])
     plt.close(fig)
 
 

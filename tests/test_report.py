@@ -44,10 +44,10 @@ def outdir(source: Path, tmp_path: Path) -> Path:
 def test_every_output_is_written_and_not_empty(rendered: tuple[Path, list[Path]]) -> None:
     outdir, written = rendered
     names = {p.relative_to(outdir).as_posix() for p in written}
-    assert {"summary.csv", "summary.md", "report.html"} <= names
+    assert {"summary.csv", "summary.md", "issues.csv", "report.html"} <= names
     charts = sorted(n for n in names if n.startswith("charts/"))
     stems = {Path(n).stem for n in charts}
-    assert {"deal-probability", "time-to-deal", "sweep-actors-us-resolve"} <= stems
+    assert {"deal-probability", "issue-moves", "time-to-deal", "sweep-actors-us-resolve"} <= stems
     assert {f"{k}-{t}" for k in ("terms", "utility") for t in TABLES} <= stems
     assert all(f"charts/{s}.png" in names and f"charts/{s}.svg" in names for s in stems)
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
@@ -83,6 +83,17 @@ def test_summary_files_match_summarise(rendered: tuple[Path, list[Path]]) -> Non
     assert table_lines[0].split("|")[1].strip() == "point"
 
 
+def test_issues_csv_has_units_and_move_probabilities(rendered: tuple[Path, list[Path]]) -> None:
+    outdir, _ = rendered
+    issues = pd.read_csv(outdir / "issues.csv")
+    korea = issues[(issues["table"] == "us-korea") & (issues["point"] == 0)]
+    assert list(korea["issue"]) == ["tariff", "investment", "upfront"]
+    assert list(korea["unit"]) == ["%", "$bn", "share"]
+    assert list(issues.columns[:4]) == ["point", PARAMETER, "table", "issue"]
+    assert (issues["move_low"] <= issues["move_probability"]).all()
+    assert (issues["moved"] <= issues["deals"]).all()
+
+
 def test_plot_command_rerenders_identical_files_without_running(
     rendered: tuple[Path, list[Path]], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -99,13 +110,13 @@ def test_plot_command_rerenders_identical_files_without_running(
 
 def test_only_the_outputs_asked_for_are_written(outdir: Path) -> None:
     written = write_outputs(outdir, ["summary"])
-    assert [p.name for p in written] == ["summary.csv", "summary.md"]
+    assert [p.name for p in written] == ["summary.csv", "summary.md", "issues.csv"]
     assert not (outdir / "charts").exists() and not (outdir / "report.html").exists()
     _set_metadata(outdir, outputs=["report"])
     written = write_outputs(outdir)
     assert [p.name for p in written] == ["report.html"] and not (outdir / "charts").exists()
     page = written[0].read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 7  # deals, time, sweep; terms, utility x 2 tables
+    assert page.count("data:image/png;base64,") == 8  # deals, issues, sweep, time; terms, utility x 2
     with pytest.raises(ExperimentError, match="outputs"):
         write_outputs(outdir, ["pdf"])
 

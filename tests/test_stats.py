@@ -123,6 +123,16 @@ def test_summary_table_rows_parameters_and_shares(outdir: Path, results: pd.Data
     assert stats.summarise(outdir).equals(summary)
 
 
+def test_issue_table_joins_moves_and_terms(outdir: Path, results: pd.DataFrame) -> None:
+    table = stats.issue_table(results, load_metadata(outdir))
+    moves, terms = stats.issue_movement(results), stats.agreed_terms(results)
+    assert len(table) == len(moves)
+    assert list(table.columns[:4]) == ["point", PARAMETER, "table", "issue"]
+    assert np.allclose(table["move_probability"], moves["p"])
+    merged = table.dropna(subset=["q50"])
+    assert np.allclose(merged["q50"], terms["q50"]) and len(merged) == len(terms)
+
+
 def test_missing_inputs_are_one_line_errors(tmp_path: Path, outdir: Path) -> None:
     with pytest.raises(ExperimentError, match="batch output folder"):
         load_metadata(tmp_path / "nowhere")
