@@ -181,6 +181,20 @@ def test_time_to_deal_chart_ends_at_the_deal_probability(folders: dict[str, Path
     plt.close(fig)
 
 
+def test_a_table_without_any_deal_still_draws(folders: dict[str, Path]) -> None:
+    outdir = folders["baseline"]
+    results, scenario = load_results(outdir), load_scenario_json(outdir)
+    never = results["table"] == "us-north-korea"
+    results.loc[never, "deal"] = False
+    results.loc[never, "status"] = "walkout"
+    fig, axes = plots.agreed_terms_chart(results, scenario, "us-north-korea")
+    assert "no deal in any run" in [t.get_text() for t in axes.flat[0].texts]
+    assert _render(fig).startswith(b"\x89PNG")
+    fig, ax = plots.utility_space_chart(results, prepare(scenario, {}), "us-north-korea")
+    assert len(ax.collections[0].get_offsets()) == 0
+    assert _render(fig).startswith(b"\x89PNG")
+
+
 def test_parameter_levels_bin_only_many_values() -> None:
     few = pd.Series([0.1, 0.2, 0.1, 0.3])
     levels, binned = plots.parameter_levels(few)
