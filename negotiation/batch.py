@@ -135,8 +135,10 @@ def batch_design(spec: ExperimentSpec, scenario_json: str) -> dict[str, Any]:
     """Everything that determines a batch's results; its hash identifies the batch for --resume.
 
     Worker count, backend and output choices are left out on purpose: they never change results.
+    The package version is in: resuming with another version could mix results of two models.
     """
     return {
+        "package_version": _package_version(),
         "scenario_hash": sha256_text(scenario_json),
         "master_seed": spec.seed,
         "parameters": spec.parameter_paths,

@@ -401,7 +401,8 @@ def _parameter(
         if entry.low is not None or entry.high is not None:
             raise ExperimentError(source, field, entry.path, "either values = [...] or low/high, not both")
         if not entry.values:
-            raise ExperimentError(source, f"{field}.values", [], f"a non-empty list of {kind}s")
+            plural = "whole numbers" if is_integer else "numbers"
+            raise ExperimentError(source, f"{field}.values", [], f"a non-empty list of {plural}")
         values = tuple(number(f"values.{k}", v) for k, v in enumerate(entry.values))
         if len(set(values)) != len(values):
             raise ExperimentError(source, f"{field}.values", list(values), "distinct values")
