@@ -380,6 +380,7 @@ class DashboardState:
         self.batch_seed = batch_seed
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="deal-batch")
         self._overrides: dict[str, Any] = {}
+        self._lock = threading.Lock()
         self.compiled = compile_scenario(self.scenario)
         self.model: NegotiationModel = self._build()
         self.probabilities: DealProbabilities | None = None
@@ -441,10 +442,11 @@ class DashboardState:
         compiled = compile_scenario(apply_overrides(self.scenario, overrides, source="dashboard"))
         self._overrides = overrides
         self.compiled = compiled
-        self.cancel_batch()
-        if self.probabilities is not None:
-            self.previous = self.probabilities
-        self.probabilities = None
+        with self._lock:  # a batch finishing now must not publish results for the old parameters
+            self.cancel_batch()
+            if self.probabilities is not None:
+                self.previous = self.probabilities
+            self.probabilities = None
         self.model = self._build()
         return True
 
@@ -589,15 +591,21 @@ class DashboardState:
             listener: Called from the worker thread after every chunk with (done, total).
 
         Returns:
-            The future of the batch's :class:`DealProbabilities` (None if it was cancelled).
+            The future of the batch's :class:`DealProbabilities` (None if it was cancelled or the
+            parameters changed before it finished).
         """
-        self.cancel_batch()
-        batch = DealBatch(self.compiled, self.batch_runs, self.batch_seed, self.batch_chunk, self._overrides)
-        self.batch = batch
+        with self._lock:
+            self.cancel_batch()
+            batch = DealBatch(
+                self.compiled, self.batch_runs, self.batch_seed, self.batch_chunk, self._overrides
+            )
+            self.batch = batch
 
         def work() -> DealProbabilities | None:
             result = batch(listener)
-            if result is not None and self.batch is batch and not batch.cancelled:
+            with self._lock:
+                if result is None or self.batch is not batch or batch.cancelled:
+                    return None
                 self.probabilities = result
             return result
 
