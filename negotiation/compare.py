@@ -161,7 +161,8 @@ def paired_deal_changes(base: pd.DataFrame, variant: pd.DataFrame, confidence: f
         neither=~first & ~second,
         diff=second.astype(float) - first.astype(float),
     )
-    order = list(dict.fromkeys(t for t in base["table"] if t in set(pairs["table"])))
+    paired_tables = set(pairs["table"].unique())
+    order = [t for t in pd.unique(base["table"]) if t in paired_tables]
     grouped = pairs.groupby("table", sort=False)
     counts = grouped[["both", "base_only", "variant_only", "neither"]].sum().loc[order].astype(int)
     runs = counts.sum(axis=1)
