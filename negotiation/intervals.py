@@ -38,8 +38,9 @@ def wilson_interval(
         denominator = 1 + z2 / trials
         centre = (p + z2 / (2 * trials)) / denominator
         half = z * np.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / denominator
-        low = np.where(trials > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
-        high = np.where(trials > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+        # at k = 0 and k = n the exact ends are 0 and 1; rounding would leave them a hair inside
+        low = np.where((trials > 0) & (k > 0), np.clip(centre - half, 0.0, 1.0), 0.0)
+        high = np.where((trials > 0) & (k < trials), np.clip(centre + half, 0.0, 1.0), 1.0)
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
