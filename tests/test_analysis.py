@@ -159,3 +159,46 @@ def test_distance_of_a_frontier_point_is_zero_and_of_a_known_point_is_exact() ->
     # from (0, 0) the nearest points are the perpendicular feet on either segment (symmetric):
     # |x1*y2 - x2*y1| / length for the segment (0, 1)-(0.8, 0.8)
     assert distance_to_frontier(np.zeros(2), frontier) == pytest.approx(0.8 / np.sqrt(0.68))
+
+
+# --- curved gains ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_curved_frontier_points_maximise_their_weighted_sum_of_utilities(seed: int) -> None:
+    """The curved frontier is traced by weighted sums a*u0 + (1-a)*u1, a = 0..1 evenly spaced."""
+    weights, ideal = random_table(seed)
+    curvature = np.random.default_rng(seed).uniform(1.2, 3.0, 2)
+    frontier = pareto_frontier(weights, ideal, curvature)
+    alpha = np.linspace(0.0, 1.0, len(frontier))
+    k = weights.shape[1]
+    axes = [np.unique(np.concatenate([np.linspace(0, 1, 21), ideal[:, j]])) for j in range(k)]
+    offers = np.array(list(itertools.product(*axes)))
+    points = np.stack([utility(offers, weights[s], ideal[s], curvature[s]) for s in (0, 1)], axis=1)
+    for a, vertex in zip(alpha, frontier, strict=True):
+        best = np.max(a * points[:, 0] + (1 - a) * points[:, 1])
+        assert a * vertex[0] + (1 - a) * vertex[1] >= best - 1e-7, a
+    assert np.all(frontier <= 1.0 + 1e-12) and np.all(frontier >= -1e-12)
+
+
+def test_curved_frontier_with_curvature_one_is_the_linear_frontier() -> None:
+    weights, ideal = random_table(3)
+    np.testing.assert_allclose(pareto_frontier(weights, ideal, np.ones(2)), pareto_frontier(weights, ideal))
+
+
+# --- issues only one side cares about --------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pareto_frontier puts zero-cost moves (issues side 1 does not weigh) first and zero-gain moves "
+    "last, so the polyline starts with a horizontal segment at u1 = 1 and ends with a vertical one at "
+    "u0 = 1 whose points are Pareto-dominated; an agreement there gets pareto_distance 0",
+)
+def test_frontier_holds_no_dominated_points_when_a_side_ignores_an_issue() -> None:
+    # side 0 cares only about issue 0, side 1 only about issue 1: (1, 1) is achievable and
+    # dominates every other outcome, so the frontier is that single point
+    weights = np.array([[1.0, 0.0], [0.0, 1.0]])
+    ideal = np.array([[1.0, 1.0], [0.0, 0.0]])
+    frontier = pareto_frontier(weights, ideal)
+    assert distance_to_frontier(np.array([0.0, 1.0]), frontier) == pytest.approx(1.0)

@@ -137,7 +137,7 @@ def opponent_distance(
     return np.sum(opponent_weights * (offers - opponent_offer) ** 2, axis=-1)
 
 
-def trade_off_instances(ideal_kind: str, n: int = 60):
+def trade_off_instances(ideal_kind: str, n: int = 60, curvature: float = 1.0):
     """Random trade-off problems: (target, weights, ideal, opponent offer, believed weights)."""
     rng = np.random.default_rng(RNG_SEED)
     k = 4
@@ -148,7 +148,7 @@ def trade_off_instances(ideal_kind: str, n: int = 60):
     else:
         ideal = rng.uniform(0.1, 0.9, (n, k))
     opponent = rng.random((n, k))
-    start = utility(opponent, weights, ideal)
+    start = utility(opponent, weights, ideal, curvature)
     target = start + rng.random(n) * (1.0 - start)
     return rng, target, weights, ideal, opponent, believed
 
@@ -239,3 +239,37 @@ def test_trade_off_at_the_opponent_offer_utility_repeats_that_offer() -> None:
         utility(opponent, weights, ideal), weights, ideal, opponent, random_weights(rng, 10, 3)
     )
     np.testing.assert_allclose(offers, opponent, atol=1e-9)
+
+
+# --- curved gains (preference curvature) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("curvature", [1.0, 1.5, 2.0, 4.0])
+def test_curved_gain_is_one_minus_distance_to_the_power_curvature(curvature: float) -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    ideal, x = rng.random(200), rng.random(200)
+    distance = np.where(
+        x < ideal,
+        (ideal - x) / np.where(ideal > 0, ideal, 1),
+        (x - ideal) / np.where(ideal < 1, 1 - ideal, 1),
+    )
+    np.testing.assert_allclose(gain(x, ideal, curvature), 1.0 - distance**curvature, atol=1e-12)
+    # diminishing sensitivity: never below the linear gain
+    assert np.all(gain(x, ideal, curvature) >= gain(x, ideal) - 1e-12)
+
+
+@pytest.mark.parametrize("curvature", [1.5, 3.0])
+def test_curved_from_gain_inverts_gain(curvature: float) -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    ideal, y, toward = rng.random(300), rng.random(300), rng.random(300)
+    x = from_gain(y, ideal, toward, curvature)
+    assert np.all((x >= 0.0) & (x <= 1.0))
+    np.testing.assert_allclose(gain(x, ideal, curvature), y, atol=1e-9)
+
+
+@pytest.mark.parametrize("curvature", [1.5, 3.0])
+def test_curved_trade_off_offer_has_exactly_the_target_utility(curvature: float) -> None:
+    _, target, weights, ideal, opponent, believed = trade_off_instances("interior", curvature=curvature)
+    offers = trade_off(target, weights, ideal, opponent, believed, curvature)
+    assert np.all((offers >= 0.0) & (offers <= 1.0))
+    np.testing.assert_allclose(utility(offers, weights, ideal, curvature), target, atol=1e-9)
