@@ -130,10 +130,12 @@ def analyse(
     """Sensitivity indices per table and parameter.
 
     Returns:
-        For sobol: ``table, parameter, S1, S1_conf, ST, ST_conf, constant``; for morris: ``table,
-        parameter, mu_star, mu_star_conf, sigma, mu, constant``. ``*_conf`` is the half-width of the
-        95% bootstrap interval; ``constant`` is True when the table's probability did not change over
-        the whole sample (its indices are then 0).
+        For sobol: ``table, parameter, S1, S1_conf, ST, ST_conf, p_min, p_max, constant``; for
+        morris: ``table, parameter, mu_star, mu_star_conf, sigma, mu, p_min, p_max, constant``.
+        ``*_conf`` is the half-width of the 95% bootstrap interval; ``p_min``/``p_max`` the range of
+        the table's deal probability over the sample (Sobol' indices are shares of its variance, so
+        read them together with this range); ``constant`` is True when the probability did not change
+        at all (the indices are then 0).
     """
     rows = []
     for table in tables:
@@ -163,7 +165,8 @@ def analyse(
             keys = ("mu_star", "mu_star_conf", "sigma", "mu")
         for i, name in enumerate(problem["names"]):
             indices = {k: float(result[k][i]) for k in keys}
-            rows.append({"table": table, "parameter": name, **indices, "constant": constant})
+            spread = {"p_min": float(y.min()), "p_max": float(y.max()), "constant": constant}
+            rows.append({"table": table, "parameter": name, **indices, **spread})
     return pd.DataFrame(rows)
 
 
@@ -237,7 +240,8 @@ def plot_table(indices: pd.DataFrame, table: str, method: str):
         ax.set_xlabel("elementary effect on the deal probability")
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_yticks(y, rows["parameter"].tolist())
-    ax.set_title(f"Sensitivity of the {table} deal probability ({method})", fontsize=10)
+    spread = f"{rows['p_min'].iloc[0]:.2f} to {rows['p_max'].iloc[0]:.2f}" if len(rows) else "n/a"
+    ax.set_title(f"Sensitivity of the {table} deal probability ({method}; it ranges {spread})", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -252,7 +256,8 @@ def format_indices(indices: pd.DataFrame, method: str) -> str:
         if rows["constant"].all():
             lines.append(f"{table:<20} deal probability constant over the sample: no parameter moves it")
             continue
-        lines.append(f"{table}")
+        low, high = rows["p_min"].iloc[0], rows["p_max"].iloc[0]
+        lines.append(f"{table:<20} deal probability from {low:.3f} to {high:.3f} over the sample")
         for row in rows.sort_values(key, ascending=False).itertuples(index=False):
             if method == "sobol":
                 lines.append(
