@@ -367,12 +367,11 @@ def write_calibration(
     Files: ``calibrated.toml`` (overlay: the experiment's fixed overrides plus the best values),
     ``trials.csv``, ``targets.csv``, ``convergence.png/.svg``, ``targets.png/.svg``.
     """
-    import matplotlib.pyplot as plt
-
-    from negotiation.atomic import write_atomic, write_text_atomic
+    from negotiation.atomic import write_text_atomic
     from negotiation.overlay import write_overlay
+    from negotiation.tuningio import output_folder, save_figure
 
-    folder = _output_folder(outdir)
+    folder = output_folder(outdir)
     scenario = "the default scenario" if spec.scenario == "default" else f"the scenario {spec.scenario}"
     comment = (
         f"Calibrated parameters for {scenario} (experiment {spec.name}).\n"
@@ -386,34 +385,10 @@ def write_calibration(
         write_text_atomic(folder / "trials.csv", result.trials.to_csv(index=False)),
         write_text_atomic(folder / "targets.csv", result.achieved.to_csv(index=False)),
     ]
-    for name, (fig, _) in (
-        ("convergence", plot_convergence(result.trials)),
-        ("targets", plot_targets(result.achieved)),
-    ):
-        try:
-            for suffix in ("png", "svg"):
-                written.append(
-                    write_atomic(
-                        folder / f"{name}.{suffix}",
-                        lambda tmp, s=suffix, f=fig: f.savefig(tmp, format=s, dpi=120),
-                    )
-                )
-        finally:
-            plt.close(fig)
-    return written
-
-
-def _output_folder(outdir: str | Path) -> Path:
-    folder = Path(outdir)
-    if folder.exists() and not folder.is_dir():
-        raise ExperimentError("--out", "", str(folder), "a folder (or a path where one can be created)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExperimentError(
-            "--out", "", str(folder), f"a folder that can be created ({exc.strerror})"
-        ) from None
-    return folder
+    fig, _ = plot_convergence(result.trials)
+    written += save_figure(fig, folder, "convergence")
+    fig, _ = plot_targets(result.achieved)
+    return written + save_figure(fig, folder, "targets")
 
 
 def _only(source: str, where: str, entry: dict[str, Any], allowed: set[str]) -> None:

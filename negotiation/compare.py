@@ -271,11 +271,10 @@ def write_comparison(
     Raises:
         ExperimentError: ``outdir`` exists and is not a folder, or cannot be created.
     """
-    import matplotlib.pyplot as plt
+    from negotiation.atomic import write_text_atomic
+    from negotiation.tuningio import output_folder, save_figure
 
-    from negotiation.atomic import write_atomic, write_text_atomic
-
-    folder = _output_folder(outdir)
+    folder = output_folder(outdir)
     written = [
         write_text_atomic(folder / "compare.csv", frame.to_csv(index=False)),
         write_text_atomic(
@@ -283,29 +282,7 @@ def write_comparison(
         ),
     ]
     fig, _ = plot_comparison(frame, base_label, variant_label)
-    try:
-        for suffix in ("png", "svg"):
-            written.append(
-                write_atomic(
-                    folder / f"compare.{suffix}", lambda tmp, s=suffix: fig.savefig(tmp, format=s, dpi=120)
-                )
-            )
-    finally:
-        plt.close(fig)
-    return written
-
-
-def _output_folder(outdir: str | Path) -> Path:
-    folder = Path(outdir)
-    if folder.exists() and not folder.is_dir():
-        raise ExperimentError("--out", "", str(folder), "a folder (or a path where one can be created)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExperimentError(
-            "--out", "", str(folder), f"a folder that can be created ({exc.strerror})"
-        ) from None
-    return folder
+    return written + save_figure(fig, folder, "compare")
 
 
 def _z(confidence: float) -> float:

@@ -331,28 +331,16 @@ def discover_folder(
 
 def write_discovery(found: Discovery, outdir: str | Path) -> list[Path]:
     """Write the boxes (CSV), the trade-off curve chart and the tree chart."""
-    import matplotlib.pyplot as plt
+    from negotiation.atomic import write_text_atomic
+    from negotiation.tuningio import output_folder, save_figure
 
-    from negotiation.atomic import write_atomic, write_text_atomic
-
-    folder = Path(outdir)
-    if folder.exists() and not folder.is_dir():
-        raise ExperimentError("--out", "", str(folder), "a folder (or a path where one can be created)")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(outdir)
     stem = "discover-" + re.sub(r"[^A-Za-z0-9_.-]", "_", f"{found.table}-{found.outcome}")
     written = [write_text_atomic(folder / f"{stem}.csv", found.table_frame().to_csv(index=False))]
-    for name, (fig, _) in (("tradeoff", plot_tradeoff(found)), ("tree", plot_tree(found))):
-        try:
-            for suffix in ("png", "svg"):
-                written.append(
-                    write_atomic(
-                        folder / f"{stem}-{name}.{suffix}",
-                        lambda tmp, s=suffix, f=fig: f.savefig(tmp, format=s, dpi=120),
-                    )
-                )
-        finally:
-            plt.close(fig)
-    return written
+    fig, _ = plot_tradeoff(found)
+    written += save_figure(fig, folder, f"{stem}-tradeoff")
+    fig, _ = plot_tree(found)
+    return written + save_figure(fig, folder, f"{stem}-tree")
 
 
 def _fmt(value: float) -> str:

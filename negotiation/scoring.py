@@ -415,30 +415,16 @@ def write_scores(
     outdir: str | Path, events: pd.DataFrame, scores: pd.DataFrame, forecasters: list[str]
 ) -> list[Path]:
     """Write ``scores.csv``, ``score_events.csv`` and ``reliability.png``/``.svg`` into a folder."""
-    import matplotlib.pyplot as plt
+    from negotiation.atomic import write_text_atomic
+    from negotiation.tuningio import output_folder, save_figure
 
-    from negotiation.atomic import write_atomic, write_text_atomic
-
-    folder = Path(outdir)
-    if folder.exists() and not folder.is_dir():
-        raise ExperimentError("--out", "", str(folder), "a folder (or a path where one can be created)")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(outdir)
     written = [
         write_text_atomic(folder / "scores.csv", scores.to_csv(index=False)),
         write_text_atomic(folder / "score_events.csv", events.to_csv(index=False)),
     ]
     fig, _ = plot_reliability(events, forecasters)
-    try:
-        for suffix in ("png", "svg"):
-            written.append(
-                write_atomic(
-                    folder / f"reliability.{suffix}",
-                    lambda tmp, s=suffix: fig.savefig(tmp, format=s, dpi=120),
-                )
-            )
-    finally:
-        plt.close(fig)
-    return written
+    return written + save_figure(fig, folder, "reliability")
 
 
 def _only(source: str, where: str, entry: dict[str, Any], allowed: set[str]) -> None:

@@ -279,14 +279,10 @@ def write_sensitivity(
 
     Tables whose probability is constant over the sample get no chart.
     """
-    import matplotlib.pyplot as plt
+    from negotiation.atomic import write_text_atomic
+    from negotiation.tuningio import output_folder, save_figure
 
-    from negotiation.atomic import write_atomic, write_text_atomic
-
-    folder = Path(outdir)
-    if folder.exists() and not folder.is_dir():
-        raise ExperimentError("--out", "", str(folder), "a folder (or a path where one can be created)")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(outdir)
     written = [
         write_text_atomic(folder / "sensitivity.csv", indices.to_csv(index=False)),
         write_text_atomic(folder / "samples.csv", outputs.to_csv(index=False)),
@@ -294,17 +290,7 @@ def write_sensitivity(
     varying = indices.loc[~indices["constant"].astype(bool), "table"]
     for table in pd.unique(varying):
         fig, _ = plot_table(indices, table, method)
-        stem = "sensitivity-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(table))
-        try:
-            for suffix in ("png", "svg"):
-                written.append(
-                    write_atomic(
-                        folder / f"{stem}.{suffix}",
-                        lambda tmp, s=suffix, f=fig: f.savefig(tmp, format=s, dpi=120),
-                    )
-                )
-        finally:
-            plt.close(fig)
+        written += save_figure(fig, folder, "sensitivity-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(table)))
     return written
 
 

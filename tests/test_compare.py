@@ -126,6 +126,9 @@ def test_write_comparison_files(tmp_path: Path) -> None:
     written = write_comparison(paired_deal_changes(base, variant), tmp_path / "out", "b", "v")
     assert sorted(p.name for p in written) == ["compare.csv", "compare.md", "compare.png", "compare.svg"]
     assert pd.read_csv(tmp_path / "out" / "compare.csv")["table"].tolist() == ["t1", "t2"]
+    first = {p.name: p.read_bytes() for p in written}
+    again = write_comparison(paired_deal_changes(base, variant), tmp_path / "out", "b", "v")
+    assert {p.name: p.read_bytes() for p in again} == first  # same inputs, same bytes (no dates)
 
 
 def test_command_prints_and_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,15 +46,14 @@ def main(args: argparse.Namespace) -> int:
         search_space,
         write_calibration,
     )
-    from negotiation.errors import ExperimentError
     from negotiation.experiment import load_experiment
+    from negotiation.tuningio import check_output_folder
 
     spec = load_experiment(args.experiment)
     targets = read_targets(args.targets, spec.base_scenario())
     search_space(spec)  # fails early, with one line, when nothing varies
     out = args.out if args.out is not None else Path("calibration") / spec.name
-    if out.exists() and not out.is_dir():
-        raise ExperimentError("--out", "", str(out), "a folder (or a path where one can be created)")
+    check_output_folder(out)
     with tqdm(total=args.trials, desc="calibrating", unit="trial", disable=None, file=sys.stderr) as bar:
 
         def progress(trial: int, value: float, best: float) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from negotiation.commands.common import positive_int, seed_value
-from negotiation.errors import ExperimentError
+from negotiation.tuningio import check_output_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,8 +33,7 @@ def main(args: argparse.Namespace) -> int:
     """Run both sides, print the comparison and optionally write it."""
     from negotiation.compare import compare_scenarios, format_comparison, load_side, write_comparison
 
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise ExperimentError("--out", "", str(args.out), "a folder (or a path where one can be created)")
+    check_output_folder(args.out)
     base, variant = load_side(args.base), load_side(args.variant)
     if base.label == variant.label:
         base_label, variant_label = f"{base.label} (base)", f"{variant.label} (variant)"

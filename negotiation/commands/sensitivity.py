@@ -39,7 +39,6 @@ def main(args: argparse.Namespace) -> int:
     """Run the analysis, print the ranking and write the files."""
     from tqdm import tqdm
 
-    from negotiation.errors import ExperimentError
     from negotiation.experiment import load_experiment
     from negotiation.sensitivity import (
         format_indices,
@@ -49,13 +48,13 @@ def main(args: argparse.Namespace) -> int:
         sample,
         write_sensitivity,
     )
+    from negotiation.tuningio import check_output_folder
 
     spec = load_experiment(args.experiment)
     problem = problem_from(spec)
     sample(problem, args.method, args.samples, 0)  # checks --samples before any run
     out = args.out if args.out is not None else Path("sensitivity") / spec.name
-    if out.exists() and not out.is_dir():
-        raise ExperimentError("--out", "", str(out), "a folder (or a path where one can be created)")
+    check_output_folder(out)
     total = n_points(args.method, args.samples, problem["num_vars"])
     with tqdm(total=total, desc=f"{args.method} points", unit="point", disable=None, file=sys.stderr) as bar:
         indices, outputs = run_sensitivity(spec, args.method, args.samples, args.runs, args.seed, bar.update)
