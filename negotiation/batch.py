@@ -245,7 +245,6 @@ class _progress_bar:
             total=total,
             unit="run",
             unit_scale=True,
-            dynamic_ncols=True,
             file=sys.stderr,
             disable=not (enabled and sys.stderr.isatty()),
             smoothing=0.1,

@@ -21,8 +21,15 @@ import pyarrow as pa
 
 from negotiation.errors import ExperimentError, NegotiationError
 
-START_METHOD = "spawn"
-"""Start method of local worker processes: portable and safe whatever threads the parent runs."""
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+"""Start method of local worker processes: safe whatever threads the parent runs (unlike ``fork``).
+
+With ``forkserver`` (Linux, macOS) a server process imports the package once and forks workers
+from it, so later pools in the same process start at once; elsewhere ``spawn`` is used.
+"""
+
+WORKER_PRELOAD = ["negotiation.executors", "negotiation.results"]
+"""Modules the fork server imports before forking workers."""
 
 
 @dataclass(frozen=True)
@@ -177,14 +184,17 @@ def _run_chunk_in_local_worker(task: ChunkTask) -> bytes:
 
 
 class LocalExecutor(ChunkExecutor):
-    """A pool of local worker processes (``concurrent.futures``, explicit ``spawn`` context)."""
+    """A pool of local worker processes (``concurrent.futures`` with an explicit start method)."""
 
     def __init__(self, scenario_json: str, workers: int) -> None:
         self.workers = workers
         self._before = set(multiprocessing.active_children())
+        context = multiprocessing.get_context(START_METHOD)
+        if START_METHOD == "forkserver":
+            context.set_forkserver_preload(WORKER_PRELOAD)
         self._pool = cf.ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context(START_METHOD),
+            mp_context=context,
             initializer=_init_local_worker,
             initargs=(scenario_json,),
         )

@@ -91,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
             "run the same command with --resume to finish",
             file=sys.stderr,
         )
-        raise
+        return 130
     if already_finished:
         print(
             f"{outdir} already holds this batch, finished {already_finished}: nothing was run "
