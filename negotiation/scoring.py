@@ -16,7 +16,8 @@ compare against::
 
 Each table deal and each issue move is one binary *event*. The model's forecast of an event is the
 batch's frequency of it, pooled over all rows of the results folder (every design point and
-replication; see :func:`model_forecasts`). Scores, lower is better:
+replication; see :func:`model_forecasts`), or over one design point's rows (``point``). Scores,
+lower is better:
 
 - Brier score: mean of ``(p - o)^2``; 0.25 for the always-50% baseline.
 - Log loss: mean of ``-[o ln p + (1 - o) ln(1 - p)]`` with ``p`` clipped to ``[clip, 1 - clip]``
@@ -370,22 +371,34 @@ def plot_reliability(events: pd.DataFrame, forecasters: list[str], bins: int = 5
 
 
 def score_batch(
-    outdir: str | Path, outcomes_path: str | Path, clip: float = DEFAULT_CLIP
+    outdir: str | Path, outcomes_path: str | Path, clip: float = DEFAULT_CLIP, point: int | None = None
 ) -> tuple[Outcomes, pd.DataFrame, pd.DataFrame]:
     """Score a batch output folder against an outcomes file.
+
+    Args:
+        outdir: The batch output folder.
+        outcomes_path: The outcomes TOML file.
+        clip: Probability clipping for the log loss, in (0, 0.5).
+        point: Score only this design point's runs (default: pool every row of the batch).
 
     Returns:
         The outcomes, the per-event table and the score table.
 
     Raises:
-        ExperimentError: Bad outcomes file, results folder or clip value.
+        ExperimentError: Bad outcomes file, results folder, clip value or design point.
     """
     from negotiation.resultsio import load_results
 
     if not 0.0 < clip < 0.5:
         raise ExperimentError("--clip", "", clip, "a number in (0, 0.5)")
     outcomes = read_outcomes(outcomes_path)
-    results = load_results(outdir, columns=("table", "deal"))
+    columns = ("table", "deal") if point is None else ("point", "table", "deal")
+    results = load_results(outdir, columns=columns)
+    if point is not None:
+        points = sorted(int(p) for p in pd.unique(results["point"]))
+        if point not in points:
+            raise ExperimentError("--point", "", point, f"a design point of the batch: 0 to {points[-1]}")
+        results = results[results["point"] == point]
     events = event_table(outcomes, model_forecasts(results, outcomes, str(Path(outdir) / "results")))
     return outcomes, events, score_table(events, outcomes.forecasters, clip)
 

@@ -164,6 +164,19 @@ def test_results_missing_a_column_is_one_line(tmp_path: Path, capsys: pytest.Cap
     assert "deal" in capsys.readouterr().err
 
 
+def test_one_design_point(tmp_path: Path) -> None:
+    outdir = write_results(tmp_path / "batch", {"t1": [True, True, False, False]})
+    frame = pd.read_parquet(outdir / "results")
+    frame["point"] = [0, 0, 1, 1]  # point 0: two deals, point 1: none
+    frame.to_parquet(outdir / "results" / "part-00000.parquet")
+    path = write_outcomes(tmp_path / "o.toml", "[tables.t1]\ndeal = true\n")
+    assert score_batch(outdir, path)[1]["model"].tolist() == [0.5]
+    assert score_batch(outdir, path, point=0)[1]["model"].tolist() == [1.0]
+    assert score_batch(outdir, path, point=1)[1]["model"].tolist() == [0.0]
+    with pytest.raises(ExperimentError, match="--point"):
+        score_batch(outdir, path, point=7)
+
+
 def test_missing_folder_and_bad_clip(tmp_path: Path) -> None:
     path = write_outcomes(tmp_path / "o.toml", "[tables.t1]\ndeal = true\n")
     with pytest.raises(ExperimentError):

@@ -26,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="clip probabilities to [clip, 1-clip] for the log loss (default 0.001)",
     )
     parser.add_argument(
+        "--point",
+        type=int,
+        metavar="N",
+        help="score design point N only (default: pool every design point of the batch)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -38,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
     """Score the batch, print the scores and write the files."""
     from negotiation.scoring import format_scores, score_batch, write_scores
 
-    outcomes, events, scores = score_batch(args.outdir, args.outcomes, args.clip)
+    outcomes, events, scores = score_batch(args.outdir, args.outcomes, args.clip, args.point)
     if outcomes.made_up:
         print(f"NOTE: {args.outcomes} says its outcomes are MADE UP: these scores measure nothing real.")
     if outcomes.description:
