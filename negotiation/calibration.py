@@ -365,7 +365,9 @@ def write_calibration(
     """Write the overlay, the trials and targets tables, and the two charts.
 
     Files: ``calibrated.toml`` (overlay: the experiment's fixed overrides plus the best values),
-    ``trials.csv``, ``targets.csv``, ``convergence.png/.svg``, ``targets.png/.svg``.
+    ``calibrated-experiment.toml`` (the experiment with every parameter fixed at its best value, for
+    ``negotiation batch``), ``trials.csv``, ``targets.csv``, ``convergence.png/.svg``,
+    ``targets.png/.svg``.
     """
     from negotiation.atomic import write_text_atomic
     from negotiation.overlay import write_overlay
@@ -380,8 +382,14 @@ def write_calibration(
         "Includes the experiment's [fixed] overrides. Use: negotiation run --overlay THIS_FILE"
     )
     overrides = {**{k: v for k, v in spec.fixed.items() if not isinstance(v, dict | list)}, **result.best}
+    batch_spec = calibrated_experiment(spec, result.best)
+    batch_note = (
+        f"# The experiment {spec.name} at its calibrated point: no parameter varies, every one is fixed.\n"
+        f"# Made by: {command}\n# Run it with: negotiation batch THIS_FILE\n"
+    )
     written = [
         write_overlay(folder / "calibrated.toml", overrides, comment),
+        write_text_atomic(folder / "calibrated-experiment.toml", batch_note + batch_spec.to_toml()),
         write_text_atomic(folder / "trials.csv", result.trials.to_csv(index=False)),
         write_text_atomic(folder / "targets.csv", result.achieved.to_csv(index=False)),
     ]
@@ -389,6 +397,34 @@ def write_calibration(
     written += save_figure(fig, folder, "convergence")
     fig, _ = plot_targets(result.achieved)
     return written + save_figure(fig, folder, "targets")
+
+
+def calibrated_experiment(spec: ExperimentSpec, best: dict[str, Any]) -> ExperimentSpec:
+    """The experiment with its varied parameters fixed at ``best``: one design point, for a batch.
+
+    Args:
+        spec: The calibrated experiment.
+        best: Best value per varied parameter path.
+
+    Returns:
+        A validated spec named ``<name>-calibrated`` with the same scenario, seed and replications.
+    """
+    from negotiation.experiment import experiment_from_dict
+
+    head: dict[str, Any] = {
+        "name": f"{spec.name}-calibrated",
+        "description": f"{spec.name} at its calibrated point",
+        "scenario": spec.scenario,
+        "seed": spec.seed,
+        "block": spec.block,
+        "outputs": list(spec.outputs),
+    }
+    if spec.adaptive:
+        head |= {"precision": spec.precision, "max_replications": spec.max_replications}
+    else:
+        head["replications"] = spec.replications
+    data = {"experiment": head, "fixed": {**spec.fixed, **best}}
+    return experiment_from_dict(data, f"{spec.source} (calibrated)")
 
 
 def _only(source: str, where: str, entry: dict[str, Any], allowed: set[str]) -> None:

@@ -85,6 +85,12 @@ def test_command_writes_overlay_that_run_accepts(tmp_path: Path, capsys: pytest.
     overlay = read_overlay(out / "calibrated.toml")
     assert set(overlay) == set(PLANTED)
     assert main(["run", str(DATA / "tuning_tiny.toml"), "--overlay", str(out / "calibrated.toml")]) == 0
+    fixed = load_experiment(out / "calibrated-experiment.toml")
+    assert not fixed.parameters
+    assert fixed.fixed == pytest.approx(overlay)
+    assert fixed.base_scenario().tables["ab"].breakdown_risk == pytest.approx(
+        overlay["tables.ab.breakdown_risk"]
+    )
 
 
 @pytest.mark.parametrize(
