@@ -342,3 +342,20 @@ def test_default_experiment_is_the_shipped_baseline() -> None:
     builtin = experiment_from_dict(BUILTIN_BASELINE, "<built-in>")
     for field in ("name", "seed", "replications", "block", "scenario", "outputs"):
         assert getattr(builtin, field) == getattr(spec, field), field
+
+
+def test_interrupted_adaptive_batch_resumes_to_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = make_spec(seed=5, block=20, precision=0.1, max_replications=200)
+    full = run_batch(spec, workers=1, out=tmp_path / "full", progress=False)
+    n_chunks = len(list((full / "results").glob("*.parquet")))
+    assert n_chunks > 3  # more than the first round: the cut lands in a later round
+    with monkeypatch.context() as patch:
+        interrupt_after(3, patch)
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(spec, workers=1, out=tmp_path / "cut", progress=False)
+    run_batch(spec, workers=1, out=tmp_path / "cut", resume=True, progress=False)
+    pd.testing.assert_frame_equal(results(tmp_path / "cut"), results(full))
+    points = [json.loads((d / "metadata.json").read_text())["points"] for d in (full, tmp_path / "cut")]
+    assert points[0] == points[1]
