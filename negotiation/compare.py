@@ -61,8 +61,8 @@ class Side:
 def load_side(path: str | Path) -> Side:
     """Load a scenario file, an overlay file (applied to the default scenario) or ``default``.
 
-    An overlay is a TOML file whose only top-level table is ``[set]`` (see
-    :mod:`negotiation.overlay`); anything else is read as a whole scenario.
+    A TOML file with a top-level ``[set]`` table is an overlay (see :mod:`negotiation.overlay`);
+    anything else is read as a whole scenario.
 
     Args:
         path: The file, or the word ``default``.
@@ -77,7 +77,7 @@ def load_side(path: str | Path) -> Side:
     if str(path) == DEFAULT_KEYWORD and not path.exists():
         return Side(DEFAULT_KEYWORD, load_scenario(None))
     data = read_toml(path)
-    if set(data) == {"set"}:
+    if "set" in data:  # an overlay (read_overlay names any other top-level key as the problem)
         from negotiation.overlay import read_overlay
 
         return Side(path.stem, load_scenario(None, read_overlay(path)))
