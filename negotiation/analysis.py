@@ -44,11 +44,19 @@ def pareto_frontier(
     p0, p1 = ideal[..., 0, :], ideal[..., 1, :]
     gain_0 = w0 * (1.0 - gain(p1, p0))
     cost_1 = w1 * (1.0 - gain(p0, p1))
-    ratio = np.where(cost_1 > 0, gain_0 / np.where(cost_1 > 0, cost_1, 1.0), np.inf)
+    # an issue one side does not weigh goes to the other side everywhere on the frontier (anything
+    # else is dominated), so it is settled before the trade-offs start
+    free_for_0 = cost_1 <= 0.0
+    traded = ~free_for_0 & (gain_0 > 0.0)
+    step_gain, step_cost = np.where(traded, gain_0, 0.0), np.where(traded, cost_1, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.where(traded, step_gain / np.where(traded, step_cost, 1.0), -np.inf)
     order = np.argsort(-ratio, axis=-1, kind="stable")
-    start = np.stack([np.sum(w0 * gain(p1, p0), axis=-1), np.ones(w0.shape[:-1])], axis=-1)
+    u0_start = np.sum(w0 * gain(p1, p0), axis=-1) + np.sum(np.where(free_for_0, gain_0, 0.0), axis=-1)
+    start = np.stack([u0_start, np.ones(w0.shape[:-1])], axis=-1)
     steps = np.stack(
-        [np.take_along_axis(gain_0, order, axis=-1), -np.take_along_axis(cost_1, order, axis=-1)], axis=-1
+        [np.take_along_axis(step_gain, order, axis=-1), -np.take_along_axis(step_cost, order, axis=-1)],
+        axis=-1,
     )
     return np.concatenate([start[..., None, :], start[..., None, :] + np.cumsum(steps, axis=-2)], axis=-2)
 
@@ -60,7 +68,8 @@ def _curved_frontier(weights: np.ndarray, ideal: np.ndarray, curvature: np.ndarr
     # moving an issue a share t of the way from side 1's ideal to side 0's, side 0's distance from its
     # ideal is (1 - t) * span0 and side 1's is t * span1 (both as shares of their own side's range)
     span0, span1 = 1.0 - gain(p1, p0), 1.0 - gain(p0, p1)
-    alpha = np.linspace(0.0, 1.0, FRONTIER_SAMPLES)[:, None]
+    # the ends stay a hair inside (0, 1) so that issues one side ignores still go to the other side
+    alpha = np.linspace(1e-9, 1.0 - 1e-9, FRONTIER_SAMPLES)[:, None]
     pull0 = alpha * w0 * c0 * span0**c0
     pull1 = (1.0 - alpha) * w1 * c1 * span1**c1
 

@@ -88,7 +88,9 @@ def trade_off(
     """
     start = gain(opponent_offer, ideal, curvature)
     direction = weights / np.maximum(believed_opponent_weights, 1e-6)
-    breakpoints = np.where(direction > 0.0, (1.0 - start) / np.where(direction > 0, direction, 1.0), _BIG)
+    with np.errstate(over="ignore"):  # a subnormal weight ratio overflows; such breakpoints are capped
+        safe = np.where(direction > 0, direction, 1.0)
+        breakpoints = np.where(direction > 0.0, np.minimum((1.0 - start) / safe, _BIG), _BIG)
     breakpoints = np.sort(breakpoints, axis=-1)
     lambdas = np.concatenate([np.zeros_like(target)[..., None], breakpoints], axis=-1)
     gains_at = np.minimum(start[..., None, :] + lambdas[..., :, None] * direction[..., None, :], 1.0)

@@ -189,12 +189,6 @@ def test_curved_frontier_with_curvature_one_is_the_linear_frontier() -> None:
 # --- issues only one side cares about --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pareto_frontier puts zero-cost moves (issues side 1 does not weigh) first and zero-gain moves "
-    "last, so the polyline starts with a horizontal segment at u1 = 1 and ends with a vertical one at "
-    "u0 = 1 whose points are Pareto-dominated; an agreement there gets pareto_distance 0",
-)
 def test_frontier_holds_no_dominated_points_when_a_side_ignores_an_issue() -> None:
     # side 0 cares only about issue 0, side 1 only about issue 1: (1, 1) is achievable and
     # dominates every other outcome, so the frontier is that single point
