@@ -191,7 +191,7 @@ class _Runner:
             for point in range(len(self.points))
         ]
         todo = [t for t in tasks if t.name not in self.finished]
-        with _progress_bar(sum(t.runs for t in todo), self.progress) as bar:
+        with progress_bar(sum(t.runs for t in todo), self.progress) as bar:
             for _task, _payload in self._execute(executor, todo):
                 bar.update(_task.runs)
         return np.full(len(self.points), reps, dtype=np.int64)
@@ -203,7 +203,7 @@ class _Runner:
         runs = np.zeros(n_points, dtype=np.int64)
         deals = np.zeros((n_points, len(self.table_index)), dtype=np.int64)
         targets = np.full(n_points, min(self.spec.block, cap), dtype=np.int64)
-        with _progress_bar(int(targets.sum()), self.progress) as bar:
+        with progress_bar(int(targets.sum()), self.progress) as bar:
             while np.any(targets > runs):
                 tasks = [
                     self.task(point, start, stop)
@@ -235,26 +235,23 @@ class _Runner:
         np.add.at(deals[task.point], index[deal], 1)
 
 
-class _progress_bar:
-    """A tqdm bar (runs, runs/s, ETA) on stderr, or a silent stand-in."""
+def progress_bar(total: int, enabled: bool) -> Any:
+    """A tqdm bar on stderr showing runs done, runs per second and time left (a context manager).
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        from tqdm import tqdm
+    Args:
+        total: Runs expected (adaptive batches raise it as they go).
+        enabled: False for no bar; it is also off when stderr is not a terminal.
+    """
+    from tqdm import tqdm
 
-        self.bar = tqdm(
-            total=total,
-            unit="run",
-            unit_scale=True,
-            file=sys.stderr,
-            disable=not (enabled and sys.stderr.isatty()),
-            smoothing=0.1,
-        )
-
-    def __enter__(self) -> Any:
-        return self.bar
-
-    def __exit__(self, *exc: Any) -> None:
-        self.bar.close()
+    return tqdm(
+        total=total,
+        unit="run",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=not (enabled and sys.stderr.isatty()),
+        smoothing=0.1,
+    )
 
 
 def _metadata(
