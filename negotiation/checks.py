@@ -116,8 +116,15 @@ def _check_table(scenario: Scenario, table_id: str, actors: set[str]) -> None:
 def _check_preference(scenario: Scenario, table_id: str, party: str, pref: Any) -> None:
     table = scenario.tables[table_id]
     where = f"tables.{table_id}.preferences.{party}"
-    for issue_id in (*pref.weights, *pref.ideal):
-        _require(issue_id in table.issues, f"{where}", issue_id, set(table.issues), "table issue")
+    for kind in ("weights", "ideal"):
+        for issue_id in getattr(pref, kind):
+            _require(
+                issue_id in table.issues,
+                f"{where}.{kind}.{issue_id}",
+                issue_id,
+                set(table.issues),
+                "table issue",
+            )
     if sum(pref.weights.values()) <= 0.0:
         raise FieldProblem(f"{where}.weights", dict(pref.weights), "at least one positive weight")
     for issue_id, weight in pref.weights.items():

@@ -40,7 +40,9 @@ class NegotiationModel(mesa.Model):
         scenario: A scenario file path, a Scenario, a CompiledScenario, or None for the default.
         trace: Collect the per-round trace of offers and utilities in ``datacollector``.
         seed: Seed for the model's generator (Mesa's ``seed``); pass this or ``rng``.
-        rng: A numpy Generator, SeedSequence or seed (Mesa's ``rng``).
+        rng: A numpy Generator, SeedSequence or seed (Mesa's ``rng``). An integer here or in ``seed``
+            reproduces ``negotiation run --seed N`` and batch rows; a Generator passed here first
+            gives one number to Mesa's stdlib ``random``, so its stream is shifted by one draw.
         **overrides: Parameter path to value, e.g. ``{"tables.us-china.deadline": 10}``.
     """
 
@@ -170,7 +172,8 @@ def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
 
     Args:
         compiled: The compiled scenario (or design point).
-        rng: Seed, SeedSequence or Generator for this run.
+        rng: Seed for this run (an int reproduces the batch row with that seed), or a SeedSequence
+            or Generator.
 
     Returns:
         The run's outcome arrays.
