@@ -117,7 +117,11 @@ def test_point_scenario_applies_fixed_and_varied_values() -> None:
 
 def test_spec_toml_round_trips(tmp_path: Path) -> None:
     data = spec_with_ranges("sobol", 4)
-    data["fixed"] = {"tables.us-china.deadline": 20}
+    data["fixed"] = {
+        "tables.us-china.deadline": 20,
+        "actors.us.strategy.kind": "boulware",
+        "uncertainty.actors.us.resolve": {"dist": "uniform", "low": 0.5, "high": 0.7},
+    }
     data["experiment"] |= {"description": 'quotes " and unicode é', "block": 3}
     spec = experiment_from_dict(data, "x")
     again = load_text(tmp_path, spec.to_toml())
