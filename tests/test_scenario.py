@@ -85,7 +85,7 @@ _CASES = [
     (
         "unknown issue in weights",
         (A_WEIGHTS, "weights = { x = 0.5, y = 0.3, q = 0.2 }"),
-        "tables.ab.preferences.a",
+        "tables.ab.preferences.a.weights.q",
         "'q'",
         "table issue",
     ),
