@@ -144,17 +144,65 @@ def paired_deal_changes(base: pd.DataFrame, variant: pd.DataFrame, confidence: f
     Raises:
         ExperimentError: The two sides share no table.
     """
+    return paired_changes(base, variant, "deal", confidence)
+
+
+def paired_issue_changes(base: pd.DataFrame, variant: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per table and issue, the change in the probability that the issue moves off its status quo.
+
+    Args:
+        base: Results rows of the base (``replication``, ``table`` and ``moved_<issue>`` columns).
+        variant: Results rows of the variant, same columns.
+        confidence: Two-sided confidence level of the intervals.
+
+    Returns:
+        The columns of ``COMPARISON_COLUMNS`` with ``issue`` after ``table``; one row per issue on a
+        table, tables in the base's order, issues in column order.
+    """
+    frames = []
+    for column in [c for c in base.columns if c.startswith("moved_") and c in variant.columns]:
+        sides = [side.loc[side[column].notna(), ["replication", "table", column]] for side in (base, variant)]
+        if sides[0].empty or sides[1].empty:
+            continue
+        frame = paired_changes(*sides, column, confidence)
+        frame.insert(1, "issue", column.removeprefix("moved_"))
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["table", "issue", *COMPARISON_COLUMNS[1:]])
+    rank = {t: i for i, t in enumerate(pd.unique(base["table"]))}
+    both = pd.concat(frames, ignore_index=True)
+    return both.sort_values("table", key=lambda t: t.map(rank), kind="stable", ignore_index=True)
+
+
+def paired_changes(
+    base: pd.DataFrame, variant: pd.DataFrame, column: str = "deal", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Per table, the change in the frequency of a 0/1 outcome column, from runs paired by replication.
+
+    Args:
+        base: Results rows of the base (``replication``, ``table`` and ``column``).
+        variant: Results rows of the variant, same columns.
+        column: The outcome: ``deal`` or ``moved_<issue>`` (no missing values).
+        confidence: Two-sided confidence level of the intervals.
+
+    Returns:
+        One row per table (in the base's order) with the columns of ``COMPARISON_COLUMNS``.
+
+    Raises:
+        ExperimentError: The two sides share no table.
+    """
     keys = ["replication", "table"]
-    pairs = base[[*keys, "deal"]].merge(variant[[*keys, "deal"]], on=keys, suffixes=("_base", "_variant"))
+    pairs = base[[*keys, column]].merge(variant[[*keys, column]], on=keys, suffixes=("_base", "_variant"))
     if pairs.empty:
         raise ExperimentError(
             "compare",
             "tables",
-            sorted(set(variant["table"])),
-            f"a table of the base: {sorted(set(base['table']))}",
+            sorted(map(str, set(variant["table"]))),
+            f"a table of the base: {sorted(map(str, set(base['table'])))}",
         )
-    first, second = pairs["deal_base"].astype(bool), pairs["deal_variant"].astype(bool)
+    first, second = pairs[f"{column}_base"].astype(bool), pairs[f"{column}_variant"].astype(bool)
     pairs = pairs.assign(
+        table=pairs["table"].astype(str),
         both=first & second,
         base_only=first & ~second,
         variant_only=~first & second,
@@ -162,7 +210,7 @@ def paired_deal_changes(base: pd.DataFrame, variant: pd.DataFrame, confidence: f
         diff=second.astype(float) - first.astype(float),
     )
     paired_tables = set(pairs["table"].unique())
-    order = [t for t in pd.unique(base["table"]) if t in paired_tables]
+    order = [str(t) for t in pd.unique(base["table"]) if str(t) in paired_tables]
     grouped = pairs.groupby("table", sort=False)
     counts = grouped[["both", "base_only", "variant_only", "neither"]].sum().loc[order].astype(int)
     runs = counts.sum(axis=1)
@@ -184,8 +232,10 @@ def paired_deal_changes(base: pd.DataFrame, variant: pd.DataFrame, confidence: f
     return frame[list(COMPARISON_COLUMNS)]
 
 
-def compare_scenarios(base: Scenario, variant: Scenario, runs: int, master_seed: int) -> pd.DataFrame:
-    """Run both scenarios on the same run seeds and return the per-table changes.
+def simulate_pair(
+    base: Scenario, variant: Scenario, runs: int, master_seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run both scenarios on the same run seeds and return their results rows.
 
     Args:
         base: The reference scenario.
@@ -194,28 +244,49 @@ def compare_scenarios(base: Scenario, variant: Scenario, runs: int, master_seed:
         master_seed: Master seed; run ``r`` of both sides uses ``run_seed(master_seed, r)``.
 
     Returns:
-        See :func:`paired_deal_changes`.
+        The base's and the variant's results (schema of ``negotiation.results``).
     """
     from negotiation.compiled import compile_scenario
     from negotiation.results import simulate
 
-    tables = [simulate(compile_scenario(s), runs, master_seed).to_pandas() for s in (base, variant)]
-    return paired_deal_changes(*tables)
+    first, second = (simulate(compile_scenario(s), runs, master_seed).to_pandas() for s in (base, variant))
+    return first, second
+
+
+def compare_scenarios(base: Scenario, variant: Scenario, runs: int, master_seed: int) -> pd.DataFrame:
+    """Run both scenarios on the same run seeds and return the per-table changes in deal probability.
+
+    Args:
+        base: The reference scenario.
+        variant: The counterfactual scenario.
+        runs: Replications per side.
+        master_seed: Master seed.
+
+    Returns:
+        See :func:`paired_deal_changes`.
+    """
+    return paired_deal_changes(*simulate_pair(base, variant, runs, master_seed))
 
 
 def format_comparison(frame: pd.DataFrame, base_label: str, variant_label: str) -> str:
-    """A readable text table of a comparison, in percentage points."""
+    """A readable text table of a comparison (deals, or issue moves if ``frame`` has ``issue``)."""
+    issues = "issue" in frame.columns
+    what = "probability that each issue moves" if issues else "deal probability"
+    names = [f"{t}/{i}" for t, i in zip(frame["table"], frame["issue"], strict=True)] if issues else []
+    width = max([20, *(len(n) + 1 for n in names)])
     lines = [
-        f"change in deal probability: {variant_label} vs {base_label} "
+        f"change in {what}: {variant_label} vs {base_label} "
         f"({int(frame['runs'].max()) if len(frame) else 0} paired runs, 95% Newcombe interval)",
         "",
-        f"{'table':<20} {'base':>7} {'variant':>8} {'change':>8}   {'95% interval':<18} {'runs changed':>12}",
+        f"{'table/issue' if issues else 'table':<{width}} {'base':>7} {'variant':>8} {'change':>8}   "
+        f"{'95% interval':<18} {'runs changed':>12}",
     ]
     for row in frame.itertuples(index=False):
+        name = f"{row.table}/{row.issue}" if issues else row.table
         interval = f"[{100 * row.low:+.1f}, {100 * row.high:+.1f}]"
         changed = f"+{row.variant_only} / -{row.base_only}"
         lines.append(
-            f"{row.table:<20} {100 * row.base_p:>6.1f}% {100 * row.variant_p:>7.1f}% "
+            f"{name:<{width}} {100 * row.base_p:>6.1f}% {100 * row.variant_p:>7.1f}% "
             f"{100 * row.change:>+7.1f}pp  {interval:<18} {changed:>12}"
         )
     return "\n".join(lines)
@@ -255,7 +326,11 @@ def plot_comparison(frame: pd.DataFrame, base_label: str, variant_label: str):
 
 
 def write_comparison(
-    frame: pd.DataFrame, outdir: str | Path, base_label: str, variant_label: str
+    frame: pd.DataFrame,
+    outdir: str | Path,
+    base_label: str,
+    variant_label: str,
+    issues: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``compare.csv``, ``compare.md`` and the chart (``compare.png``, ``compare.svg``).
 
@@ -264,6 +339,7 @@ def write_comparison(
         outdir: Folder to write into (created if missing).
         base_label: Name of the base.
         variant_label: Name of the variant.
+        issues: Output of :func:`paired_issue_changes`, written as ``compare-issues.csv`` if given.
 
     Returns:
         The files written.
@@ -281,6 +357,8 @@ def write_comparison(
             folder / "compare.md", "```\n" + format_comparison(frame, base_label, variant_label) + "\n```\n"
         ),
     ]
+    if issues is not None:
+        written.append(write_text_atomic(folder / "compare-issues.csv", issues.to_csv(index=False)))
     fig, _ = plot_comparison(frame, base_label, variant_label)
     return written + save_figure(fig, folder, "compare")
 
@@ -297,8 +375,11 @@ __all__ = [
     "compare_scenarios",
     "format_comparison",
     "load_side",
+    "paired_changes",
     "paired_deal_changes",
     "paired_difference_interval",
+    "paired_issue_changes",
     "plot_comparison",
+    "simulate_pair",
     "write_comparison",
 ]

@@ -14,6 +14,8 @@ from negotiation.compare import (
     load_side,
     paired_deal_changes,
     paired_difference_interval,
+    paired_issue_changes,
+    simulate_pair,
     write_comparison,
 )
 from negotiation.scenario import load_scenario
@@ -109,6 +111,34 @@ def test_common_random_numbers_isolate_the_changed_table() -> None:
     assert frame.loc["cd", "base_only"] == frame.loc["cd", "variant_only"] == 0
 
 
+def test_issue_changes_pair_moves_and_skip_issues_off_the_table() -> None:
+    base = pd.DataFrame(
+        {
+            "replication": [0, 1, 2, 0, 1, 2],
+            "table": ["t1"] * 3 + ["t2"] * 3,
+            "moved_x": [True, False, False, None, None, None],
+            "moved_y": [True, True, True, False, False, True],
+        }
+    )
+    variant = base.assign(moved_x=[True, True, True, None, None, None])
+    frame = paired_issue_changes(base.astype({"moved_x": "boolean"}), variant.astype({"moved_x": "boolean"}))
+    assert list(zip(frame["table"], frame["issue"], strict=True)) == [("t1", "x"), ("t1", "y"), ("t2", "y")]
+    x = frame.set_index(["table", "issue"]).loc[("t1", "x")]
+    assert (x["runs"], x["variant_only"], x["base_only"]) == (3, 2, 0)
+    assert x["change"] == pytest.approx(2 / 3)
+
+
+def test_issue_changes_on_real_runs_agree_with_deals() -> None:
+    base = load_scenario(TINY)
+    variant = load_scenario(TINY, {"tables.ab.preferences.a.reservation": 0.95})
+    rows = simulate_pair(base, variant, runs=30, master_seed=2)
+    issues = paired_issue_changes(*rows).set_index(["table", "issue"])
+    assert set(issues.index) == {("ab", "x"), ("ab", "y"), ("cd", "x"), ("cd", "y")}
+    # no deal at ab in the variant, so no issue moves there; cd is untouched run by run
+    assert (issues.loc["ab", "variant_p"] == 0).all()
+    assert (issues.loc["cd", "base_only"] == 0).all() and (issues.loc["cd", "variant_only"] == 0).all()
+
+
 def test_load_side_recognises_overlays_scenarios_and_default(tmp_path: Path) -> None:
     overlay = tmp_path / "resolute.toml"
     overlay.write_text('[set]\n"actors.china.resolve" = 0.9\n', encoding="utf-8")
@@ -134,11 +164,13 @@ def test_write_comparison_files(tmp_path: Path) -> None:
 def test_command_prints_and_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     variant = tmp_path / "variant.toml"
     variant.write_text(TINY.read_text(encoding="utf-8").replace("deadline = 6", "deadline = 2"), "utf-8")
-    code = main(["compare", str(TINY), str(variant), "--runs", "10", "--out", str(tmp_path / "o")])
-    assert code == 0
+    argv = ["compare", str(TINY), str(variant), "--runs", "10", "--issues", "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "ab" in out and "cd" in out and "tuning_tiny" in out
+    assert "ab/x" in out  # the --issues table
     assert (tmp_path / "o" / "compare.png").is_file()
+    assert pd.read_csv(tmp_path / "o" / "compare-issues.csv")["issue"].tolist() == ["x", "y", "x", "y"]
 
 
 @pytest.mark.parametrize(

@@ -25,13 +25,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("variant", type=Path, help="scenario or overlay file, or 'default'")
     parser.add_argument("--runs", type=positive_int, default=1000, help="paired runs (default 1000)")
     parser.add_argument("--seed", type=seed_value, default=0, help="master seed (default 0)")
+    parser.add_argument(
+        "--issues", action="store_true", help="also compare the probability that each issue moves"
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help="write compare.csv/.md/.png/.svg into DIR")
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Run both sides, print the comparison and optionally write it."""
-    from negotiation.compare import compare_scenarios, format_comparison, load_side, write_comparison
+    from negotiation.compare import (
+        format_comparison,
+        load_side,
+        paired_deal_changes,
+        paired_issue_changes,
+        simulate_pair,
+        write_comparison,
+    )
 
     check_output_folder(args.out)
     base, variant = load_side(args.base), load_side(args.variant)
@@ -39,9 +49,13 @@ def main(args: argparse.Namespace) -> int:
         base_label, variant_label = f"{base.label} (base)", f"{variant.label} (variant)"
     else:
         base_label, variant_label = base.label, variant.label
-    frame = compare_scenarios(base.scenario, variant.scenario, args.runs, args.seed)
+    base_rows, variant_rows = simulate_pair(base.scenario, variant.scenario, args.runs, args.seed)
+    frame = paired_deal_changes(base_rows, variant_rows)
+    issues = paired_issue_changes(base_rows, variant_rows) if args.issues else None
     print(format_comparison(frame, base_label, variant_label))
+    if issues is not None:
+        print("\n" + format_comparison(issues, base_label, variant_label))
     if args.out is not None:
-        written = write_comparison(frame, args.out, base_label, variant_label)
+        written = write_comparison(frame, args.out, base_label, variant_label, issues)
         print(f"\n{len(written)} files written to {args.out}")
     return 0
