@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from negotiation import adaptive
 from negotiation.errors import ExperimentError
 from negotiation.executors import ChunkExecutor, ChunkTask, drain, open_executor
 from negotiation.experiment import ExperimentSpec, load_experiment
-from negotiation.store import BatchFolder, sha256_text
+from negotiation.store import CHUNK_FILE, BatchFolder, sha256_text
 
 BACKENDS = ("local", "dask")
 """Accepted ``backend`` values."""
@@ -183,17 +183,22 @@ class _Runner:
         return ChunkTask(point, start, stop, tuple(self.points[point].items()), self.spec.seed)
 
     def run_fixed(self, executor: ChunkExecutor) -> np.ndarray:
-        """Every point gets ``replications`` runs; chunks go replication-block by block."""
+        """Every point gets ``replications`` runs; chunks go replication-block by block.
+
+        Chunks are planned lazily, so even a design of millions of chunks costs no memory up front.
+        """
         reps = self.spec.replications or 0
-        tasks = [
-            self.task(point, start, stop)
-            for start, stop in adaptive.blocks(0, reps, self.spec.block)
+        bounds = adaptive.blocks(0, reps, self.spec.block)
+        todo = (
+            task
+            for start, stop in bounds
             for point in range(len(self.points))
-        ]
-        todo = [t for t in tasks if t.name not in self.finished]
-        with progress_bar(sum(t.runs for t in todo), self.progress) as bar:
-            for _task, _payload in self._execute(executor, todo):
-                bar.update(_task.runs)
+            if (task := self.task(point, start, stop)).name not in self.finished
+        )
+        done = sum(stop - start for _point, start, stop in map(_chunk_key, self.finished))
+        with progress_bar(reps * len(self.points) - done, self.progress) as bar:
+            for task, _table in self._execute(executor, todo):
+                bar.update(task.runs)
         return np.full(len(self.points), reps, dtype=np.int64)
 
     def run_adaptive(self, executor: ChunkExecutor) -> np.ndarray:
@@ -224,7 +229,7 @@ class _Runner:
         return runs
 
     def _execute(
-        self, executor: ChunkExecutor, tasks: list[ChunkTask]
+        self, executor: ChunkExecutor, tasks: Iterable[ChunkTask]
     ) -> Iterator[tuple[ChunkTask, pa.Table]]:
         for task, payload in drain(executor, tasks):
             yield task, self.folder.write_chunk(task, payload)
@@ -233,6 +238,13 @@ class _Runner:
         index = np.array([self.table_index[t] for t in table.column("table").to_pylist()])
         deal = table.column("deal").to_numpy(zero_copy_only=False).astype(bool)
         np.add.at(deals[task.point], index[deal], 1)
+
+
+def _chunk_key(name: str) -> tuple[int, int, int]:
+    """(point, start, stop) of a chunk file name."""
+    match = CHUNK_FILE.match(name)
+    assert match is not None, name
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
 def progress_bar(total: int, enabled: bool) -> Any:
