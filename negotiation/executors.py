@@ -271,6 +271,16 @@ class DaskExecutor(ChunkExecutor):
         future = next(self._completed)
         return {future}, set(pending) - {future}
 
+    def result(self, future: Any) -> bytes:
+        """The chunk's bytes; a worker without the package becomes a clear error."""
+        try:
+            return future.result()
+        except ImportError as exc:
+            raise NegotiationError(
+                f"a Dask worker could not import the package ({exc}); install the same version of "
+                "asia-negotiation on every worker (see docs/experiments.md)"
+            ) from None
+
     def close(self, cancel: bool = False) -> None:
         """Disconnect; the scheduler drops the chunks nobody waits for. The cluster keeps running."""
         self._client.close()
