@@ -21,6 +21,7 @@ Rules for an existing folder (nothing already on disk is damaged):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -223,9 +224,17 @@ def _write_atomic(path: Path, writer: Any) -> None:
         writer(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; use the usual mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _listing(entries: list[str]) -> str:

@@ -113,6 +113,10 @@ def test_output_folder_contract(tmp_path: Path) -> None:
     assert meta["tables"] == list(compile_scenario(spec.base_scenario()).table_ids)
     assert meta["started"] <= meta["finished"]
     assert meta["backend"] == "local" and meta["package_version"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for written in [out / "metadata.json", out / "scenario.json", *(out / "results").iterdir()]:
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask, written  # not mkstemp's 0600
     frame = results(out)
     assert len(frame) == 24 * len(meta["tables"])
     assert frame["actors.china.resolve"].tolist() == [0.55] * (len(frame) // 2) + [0.95] * (len(frame) // 2)
