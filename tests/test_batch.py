@@ -199,7 +199,7 @@ def test_kill_9_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
 
 
 def test_memory_stays_flat_as_runs_grow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = make_spec(block=5).model_copy()
+    spec = make_spec(block=5)
     run_batch(spec.with_replications(5), workers=1, out=tmp_path / "warm", progress=False)
     samples: list[tuple[int, int]] = []
     real_write = BatchFolder.write_chunk
