@@ -14,8 +14,8 @@ varied parameters. Every leaf of the tree is a *box*: a conjunction of bounds su
 Sibling leaves that are both richer (or both poorer) in the outcome than the base rate are merged
 into their parent's box, recursively, so that one region reads as one box rather than several slices
 of it (``merge=False`` keeps one box per leaf). Boxes are listed by density. The trade-off chart
-shows the coverage and density of the union of the first k boxes, k = 1, 2, ...: the analogue of
-PRIM's peeling trajectory, from a small, pure box to the whole space.
+shows the coverage and density of the union of the k densest leaves (unmerged), k = 1, 2, ...: the
+analogue of PRIM's peeling trajectory, from a small, dense box to the whole space.
 
 CART rather than PRIM: scikit-learn's tree is maintained, already a dependency of the tuning extra
 and deterministic given its seed, whereas the maintained PRIM (ema-workbench) would pull in a large
@@ -82,6 +82,8 @@ class Discovery:
     """Every box (a leaf, or merged leaves), by density (then coverage), highest first."""
     tree: Any
     """The fitted DecisionTreeClassifier."""
+    leaves: list[Box]
+    """One box per leaf of the tree (never merged), by density: the steps of the trade-off curve."""
 
     def table_frame(self) -> pd.DataFrame:
         """Boxes as rows: rank, conditions, runs, hits, coverage, density, then each parameter's bounds."""
@@ -102,12 +104,12 @@ class Discovery:
         return pd.DataFrame(rows)
 
     def tradeoff(self) -> pd.DataFrame:
-        """Coverage and density of the union of the first k boxes, for k = 1..number of boxes."""
-        hits = np.cumsum([b.hits for b in self.boxes])
-        runs = np.cumsum([b.runs for b in self.boxes])
+        """Coverage and density of the union of the k densest leaves, for k = 1..number of leaves."""
+        hits = np.cumsum([b.hits for b in self.leaves])
+        runs = np.cumsum([b.runs for b in self.leaves])
         return pd.DataFrame(
             {
-                "boxes": np.arange(1, len(self.boxes) + 1),
+                "leaves": np.arange(1, len(self.leaves) + 1),
                 "coverage": hits / max(self.total_hits, 1),
                 "density": hits / np.maximum(runs, 1),
             }
@@ -180,13 +182,15 @@ def discover(
     tree.fit(x, y)
     leaves = tree.apply(x)
     rate = total / len(y)
-    boxes = []
-    for leaf_ids, limits in _boxes(tree, varied, leaves, y, rate, merge).items():
-        inside = np.isin(leaves, leaf_ids)
-        hits = int(y[inside].sum())
-        boxes.append(Box(limits, int(inside.sum()), hits, hits / total, hits / int(inside.sum())))
-    boxes.sort(key=lambda b: (-b.density, -b.coverage))
-    return Discovery(table, outcome, varied, rate, total, boxes, tree)
+    by_density: dict[bool, list[Box]] = {}
+    for merged in {merge, False}:
+        found = []
+        for leaf_ids, limits in _boxes(tree, varied, leaves, y, rate, merged).items():
+            inside = np.isin(leaves, leaf_ids)
+            hits = int(y[inside].sum())
+            found.append(Box(limits, int(inside.sum()), hits, hits / total, hits / int(inside.sum())))
+        by_density[merged] = sorted(found, key=lambda b: (-b.density, -b.coverage))
+    return Discovery(table, outcome, varied, rate, total, by_density[merge], tree, by_density[False])
 
 
 def _boxes(
@@ -240,7 +244,7 @@ def format_discovery(found: Discovery, show: int = 5) -> str:
 
 
 def plot_tradeoff(found: Discovery):
-    """Coverage against density of the union of the densest k boxes (PRIM's peeling trade-off).
+    """Coverage against density of the union of the densest k leaves (PRIM's peeling trade-off).
 
     Returns:
         ``(figure, axes)``.
@@ -254,7 +258,7 @@ def plot_tradeoff(found: Discovery):
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.plot(curve["coverage"], curve["density"], "o-")
     for row in curve.itertuples(index=False):
-        ax.annotate(f"{row.boxes}", (row.coverage, row.density), textcoords="offset points", xytext=(5, 5))
+        ax.annotate(f"{row.leaves}", (row.coverage, row.density), textcoords="offset points", xytext=(5, 5))
     ax.axhline(
         found.base_rate, color="gray", linestyle="--", linewidth=0.8, label=f"base rate {found.base_rate:.0%}"
     )
@@ -263,7 +267,7 @@ def plot_tradeoff(found: Discovery):
     ax.set_xlabel("coverage (share of all outcome runs inside)")
     ax.set_ylabel("density (share of runs inside with the outcome)")
     what = "deal" if found.outcome == "deal" else "no deal"
-    ax.set_title(f"{found.table}: {what}, union of the k densest boxes", fontsize=10)
+    ax.set_title(f"{found.table}: {what}, union of the k densest tree leaves", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

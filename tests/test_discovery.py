@@ -68,6 +68,7 @@ def test_planted_box_is_found_with_coverage_and_density(tmp_path: Path) -> None:
     unmerged = discover_folder(tmp_path / "b", "t1", "no-deal", merge=False)
     assert len(unmerged.boxes) > len(found.boxes)
     assert sum(b.hits for b in unmerged.boxes) == found.total_hits
+    assert unmerged.boxes == found.leaves == unmerged.leaves  # the trade-off curve's steps
 
 
 def test_deal_and_no_deal_are_complements(tmp_path: Path) -> None:
