@@ -196,6 +196,22 @@ class ExperimentSpec(_Strict):
         cap = self.max_replications or max(DEFAULT_MAX_REPLICATIONS, self.block)
         return self._copy(replications=None, precision=float(precision), max_replications=cap)
 
+    def with_fixed(self, overrides: dict[str, Any], source: str = "--set") -> ExperimentSpec:
+        """A copy with more parameters held fixed (``--set``, or a calibrated ``--overlay`` file).
+
+        Raises:
+            ExperimentError: An override names a parameter the experiment varies.
+            OverrideError: An override names no parameter or has a bad value.
+        """
+        from negotiation.paths import apply_overrides
+
+        for path, value in overrides.items():
+            if path in self.parameter_paths:
+                raise ExperimentError(source, path, value, "a parameter the experiment does not vary")
+        spec = self._copy(fixed={**self.fixed, **overrides})
+        spec._base = apply_overrides(self.base_scenario(), overrides, source)
+        return spec
+
     def with_outputs(self, outputs: tuple[str, ...] | list[str]) -> ExperimentSpec:
         """A copy asking for these outputs (a subset of summary, charts, report; empty for none)."""
         unknown = [o for o in outputs if o not in OUTPUTS]
