@@ -68,7 +68,7 @@ def bench_a(quick: bool) -> dict[str, float]:
         while model.running:
             model.step()
         steps.append(model.round)
-    mean_steps = int(round(float(np.mean(steps))))
+    mean_steps = round(float(np.mean(steps)))
     n_agents = len(compiled.actor_ids)
 
     def bare() -> None:
@@ -92,23 +92,44 @@ def bench_a(quick: bool) -> dict[str, float]:
 
 BILATERAL = {
     "name": "bilateral micro-benchmark",
-    "issues": {k: {"name": k, "unit": "index", "low": 0.0, "high": 1.0, "status_quo": 0.0}
-               for k in ("a", "b", "c")},
+    "issues": {
+        k: {"name": k, "unit": "index", "low": 0.0, "high": 1.0, "status_quo": 0.0} for k in ("a", "b", "c")
+    },
     "actors": {
-        "hawk": {"name": "Boulware", "leverage": 0.5, "domestic_pressure": 0.5, "resolve": 0.5,
-                 "strategy": {"kind": "boulware"}},
-        "dove": {"name": "Conceder", "leverage": 0.5, "domestic_pressure": 0.5, "resolve": 0.5,
-                 "strategy": {"kind": "conceder"}},
+        "hawk": {
+            "name": "Boulware",
+            "leverage": 0.5,
+            "domestic_pressure": 0.5,
+            "resolve": 0.5,
+            "strategy": {"kind": "boulware"},
+        },
+        "dove": {
+            "name": "Conceder",
+            "leverage": 0.5,
+            "domestic_pressure": 0.5,
+            "resolve": 0.5,
+            "strategy": {"kind": "conceder"},
+        },
     },
     "tables": {
         "t": {
-            "name": "t", "parties": ["hawk", "dove"], "issues": ["a", "b", "c"], "opens": 0,
-            "deadline": 99, "breakdown_risk": 0.0,
+            "name": "t",
+            "parties": ["hawk", "dove"],
+            "issues": ["a", "b", "c"],
+            "opens": 0,
+            "deadline": 99,
+            "breakdown_risk": 0.0,
             "preferences": {
-                "hawk": {"weights": {"a": 0.5, "b": 0.3, "c": 0.2},
-                         "ideal": {"a": "increase", "b": "increase", "c": "increase"}, "reservation": 0.2},
-                "dove": {"weights": {"a": 0.2, "b": 0.3, "c": 0.5},
-                         "ideal": {"a": "decrease", "b": "decrease", "c": "decrease"}, "reservation": 0.2},
+                "hawk": {
+                    "weights": {"a": 0.5, "b": 0.3, "c": 0.2},
+                    "ideal": {"a": "increase", "b": "increase", "c": "increase"},
+                    "reservation": 0.2,
+                },
+                "dove": {
+                    "weights": {"a": 0.2, "b": 0.3, "c": 0.5},
+                    "ideal": {"a": "decrease", "b": "decrease", "c": "decrease"},
+                    "reservation": 0.2,
+                },
             },
         }
     },
@@ -135,7 +156,10 @@ def bench_c(quick: bool, directory: Path) -> dict[str, float]:
     from negotiation.batch import run_batch
 
     runs = 20_000 if quick else 100_000
-    spec = _spec(directory, "throughput", f"""
+    spec = _spec(
+        directory,
+        "throughput",
+        f"""
         [experiment]
         name = "throughput"
         scenario = "default"
@@ -143,7 +167,8 @@ def bench_c(quick: bool, directory: Path) -> dict[str, float]:
         replications = {runs}
         block = 2000
         outputs = []
-    """)
+    """,
+    )
     result = {}
     for workers in (1, 2):
         out = directory / f"c{workers}"
@@ -164,7 +189,10 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def bench_d(quick: bool, directory: Path) -> dict[str, float]:
-    spec = _spec(directory, "memory", """
+    spec = _spec(
+        directory,
+        "memory",
+        """
         [experiment]
         name = "memory"
         scenario = "default"
@@ -172,12 +200,17 @@ def bench_d(quick: bool, directory: Path) -> dict[str, float]:
         replications = 1000
         block = 1000
         outputs = []
-    """)
+    """,
+    )
     result = {}
     for runs in (10_000, 100_000):
         out = directory / f"d{runs}"
-        done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(spec), str(runs), str(out)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_MEMORY, str(spec), str(runs), str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result[f"peak_rss_mb_{runs}"] = int(done.stdout.split()[-1]) / 1024
     result["ratio"] = result["peak_rss_mb_100000"] / result["peak_rss_mb_10000"]
     return result

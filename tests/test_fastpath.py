@@ -12,8 +12,11 @@ from negotiation.outcomes import RunArrays
 
 def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
     for field in fields(RunArrays):
-        np.testing.assert_array_equal(getattr(single, field.name), getattr(batch, field.name)[index],
-                                      err_msg=f"run {index}: {field.name}")
+        np.testing.assert_array_equal(
+            getattr(single, field.name),
+            getattr(batch, field.name)[index],
+            err_msg=f"run {index}: {field.name}",
+        )
 
 
 @pytest.mark.parametrize(
