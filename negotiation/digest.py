@@ -1,0 +1,569 @@
+"""Everything the summary, charts and report need from a results table, in memory bounded by its design.
+
+:func:`read_digest` streams a batch's Parquet part files in record batches of at most
+:data:`BATCH_ROWS` rows, reading only the columns it needs, and folds each batch into fixed-size
+accumulators. Its memory depends on the number of design points, tables, issues and rounds, never on
+the number of runs:
+
+- additive counts and sums per design point and table (runs, deals, walk-outs, deadlines, deals per
+  round, sums of rounds, utilities and distances), and per design point, table and issue (runs,
+  moves, deals, sum, minimum and maximum of the agreed value);
+- per design point, table and issue, a histogram of the agreed value over the issue's range at the
+  table: exact counts at the two ends of the range and :data:`HISTOGRAM_BINS` equal bins between
+  them (quantiles are read off it, within one bin of the exact value), and the
+  :data:`CHART_BINS`-bin counts the agreed-terms chart draws (exactly ``numpy.histogram``'s);
+- per table, a sample of at most :data:`MAX_DOTS` agreements for the utility-space cloud: those with
+  the smallest replication indices (then design points), so it does not depend on how the results
+  were chunked or read.
+
+Float sums are accumulated row by row in file order (``numpy.add.at``), so they do not depend on
+where the record batches break either. :meth:`ResultsDigest.from_frame` builds the same digest from
+a results DataFrame already in memory, which is how the chart functions accept either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from negotiation.errors import MISSING, ExperimentError
+from negotiation.resultsio import _NULLABLE_BOOL, RESULT_COLUMNS, RESULTS_DIR, SCENARIO_FILE, result_files
+from negotiation.scenario import Scenario
+
+BATCH_ROWS = 65_536
+"""Rows per record batch read from the Parquet files."""
+HISTOGRAM_BINS = 400
+"""Bins between the ends of an issue's range in the quantile histograms (0.25% of the range each)."""
+CHART_BINS = 25
+"""Bins of the agreed-terms chart's histograms over the issue's range."""
+MAX_DOTS = 5000
+"""Most agreements kept per table for the utility-space cloud."""
+COUNT_COLUMNS = (
+    "n",
+    "deals",
+    "walkouts",
+    "deadlines",
+    "round_max",
+    "deal_round_sum",
+    "utility_0_sum",
+    "utility_1_sum",
+    "pareto_sum",
+    "pareto_n",
+    "nash_sum",
+    "nash_n",
+    "deal_utility_0_sum",
+    "deal_utility_1_sum",
+)
+"""Columns of :attr:`ResultsDigest.counts` besides ``point, table, party_0, party_1``."""
+
+
+@dataclass(frozen=True)
+class ResultsDigest:
+    """The additive summaries of a results table (see the module docstring)."""
+
+    tables: list[str]
+    """Table ids present, in the scenario's order."""
+    issues: list[str]
+    """Issue ids with a ``moved_<issue>`` column, in the scenario's order."""
+    parameters: list[str]
+    """Varied parameter paths (columns of :attr:`points`)."""
+    points: pd.DataFrame
+    """One row per design point present: ``point``, each parameter's value (at the point's smallest
+    replication), ``runs`` (most rows of any table at the point) and ``rows``."""
+    counts: pd.DataFrame
+    """One row per design point and table: ``point, table, party_0, party_1`` and :data:`COUNT_COLUMNS`."""
+    rounds: np.ndarray
+    """(len(counts), last round + 1) deals made in each round, aligned with :attr:`counts`."""
+    moves: pd.DataFrame
+    """One row per design point, table and issue on it: ``point, table, issue, low, high, n, moved,
+    deals, value_sum, value_min, value_max, at_low, at_high``."""
+    histograms: np.ndarray
+    """(len(moves), HISTOGRAM_BINS) deals with a value strictly inside the range, per bin."""
+    chart_bins: np.ndarray
+    """(len(moves), CHART_BINS) ``numpy.histogram`` counts over ``linspace(low, high, CHART_BINS + 1)``."""
+    binary: np.ndarray
+    """(len(moves), 2) deals with a value below 0.5 and at least 0.5."""
+    cloud: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per table, the sampled agreements: ``point, replication, utility_0, utility_1``, sorted."""
+    cloud_point: int | None = None
+    """The design point the cloud was sampled from, or None for every point."""
+
+    @classmethod
+    def from_frame(
+        cls,
+        results: pd.DataFrame,
+        parameters: Sequence[str] = (),
+        scenario: Scenario | None = None,
+        cloud_point: int | None = None,
+    ) -> ResultsDigest:
+        """The digest of a results DataFrame in memory (tables in order of first appearance).
+
+        Args:
+            results: The results table (``negotiation.resultsio.load_results``).
+            parameters: Varied parameter columns to keep per design point.
+            scenario: The batch's scenario; its issue ranges give the histograms (none without it).
+            cloud_point: Sample the utility cloud from this design point only (None: every point).
+        """
+        issues = [c.removeprefix("moved_") for c in results.columns if c.startswith("moved_")]
+        tables = [str(t) for t in pd.unique(results["table"])]
+        pairs = [
+            (table, issue)
+            for table in tables
+            for issue in issues
+            if results.loc[results["table"] == table, f"moved_{issue}"].notna().any()
+        ]
+        builder = _Builder(
+            tables,
+            issues,
+            list(parameters),
+            np.unique(results["point"].to_numpy(dtype=np.int64)),
+            int(results["round"].max()) if len(results) else 0,
+            pairs,
+            scenario,
+            cloud_point,
+        )
+        builder.add(results)
+        return builder.finish()
+
+    def select(self, point: int | None) -> ResultsDigest:
+        """The digest of one design point (None: this digest, every point pooled)."""
+        if point is None:
+            return self
+        keep_counts = (self.counts["point"] == point).to_numpy()
+        keep_moves = (self.moves["point"] == point).to_numpy()
+        return replace(
+            self,
+            points=self.points[self.points["point"] == point].reset_index(drop=True),
+            counts=self.counts[keep_counts].reset_index(drop=True),
+            rounds=self.rounds[keep_counts],
+            moves=self.moves[keep_moves].reset_index(drop=True),
+            histograms=self.histograms[keep_moves],
+            chart_bins=self.chart_bins[keep_moves],
+            binary=self.binary[keep_moves],
+            cloud={t: c[c["point"] == point] for t, c in self.cloud.items()},
+        )
+
+    @property
+    def runs(self) -> int:
+        """Runs in this digest (for each point, the most rows of any table)."""
+        return int(self.points["runs"].sum())
+
+    def table_counts(self, by: Sequence[str], keys: pd.DataFrame | None = None) -> pd.DataFrame:
+        """:attr:`counts` with the design-point columns of ``by`` joined, summed over ``by``.
+
+        Args:
+            by: Grouping columns: ``point``, ``table``, parameters, or columns of ``keys``.
+            keys: Extra per-point columns (``point`` plus the derived keys), e.g. binned parameters.
+        """
+        frame = self._with_point_keys(self.counts, by, keys)
+        grouped = frame.groupby(list(by), sort=False, observed=True)
+        return grouped[list(COUNT_COLUMNS)].agg(
+            {c: ("max" if c == "round_max" else "sum") for c in COUNT_COLUMNS}
+        )
+
+    def _with_point_keys(
+        self, frame: pd.DataFrame, by: Sequence[str], keys: pd.DataFrame | None
+    ) -> pd.DataFrame:
+        """Join the per-point columns that ``by`` names and ``frame`` lacks."""
+        wanted = [c for c in by if c not in frame.columns]
+        if not wanted:
+            return frame
+        source = self.points if keys is None else self.points.merge(keys, on="point", how="left")
+        return frame.merge(source[["point", *wanted]], on="point", how="left")
+
+
+class _Builder:
+    """Accumulates record batches into the arrays behind a :class:`ResultsDigest`."""
+
+    def __init__(
+        self,
+        tables: list[str],
+        issues: list[str],
+        parameters: list[str],
+        points: np.ndarray,
+        last_round: int,
+        pairs: list[tuple[str, str]],
+        scenario: Scenario | None,
+        cloud_point: int | None,
+    ) -> None:
+        self.tables, self.issues, self.parameters = tables, issues, parameters
+        self.point_ids = points
+        self.cloud_point = cloud_point
+        p, t, r = len(points), len(tables), last_round + 1
+        g = p * t
+        self.table_code = {name: i for i, name in enumerate(tables)}
+        self.ints = {c: np.zeros(g, np.int64) for c in ("n", "deals", "walkouts", "deadlines")}
+        self.ints |= {c: np.zeros(g, np.int64) for c in ("pareto_n", "nash_n")}
+        self.round_max = np.full(g, -1, np.int64)
+        self.sums = {c: np.zeros(g) for c in COUNT_COLUMNS if c.endswith("_sum")}
+        self.parties = np.full((g, 2), None, dtype=object)
+        self.rounds = np.zeros((g, r), np.int64)
+        self.first_rep = np.full(p, np.iinfo(np.int64).max, np.int64)
+        self.values = np.full((p, len(parameters)), np.nan)
+        # issue pairs (table, issue) on a table, and their ranges
+        self.pairs = pairs
+        self.pair_of = {pair: i for i, pair in enumerate(pairs)}
+        self.ranges = np.array(
+            [scenario.issue_range(*pair) if scenario is not None else (np.nan, np.nan) for pair in pairs],
+            dtype=float,
+        ).reshape(len(pairs), 2)
+        q = len(pairs)
+        self.m_ints = {c: np.zeros((p, q), np.int64) for c in ("n", "moved", "deals", "at_low", "at_high")}
+        self.m_sum = np.zeros((p, q))
+        self.m_min = np.full((p, q), np.inf)
+        self.m_max = np.full((p, q), -np.inf)
+        self.hist = np.zeros((p, q, HISTOGRAM_BINS), np.int64)
+        self.chart = np.zeros((p, q, CHART_BINS), np.int64)
+        self.binary = np.zeros((p, q, 2), np.int64)
+        self.cloud = {t: _empty_cloud() for t in tables}
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Fold one batch of result rows in."""
+        if not len(frame):
+            return
+        tcount = len(self.tables)
+        pi = np.searchsorted(self.point_ids, frame["point"].to_numpy(dtype=np.int64))
+        ti = pd.Categorical(frame["table"].astype(str), categories=self.tables).codes.astype(np.int64)
+        g = pi * tcount + ti
+        size = len(self.point_ids) * tcount
+        deal = _bools(frame["deal"])
+        status = frame["status"].astype(str).to_numpy()
+        rounds = frame["round"].to_numpy(dtype=np.int64)
+        self.ints["n"] += np.bincount(g, minlength=size)
+        self.ints["deals"] += np.bincount(g[deal], minlength=size)
+        self.ints["walkouts"] += np.bincount(g[status == "walkout"], minlength=size)
+        self.ints["deadlines"] += np.bincount(g[status == "deadline"], minlength=size)
+        np.maximum.at(self.round_max, g, rounds)
+        self.rounds += np.bincount(
+            g[deal] * self.rounds.shape[1] + rounds[deal], minlength=self.rounds.size
+        ).reshape(self.rounds.shape)
+        np.add.at(self.sums["deal_round_sum"], g[deal], rounds[deal].astype(float))
+        for side in ("0", "1"):
+            utility = frame[f"utility_{side}"].to_numpy(dtype=float)
+            np.add.at(self.sums[f"utility_{side}_sum"], g, utility)
+            np.add.at(self.sums[f"deal_utility_{side}_sum"], g[deal], utility[deal])
+        for name in ("pareto", "nash"):
+            distance = frame[f"{name}_distance"].to_numpy(dtype=float, na_value=np.nan)
+            present = ~np.isnan(distance)
+            np.add.at(self.sums[f"{name}_sum"], g[present], distance[present])
+            self.ints[f"{name}_n"] += np.bincount(g[present], minlength=size)
+        unset = self.parties[:, 0] == None  # noqa: E711 (object array)
+        if unset.any():
+            first = pd.Series(np.arange(len(g))).groupby(g).first()
+            for group, row in first.items():
+                if unset[group]:
+                    self.parties[group] = (str(frame["party_0"].iat[row]), str(frame["party_1"].iat[row]))
+        self._add_points(frame, pi)
+        self._add_issues(frame, pi, ti, deal)
+        self._add_cloud(frame, pi, ti, deal)
+
+    def _add_points(self, frame: pd.DataFrame, pi: np.ndarray) -> None:
+        """Keep each point's parameter values at its smallest replication."""
+        if not self.parameters:
+            return
+        reps = frame["replication"].to_numpy(dtype=np.int64) if "replication" in frame else np.zeros(len(pi))
+        order = np.lexsort((reps, pi))
+        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+        for row in first:
+            p = pi[row]
+            if reps[row] < self.first_rep[p]:
+                self.first_rep[p] = reps[row]
+                self.values[p] = [float(frame[c].iat[row]) for c in self.parameters]
+
+    def _add_issues(self, frame: pd.DataFrame, pi: np.ndarray, ti: np.ndarray, deal: np.ndarray) -> None:
+        """Moves, sums, extremes and histograms of each issue on each table."""
+        for issue in self.issues:
+            pair_index = np.array([self.pair_of.get((t, issue), -1) for t in self.tables], np.int64)
+            q = pair_index[ti]
+            moved = frame[f"moved_{issue}"]
+            present = (q >= 0) & moved.notna().to_numpy()
+            if not present.any():
+                continue
+            cell = pi * len(self.pairs) + q
+            size = self.m_sum.size
+            self.m_ints["n"] += np.bincount(cell[present], minlength=size).reshape(self.m_sum.shape)
+            hit = present & _bools(moved)
+            self.m_ints["moved"] += np.bincount(cell[hit], minlength=size).reshape(self.m_sum.shape)
+            value = frame[issue].to_numpy(dtype=float, na_value=np.nan)
+            rows = present & deal & ~np.isnan(value)
+            if not rows.any():
+                continue
+            c, v, pq_ = cell[rows], value[rows], q[rows]
+            self.m_ints["deals"] += np.bincount(c, minlength=size).reshape(self.m_sum.shape)
+            np.add.at(self.m_sum.reshape(-1), c, v)
+            np.minimum.at(self.m_min.reshape(-1), c, v)
+            np.maximum.at(self.m_max.reshape(-1), c, v)
+            below = v < 0.5
+            flat_binary = self.binary.reshape(-1, 2)
+            flat_binary[:, 0] += np.bincount(c[below], minlength=size)
+            flat_binary[:, 1] += np.bincount(c[~below], minlength=size)
+            low, high = self.ranges[pq_, 0], self.ranges[pq_, 1]
+            if np.isnan(low).all():
+                continue
+            at_low, at_high = v == low, v == high
+            self.m_ints["at_low"] += np.bincount(c[at_low], minlength=size).reshape(self.m_sum.shape)
+            self.m_ints["at_high"] += np.bincount(c[at_high], minlength=size).reshape(self.m_sum.shape)
+            inside = ~at_low & ~at_high
+            width = np.where(high > low, high - low, 1.0)
+            b = np.clip(np.floor((v - low) / width * HISTOGRAM_BINS), 0, HISTOGRAM_BINS - 1).astype(np.int64)
+            flat_hist = self.hist.reshape(-1)
+            flat_hist += np.bincount(c[inside] * HISTOGRAM_BINS + b[inside], minlength=self.hist.size)
+            flat_chart = self.chart.reshape(-1)
+            flat_chart += np.bincount(
+                *_chart_cells(c, v, pq_, self.ranges), minlength=self.chart.size
+            ).astype(np.int64)
+
+    def _add_cloud(self, frame: pd.DataFrame, pi: np.ndarray, ti: np.ndarray, deal: np.ndarray) -> None:
+        """Keep, per table, the agreements with the smallest (replication, point)."""
+        rows = deal.copy()
+        if self.cloud_point is not None:
+            rows &= frame["point"].to_numpy(dtype=np.int64) == self.cloud_point
+        if not rows.any():
+            return
+        reps = frame["replication"].to_numpy(dtype=np.int64) if "replication" in frame else np.zeros(len(pi))
+        batch = pd.DataFrame(
+            {
+                "point": frame["point"].to_numpy(dtype=np.int64)[rows],
+                "replication": np.asarray(reps, np.int64)[rows],
+                "utility_0": frame["utility_0"].to_numpy(dtype=float)[rows],
+                "utility_1": frame["utility_1"].to_numpy(dtype=float)[rows],
+                "_t": ti[rows],
+            }
+        )
+        for t, group in batch.groupby("_t", sort=False):
+            table = self.tables[int(t)]
+            merged = pd.concat([self.cloud[table], group.drop(columns="_t")], ignore_index=True)
+            keep = np.lexsort((merged["point"].to_numpy(), merged["replication"].to_numpy()))[:MAX_DOTS]
+            self.cloud[table] = merged.iloc[keep].reset_index(drop=True)
+
+    def finish(self) -> ResultsDigest:
+        """The digest of every batch added, keeping only design points and tables that have rows."""
+        p, t = len(self.point_ids), len(self.tables)
+        counts = pd.DataFrame(
+            {
+                "point": np.repeat(self.point_ids, t),
+                "table": np.tile(np.array(self.tables, dtype=object), p),
+                "party_0": self.parties[:, 0],
+                "party_1": self.parties[:, 1],
+                **self.ints,
+                "round_max": self.round_max,
+                **self.sums,
+            }
+        )
+        keep = (counts["n"] > 0).to_numpy()
+        counts = counts[keep][["point", "table", "party_0", "party_1", *COUNT_COLUMNS]].reset_index(drop=True)
+        present = [name for name in self.tables if name in set(counts["table"])]
+        last = int(counts["round_max"].max()) if len(counts) else 0
+        rounds = self.rounds[keep][:, : last + 1]
+        rows = counts.groupby("point", sort=True)["n"].agg(runs="max", rows="sum").reset_index()
+        points = pd.DataFrame({"point": self.point_ids})
+        for j, name in enumerate(self.parameters):
+            points[name] = self.values[:, j]
+        points = rows.merge(points, on="point", how="left")[["point", *self.parameters, "runs", "rows"]]
+        q = len(self.pairs)
+        moves = pd.DataFrame(
+            {
+                "point": np.repeat(self.point_ids, q),
+                "table": np.tile(np.array([a for a, _ in self.pairs], dtype=object), p),
+                "issue": np.tile(np.array([b for _, b in self.pairs], dtype=object), p),
+                "low": np.tile(self.ranges[:, 0], p),
+                "high": np.tile(self.ranges[:, 1], p),
+                **{c: a.reshape(-1) for c, a in self.m_ints.items()},
+                "value_sum": self.m_sum.reshape(-1),
+                "value_min": self.m_min.reshape(-1),
+                "value_max": self.m_max.reshape(-1),
+            }
+        )
+        mkeep = (moves["n"] > 0).to_numpy()
+        cloud = {
+            name: frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+            for name, frame in self.cloud.items()
+            if name in present
+        }
+        return ResultsDigest(
+            tables=present,
+            issues=self.issues,
+            parameters=self.parameters,
+            points=points,
+            counts=counts,
+            rounds=rounds,
+            moves=moves[mkeep].reset_index(drop=True),
+            histograms=self.hist.reshape(-1, HISTOGRAM_BINS)[mkeep],
+            chart_bins=self.chart.reshape(-1, CHART_BINS)[mkeep],
+            binary=self.binary.reshape(-1, 2)[mkeep],
+            cloud=cloud,
+            cloud_point=self.cloud_point,
+        )
+
+
+def _chart_cells(
+    cell: np.ndarray, value: np.ndarray, pair: np.ndarray, ranges: np.ndarray
+) -> tuple[np.ndarray]:
+    """Flat chart-histogram cells of values, binned as ``numpy.histogram`` over each pair's edges.
+
+    A value falls in bin i when ``edges[i] <= value < edges[i + 1]``, the last bin also taking the
+    top edge; values outside the range are not counted.
+    """
+    slots = np.full(len(value), -1, np.int64)
+    for p in np.unique(pair):
+        mine = pair == p
+        edges = np.linspace(ranges[p, 0], ranges[p, 1], CHART_BINS + 1)
+        index = np.searchsorted(edges, value[mine], side="right") - 1
+        index[value[mine] == edges[-1]] = CHART_BINS - 1
+        slots[mine] = np.where((index >= 0) & (index < CHART_BINS), index, -1)
+    keep = slots >= 0
+    return (cell[keep] * CHART_BINS + slots[keep],)
+
+
+def _empty_cloud() -> pd.DataFrame:
+    """An empty cloud sample."""
+    return pd.DataFrame(
+        {
+            "point": np.zeros(0, np.int64),
+            "replication": np.zeros(0, np.int64),
+            "utility_0": np.zeros(0),
+            "utility_1": np.zeros(0),
+        }
+    )
+
+
+def _bools(column: pd.Series) -> np.ndarray:
+    """A boolean column as a numpy bool array, missing values as False."""
+    if isinstance(column.dtype, pd.BooleanDtype):
+        return column.to_numpy(dtype=bool, na_value=False)
+    return column.fillna(False).to_numpy(dtype=bool)
+
+
+def quantiles_from_histogram(
+    histogram: np.ndarray,
+    at_low: int,
+    at_high: int,
+    low: float,
+    high: float,
+    minimum: float,
+    maximum: float,
+    quantiles: Sequence[float],
+) -> np.ndarray:
+    """Linear-interpolation quantiles (numpy's default) read off a range histogram.
+
+    The values are ``at_low`` values equal to ``low``, ``at_high`` equal to ``high`` and
+    ``histogram[i]`` values in the i-th of the equal bins between them; inside a bin they are taken
+    as evenly spread, so each quantile is within one bin width of the exact one, and exact where it
+    falls on either end of the range or where every value is the same. Results are clipped to the
+    exact ``[minimum, maximum]``.
+
+    >>> quantiles_from_histogram(np.array([0, 2, 0, 0]), 1, 1, 0.0, 4.0, 0.0, 4.0, [0.0, 0.5, 1.0]).tolist()
+    [0.0, 1.5, 4.0]
+    """
+    counts = np.concatenate([[at_low], histogram, [at_high]]).astype(np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.full(len(quantiles), np.nan)
+    bins = len(histogram)
+    width = (high - low) / bins
+    ends = np.cumsum(counts)  # ranks < ends[k] lie in slot k (0: the low end, bins + 1: the high end)
+
+    def value(rank: np.ndarray) -> np.ndarray:
+        slot = np.searchsorted(ends, rank, side="right")
+        before = np.where(slot > 0, ends[np.maximum(slot - 1, 0)], 0)
+        inside = low + (slot - 1 + (rank - before + 0.5) / np.maximum(counts[slot], 1)) * width
+        return np.where(slot == 0, low, np.where(slot == bins + 1, high, inside))
+
+    h = (total - 1) * np.asarray(quantiles, dtype=float)
+    below = np.floor(h)
+    a, b = value(below), value(np.minimum(below + 1, total - 1))
+    t = h - below
+    result = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)  # numpy's lerp
+    return np.clip(result, minimum, maximum)
+
+
+def read_digest(
+    outdir: str | Path,
+    scenario: Scenario,
+    parameters: Sequence[str] = (),
+    cloud_point: int | str | None = "first",
+) -> ResultsDigest:
+    """Stream a batch folder's results into a digest, in memory bounded by the design.
+
+    Args:
+        outdir: The batch output folder.
+        scenario: The batch's scenario (``scenario.json``): table order and issue ranges.
+        parameters: Varied parameter columns, which must be present.
+        cloud_point: Sample the utility cloud from this design point, from the smallest one
+            ("first"), or from every point (None).
+
+    Returns:
+        The digest.
+
+    Raises:
+        ExperimentError: The results are missing or unreadable, lack a required column, have part
+            files of clashing schemas, or name a table or issue the scenario does not have.
+    """
+    files = result_files(outdir)
+    source = str(Path(outdir) / RESULTS_DIR)
+    schemas = []
+    for path in files:
+        try:
+            schemas.append(pq.read_schema(path))
+        except (OSError, pa.ArrowException) as exc:
+            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+    try:
+        schema = pa.unify_schemas(schemas, promote_options="default")
+    except pa.ArrowException as exc:
+        raise ExperimentError(source, "", type(exc).__name__, "part files with one schema") from None
+    missing = [name for name in [*RESULT_COLUMNS, *parameters] if name not in schema.names]
+    if missing:
+        also = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
+        raise ExperimentError(
+            source, f"column {missing[0]}", MISSING, f"a results column (see negotiation.results){also}"
+        )
+    issues = [n.removeprefix("moved_") for n in schema.names if n.startswith("moved_")]
+    for issue in issues:
+        if issue not in scenario.issues or issue not in schema.names:
+            raise ExperimentError(
+                source, f"column moved_{issue}", MISSING, f"an issue of the scenario in {SCENARIO_FILE}"
+            )
+    dataset = ds.dataset(files, schema=schema, format="parquet")
+    # a first, light pass: which points, tables and rounds there are
+    points: set[int] = set()
+    tables: set[str] = set()
+    last_round = 0
+    for batch in _batches(dataset, ["point", "table", "round"], source):
+        points.update(np.unique(batch.column("point").to_numpy(zero_copy_only=False)).tolist())
+        tables.update(batch.column("table").unique().to_pylist())
+        if batch.num_rows:
+            last_round = max(last_round, int(pa.compute.max(batch.column("round")).as_py()))
+    for table in sorted(tables, key=str):
+        if table not in scenario.tables:
+            raise ExperimentError(source, "table", table, f"a table of the scenario in {SCENARIO_FILE}")
+    order = [t for t in scenario.tables if t in tables]
+    pairs = [(t, i) for t in order for i in issues if i in scenario.tables[t].issues]
+    point_ids = np.array(sorted(points), dtype=np.int64)
+    if cloud_point == "first":
+        cloud_point = int(point_ids[0]) if len(point_ids) else None
+    builder = _Builder(order, issues, list(parameters), point_ids, last_round, pairs, scenario, cloud_point)
+    columns = [n for n in schema.names if n in {*RESULT_COLUMNS, *parameters} or _is_issue(n, issues)]
+    for batch in _batches(dataset, columns, source):
+        builder.add(batch.to_pandas(types_mapper=_NULLABLE_BOOL.get))
+    return builder.finish()
+
+
+def _is_issue(name: str, issues: list[str]) -> bool:
+    """Whether a column is an issue's value or its moved flag."""
+    return name in issues or name.removeprefix("moved_") in issues
+
+
+def _batches(dataset: ds.Dataset, columns: list[str], source: str) -> Any:
+    """Record batches of the dataset's columns, with one-line errors for unreadable data."""
+    try:
+        yield from dataset.to_batches(columns=columns, batch_size=BATCH_ROWS, use_threads=False)
+    except (OSError, pa.ArrowException) as exc:
+        raise ExperimentError(source, "", type(exc).__name__, "readable Parquet files") from None
