@@ -25,8 +25,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from negotiation import plots, stats
+from negotiation import plots
+from negotiation import streamstats as stats
 from negotiation.atomic import write_atomic
+from negotiation.digest import ResultsDigest
 from negotiation.model import prepare
 from negotiation.scenario import Scenario
 
@@ -56,38 +58,56 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
-def focus_point(results: pd.DataFrame, parameters: list[str]) -> int | None:
-    """The design point the per-table charts show: point 0 of a sweep or grid, else None (pool)."""
+def focus_point(points: pd.Series, parameters: list[str]) -> int | None:
+    """The design point the per-table charts show: the first of a sweep or grid, else None (pool).
+
+    Args:
+        points: The design-point indices present (a column of results, or of a digest's points).
+        parameters: The varied parameter paths.
+    """
     if len(parameters) in (1, 2):
-        return int(results["point"].min())
+        return int(points.min())
     return None
 
 
-def point_parameters(metadata: dict[str, Any], results: pd.DataFrame, point: int) -> dict[str, Any]:
+def cloud_scope(parameters: list[str]) -> str | None:
+    """Which agreements :func:`negotiation.digest.read_digest` samples for these charts."""
+    return "first" if len(parameters) in (1, 2) else None
+
+
+def point_parameters(metadata: dict[str, Any], results: ResultsDigest, point: int) -> dict[str, Any]:
     """The varied parameter values of one design point (from the metadata, else the results)."""
     for entry in metadata.get("points", []):
         if entry.get("point") == point and isinstance(entry.get("parameters"), dict):
             return dict(entry["parameters"])
-    rows = results[results["point"] == point]
-    return {p: rows[p].iloc[0] for p in metadata.get("parameters", []) if p in rows and len(rows)}
+    rows = results.points[results.points["point"] == point]
+    return {p: rows[p].iloc[0] for p in results.parameters if len(rows)}
 
 
-def plan_charts(results: pd.DataFrame, metadata: dict[str, Any], scenario: Scenario) -> list[Chart]:
+def plan_charts(
+    results: pd.DataFrame | ResultsDigest, metadata: dict[str, Any], scenario: Scenario
+) -> list[Chart]:
     """Every chart this batch gets, in report order.
 
     Args:
-        results: The results table.
+        results: The results table, or its digest (with the parameters of the metadata, and the
+            utility cloud sampled as :func:`cloud_scope` says).
         metadata: The batch metadata (its ``parameters`` decide the design charts).
         scenario: The batch's resolved base scenario.
 
     Returns:
         The charts, not yet drawn.
     """
-    parameters = [p for p in metadata.get("parameters", []) if p in results.columns]
-    point = focus_point(results, parameters)
+    if isinstance(results, pd.DataFrame):
+        parameters = [p for p in metadata.get("parameters", []) if p in results.columns]
+        point = focus_point(results["point"], parameters)
+        results = ResultsDigest.from_frame(results, parameters, scenario, cloud_point=point)
+    else:
+        parameters = [p for p in metadata.get("parameters", []) if p in results.parameters]
+        point = focus_point(results.points["point"], parameters)
     values = point_parameters(metadata, results, point) if point is not None else {}
     scope = plots.scope_label(results, point, values)
-    pooled = " pooled over every design point" if point is None and results["point"].nunique() > 1 else ""
+    pooled = " pooled over every design point" if point is None and len(results.points) > 1 else ""
     interval = "95% Wilson score interval"
     charts = [
         Chart(
@@ -118,7 +138,7 @@ def plan_charts(results: pd.DataFrame, metadata: dict[str, Any], scenario: Scena
         )
     )
     compiled = prepare(scenario, values) if values else prepare(scenario, {})
-    for table in stats.table_ids(results):
+    for table in results.tables:
         charts.append(
             Chart(
                 f"terms-{slug(table)}",
@@ -129,7 +149,7 @@ def plan_charts(results: pd.DataFrame, metadata: dict[str, Any], scenario: Scena
                 lambda table=table: plots.agreed_terms_chart(results, scenario, table, point, scope),
             )
         )
-    for table in stats.table_ids(results):
+    for table in results.tables:
         frontier_at = "design point's" if values else "scenario's base"
         charts.append(
             Chart(
@@ -145,7 +165,7 @@ def plan_charts(results: pd.DataFrame, metadata: dict[str, Any], scenario: Scena
     return charts
 
 
-def _design_charts(results: pd.DataFrame, parameters: list[str]) -> list[Chart]:
+def _design_charts(results: ResultsDigest, parameters: list[str]) -> list[Chart]:
     """The charts of the varied parameters: sweep lines, heatmaps, or sensitivity for a sample."""
     interval = "95% Wilson score interval"
     if len(parameters) == 1:

@@ -223,7 +223,8 @@ class _Builder:
         self.hist = np.zeros((p, q, HISTOGRAM_BINS), np.int64)
         self.chart = np.zeros((p, q, CHART_BINS), np.int64)
         self.binary = np.zeros((p, q, 2), np.int64)
-        self.cloud = {t: _empty_cloud() for t in tables}
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        self.cloud = {t: empty for t in tables}  # (point, replication, utility_0, utility_1) arrays
 
     def add(self, frame: pd.DataFrame) -> None:
         """Fold one batch of result rows in."""
@@ -324,25 +325,32 @@ class _Builder:
     def _add_cloud(self, frame: pd.DataFrame, pi: np.ndarray, ti: np.ndarray, deal: np.ndarray) -> None:
         """Keep, per table, the agreements with the smallest (replication, point)."""
         rows = deal.copy()
+        points = frame["point"].to_numpy(dtype=np.int64)
         if self.cloud_point is not None:
-            rows &= frame["point"].to_numpy(dtype=np.int64) == self.cloud_point
+            rows &= points == self.cloud_point
         if not rows.any():
             return
-        reps = frame["replication"].to_numpy(dtype=np.int64) if "replication" in frame else np.zeros(len(pi))
-        batch = pd.DataFrame(
-            {
-                "point": frame["point"].to_numpy(dtype=np.int64)[rows],
-                "replication": np.asarray(reps, np.int64)[rows],
-                "utility_0": frame["utility_0"].to_numpy(dtype=float)[rows],
-                "utility_1": frame["utility_1"].to_numpy(dtype=float)[rows],
-                "_t": ti[rows],
-            }
+        reps = (
+            frame["replication"].to_numpy(dtype=np.int64)
+            if "replication" in frame
+            else np.zeros(len(pi), np.int64)
         )
-        for t, group in batch.groupby("_t", sort=False):
-            table = self.tables[int(t)]
-            merged = pd.concat([self.cloud[table], group.drop(columns="_t")], ignore_index=True)
-            keep = np.lexsort((merged["point"].to_numpy(), merged["replication"].to_numpy()))[:MAX_DOTS]
-            self.cloud[table] = merged.iloc[keep].reset_index(drop=True)
+        utility_0 = frame["utility_0"].to_numpy(dtype=float)
+        utility_1 = frame["utility_1"].to_numpy(dtype=float)
+        for t in np.unique(ti[rows]):
+            kept = self.cloud[self.tables[t]]
+            mine = rows & (ti == t)
+            if len(kept[0]) >= MAX_DOTS:  # full: only rows before the last kept one can enter
+                last_rep, last_point = kept[1][-1], kept[0][-1]
+                mine &= (reps < last_rep) | ((reps == last_rep) & (points < last_point))
+                if not mine.any():
+                    continue
+            merged = [
+                np.concatenate([old, new[mine]])
+                for old, new in zip(kept, (points, reps, utility_0, utility_1), strict=True)
+            ]
+            order = np.lexsort((merged[0], merged[1]))[:MAX_DOTS]
+            self.cloud[self.tables[t]] = tuple(array[order] for array in merged)
 
     def finish(self) -> ResultsDigest:
         """The digest of every batch added, keeping only design points and tables that have rows."""
@@ -383,11 +391,18 @@ class _Builder:
             }
         )
         mkeep = (moves["n"] > 0).to_numpy()
-        cloud = {
-            name: frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
-            for name, frame in self.cloud.items()
-            if name in present
-        }
+        cloud = {}
+        for name in present:
+            point, replication, utility_0, utility_1 = self.cloud[name]
+            order = np.lexsort((replication, point))
+            cloud[name] = pd.DataFrame(
+                {
+                    "point": point[order],
+                    "replication": replication[order],
+                    "utility_0": utility_0[order],
+                    "utility_1": utility_1[order],
+                }
+            )
         return ResultsDigest(
             tables=present,
             issues=self.issues,
@@ -421,18 +436,6 @@ def _chart_cells(
         slots[mine] = np.where((index >= 0) & (index < CHART_BINS), index, -1)
     keep = slots >= 0
     return (cell[keep] * CHART_BINS + slots[keep],)
-
-
-def _empty_cloud() -> pd.DataFrame:
-    """An empty cloud sample."""
-    return pd.DataFrame(
-        {
-            "point": np.zeros(0, np.int64),
-            "replication": np.zeros(0, np.int64),
-            "utility_0": np.zeros(0),
-            "utility_1": np.zeros(0),
-        }
-    )
 
 
 def _bools(column: pd.Series) -> np.ndarray:
@@ -564,6 +567,8 @@ def _is_issue(name: str, issues: list[str]) -> bool:
 def _batches(dataset: ds.Dataset, columns: list[str], source: str) -> Any:
     """Record batches of the dataset's columns, with one-line errors for unreadable data."""
     try:
-        yield from dataset.to_batches(columns=columns, batch_size=BATCH_ROWS, use_threads=False)
+        yield from dataset.to_batches(
+            columns=columns, batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1, use_threads=False
+        )
     except (OSError, pa.ArrowException) as exc:
         raise ExperimentError(source, "", type(exc).__name__, "readable Parquet files") from None

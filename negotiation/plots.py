@@ -1,6 +1,7 @@
 """Charts of a results table: a results DataFrame in, a matplotlib (figure, axes) out.
 
-Every function here is pure drawing: it computes what it shows with :mod:`negotiation.stats`, never
+Every function here is pure drawing: it computes what it shows with :mod:`negotiation.streamstats`
+from a :class:`~negotiation.digest.ResultsDigest` (a results DataFrame is digested first), never
 runs the model and never calls ``show()``. The Agg backend is selected on import, so charts render
 headless. ``point`` arguments pick one design point; ``None`` pools every point in the table (and
 says so in the title). Which charts a batch gets, and their files, is :mod:`negotiation.chartset`'s
@@ -24,9 +25,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from negotiation import stats
+from negotiation import digest as digests
+from negotiation import streamstats as stats
 from negotiation.analysis import nash_point, pareto_frontier
 from negotiation.compiled import CompiledScenario
+from negotiation.digest import ResultsDigest
 from negotiation.protocol import derive
 from negotiation.scenario import Scenario
 
@@ -35,21 +38,43 @@ LINESTYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 MAX_LEVELS = 12
 """More distinct values of a parameter than this are binned into this many groups of runs."""
-MAX_DOTS = 5000
-"""Most agreements drawn in a utility-space cloud (evenly spaced rows beyond that)."""
+MAX_DOTS = digests.MAX_DOTS
+"""Most agreements drawn in a utility-space cloud (those with the smallest replication indices)."""
+
+Results = pd.DataFrame | ResultsDigest
+"""What a chart function takes: a results DataFrame, or the digest of one (bounded memory)."""
 
 
-def select_point(results: pd.DataFrame, point: int | None) -> pd.DataFrame:
-    """The rows of one design point, or every row when ``point`` is None."""
-    return results if point is None else results[results["point"] == point]
+def as_digest(
+    results: Results,
+    point: int | None = None,
+    parameters: Sequence[str] = (),
+    scenario: Scenario | None = None,
+) -> ResultsDigest:
+    """A digest of ``results`` (returned as it is when it already is one).
+
+    Args:
+        results: A results DataFrame or a digest.
+        point: For a DataFrame, the design point whose agreements the utility cloud samples.
+        parameters: For a DataFrame, the varied parameter columns to keep.
+        scenario: For a DataFrame, the scenario whose issue ranges give the agreed-term histograms.
+    """
+    if isinstance(results, ResultsDigest):
+        return results
+    return ResultsDigest.from_frame(results, parameters, scenario, cloud_point=point)
 
 
-def scope_label(results: pd.DataFrame, point: int | None, parameters: dict[str, Any] | None = None) -> str:
+def select_point(results: ResultsDigest, point: int | None) -> ResultsDigest:
+    """The digest of one design point, or all of it when ``point`` is None."""
+    return results.select(point)
+
+
+def scope_label(results: Results, point: int | None, parameters: dict[str, Any] | None = None) -> str:
     """Say which runs a chart shows, e.g. 'design point 0: china.resolve = 0.2; 500 runs'."""
-    rows = select_point(results, point)
-    runs = rows[["point", "replication"]].drop_duplicates().shape[0]
+    results = as_digest(results, point)
+    runs = select_point(results, point).runs
     if point is None:
-        points = results["point"].nunique()
+        points = len(results.points)
         if points == 1:
             return f"{runs:,} runs"
         where = f"all {points} design points pooled"
@@ -61,20 +86,20 @@ def scope_label(results: pd.DataFrame, point: int | None, parameters: dict[str, 
 
 
 def deal_probability_chart(
-    results: pd.DataFrame, point: int | None = None, scope: str = ""
+    results: Results, point: int | None = None, scope: str = ""
 ) -> tuple[Figure, Axes]:
     """Deal probability of each table with its 95% Wilson interval as whiskers.
 
     Args:
-        results: The results table.
+        results: The results table, or its digest.
         point: Design point to show, or None to pool all points.
         scope: Subtitle naming the runs shown (default: :func:`scope_label`).
 
     Returns:
         The figure and its axes.
     """
-    rows = select_point(results, point)
-    data = stats.deal_probability(rows, by=("table",))
+    results = as_digest(results, point)
+    data = stats.deal_probability(select_point(results, point), by=("table",))
     y = np.arange(len(data))[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.42 * len(data)), layout="constrained")
     errors = np.clip(np.vstack([data["p"] - data["low"], data["high"] - data["p"]]), 0.0, None)
@@ -99,7 +124,7 @@ def deal_probability_chart(
 
 
 def parameter_effect_chart(
-    results: pd.DataFrame, parameter: str, max_levels: int = MAX_LEVELS, title: str = ""
+    results: Results, parameter: str, max_levels: int = MAX_LEVELS, title: str = ""
 ) -> tuple[Figure, np.ndarray]:
     """Deal probability against one varied parameter: a line with its 95% band, one panel per table.
 
@@ -108,7 +133,7 @@ def parameter_effect_chart(
     the group's mean value. Panels share both axes, so tables compare at a glance.
 
     Args:
-        results: The results table, with a column named by the parameter path.
+        results: The results table (with a column named by the parameter path), or its digest.
         parameter: The parameter path.
         max_levels: Most distinct x positions before binning.
         title: Chart title (default: "Deal probability against <parameter>").
@@ -116,10 +141,11 @@ def parameter_effect_chart(
     Returns:
         The figure and the (rows, columns) array of axes.
     """
-    levels, binned = parameter_levels(results[parameter], max_levels)
-    rows = results.assign(_x=levels)
-    data = stats.deal_probability(rows, by=("_x", "table"))
-    tables = stats.table_ids(results)
+    results = as_digest(results, parameters=[parameter])
+    levels, binned = stats.parameter_levels(results, parameter, max_levels)
+    keys = pd.DataFrame({"point": levels.index, "_x": levels.to_numpy()})
+    data = stats.deal_probability(results, by=("_x", "table"), keys=keys)
+    tables = results.tables
     fig, axes = _panels(len(tables), width=3.0, height=2.3, sharex=True, sharey=True)
     for i, (ax, table) in enumerate(zip(axes.flat, tables, strict=False)):
         group = data[data["table"] == table].sort_values("_x")
@@ -131,7 +157,7 @@ def parameter_effect_chart(
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
-    runs = rows[["point", "replication"]].drop_duplicates().shape[0]
+    runs = results.runs
     distinct = len(np.unique(levels))
     how = f"runs binned into {distinct} groups" if binned else f"{distinct} values"
     fig.supxlabel(wrap_path(parameter, 70) + (" (mean of each group)" if binned else ""), fontsize="medium")
@@ -141,20 +167,21 @@ def parameter_effect_chart(
     return fig, axes
 
 
-def sensitivity_chart(results: pd.DataFrame, parameters: Sequence[str]) -> tuple[Figure, Axes]:
+def sensitivity_chart(results: Results, parameters: Sequence[str]) -> tuple[Figure, Axes]:
     """How much each sampled parameter moves each table's deal probability, as one heatmap.
 
     Each cell is :func:`negotiation.stats.sensitivity` in percentage points: the deal probability in
     the top third of the parameter's sampled values minus that in the bottom third.
 
     Args:
-        results: The results table, with a column per parameter path.
+        results: The results table (with a column per parameter path), or its digest.
         parameters: The parameter paths.
 
     Returns:
         The figure and its axes.
     """
-    tables = stats.table_ids(results)
+    results = as_digest(results, parameters=parameters)
+    tables = results.tables
     effect = stats.sensitivity(results, parameters).reindex(index=tables, columns=list(parameters))
     effect = effect.to_numpy(dtype=float) * 100
     fig, ax = plt.subplots(
@@ -171,7 +198,7 @@ def sensitivity_chart(results: pd.DataFrame, parameters: Sequence[str]) -> tuple
     labels = [wrap_path(short_path(p, 3), 18) for p in parameters]
     ax.set_xticks(range(len(parameters)), labels, rotation=60, ha="right", fontsize="x-small")
     fig.colorbar(image, ax=ax, shrink=0.8, label="percentage points")
-    runs = results[["point", "replication"]].drop_duplicates().shape[0]
+    runs = results.runs
     _title(
         ax,
         "Sensitivity of deal probability to each parameter",
@@ -181,12 +208,12 @@ def sensitivity_chart(results: pd.DataFrame, parameters: Sequence[str]) -> tuple
 
 
 def heatmap_chart(
-    results: pd.DataFrame, parameters: Sequence[str], max_levels: int = 10
+    results: Results, parameters: Sequence[str], max_levels: int = 10
 ) -> tuple[Figure, np.ndarray]:
     """Deal probability over two varied parameters, one heatmap per table (small multiples).
 
     Args:
-        results: The results table, with a column per parameter path.
+        results: The results table (with a column per parameter path), or its digest.
         parameters: The two parameter paths (x, then y).
         max_levels: Most distinct values per axis before binning.
 
@@ -194,11 +221,13 @@ def heatmap_chart(
         The figure and the (rows, columns) array of axes.
     """
     px, py = parameters
-    x_levels, x_binned = parameter_levels(results[px], max_levels)
-    y_levels, y_binned = parameter_levels(results[py], max_levels)
-    data = stats.deal_probability(results.assign(_x=x_levels, _y=y_levels), by=("_x", "_y", "table"))
+    results = as_digest(results, parameters=[px, py])
+    x_levels, x_binned = stats.parameter_levels(results, px, max_levels)
+    y_levels, y_binned = stats.parameter_levels(results, py, max_levels)
+    keys = pd.DataFrame({"point": x_levels.index, "_x": x_levels.to_numpy(), "_y": y_levels.to_numpy()})
+    data = stats.deal_probability(results, by=("_x", "_y", "table"), keys=keys)
     xs, ys = np.unique(x_levels), np.unique(y_levels)
-    tables = stats.table_ids(results)
+    tables = results.tables
     fig, axes = _panels(len(tables), width=2.9, height=2.7, sharex=True, sharey=True)
     cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
     image = None
@@ -228,7 +257,7 @@ def heatmap_chart(
 
 
 def agreed_terms_chart(
-    results: pd.DataFrame, scenario: Scenario, table: str, point: int | None = None, scope: str = ""
+    results: Results, scenario: Scenario, table: str, point: int | None = None, scope: str = ""
 ) -> tuple[Figure, np.ndarray]:
     """Histograms of the agreed value of each issue at one table, among the runs with a deal.
 
@@ -236,7 +265,7 @@ def agreed_terms_chart(
     status quo, so the histogram shows how far deals move it.
 
     Args:
-        results: The results table.
+        results: The results table, or its digest.
         scenario: The batch's scenario (issue names, units, ranges, status quo).
         table: The table id.
         point: Design point to show, or None to pool all points.
@@ -245,10 +274,12 @@ def agreed_terms_chart(
     Returns:
         The figure and its array of axes (one per issue on the table).
     """
+    results = as_digest(results, point, scenario=scenario)
     rows = select_point(results, point)
-    rows = rows[rows["table"] == table]
-    deals = rows[rows["deal"].astype(bool)]
-    issues = [i for i in stats.issue_ids(rows) if rows[f"moved_{i}"].notna().any()]
+    deals = int(rows.counts.loc[rows.counts["table"] == table, "deals"].sum())
+    mine = (rows.moves["table"] == table).to_numpy()
+    on_table = set(rows.moves.loc[mine, "issue"])
+    issues = [i for i in rows.issues if i in on_table]
     ncols = 2 if len(issues) > 2 else max(1, len(issues))
     nrows = max(1, math.ceil(len(issues) / ncols))
     fig, axes = plt.subplots(
@@ -258,14 +289,16 @@ def agreed_terms_chart(
         issue = scenario.issues[issue_id]
         low, high = scenario.issue_range(table, issue_id)
         status_quo = scenario.status_quo(table, issue_id)
-        values = deals[issue_id].dropna().to_numpy(dtype=float)
+        cells = mine & (rows.moves["issue"] == issue_id).to_numpy()
         if issue.kind == "binary":
-            counts = [np.sum(values < 0.5), np.sum(values >= 0.5)]
+            counts = rows.binary[cells].sum(axis=0)
             ax.bar([0, 1], counts, width=0.5, color=COLORS[0])
             ax.set_xticks([0, 1], ["no (0)", "yes (1)"])
             ax.set_xlim(-0.6, 1.6)
         else:
-            ax.hist(values, bins=np.linspace(low, high, 26), color=COLORS[0], edgecolor="white")
+            edges = np.linspace(low, high, digests.CHART_BINS + 1)
+            counts = rows.chart_bins[cells].sum(axis=0)  # numpy.histogram's counts of the agreed values
+            ax.hist(edges[:-1], bins=edges, weights=counts, color=COLORS[0], edgecolor="white")
             pad = 0.02 * (high - low)
             ax.set_xlim(low - pad, high + pad)
         ax.axvline(status_quo, color="black", linestyle="--", linewidth=1, label="status quo")
@@ -274,30 +307,29 @@ def agreed_terms_chart(
         ax.legend(fontsize="x-small", loc="upper right")
     for ax in axes.flat[len(issues) :]:
         ax.set_visible(False)
-    if deals.empty:
+    if deals == 0:
         axes.flat[0].set_visible(True)
         axes.flat[0].text(
             0.5, 0.5, "no deal in any run", ha="center", va="center", transform=axes.flat[0].transAxes
         )
     name = scenario.tables[table].name if table in scenario.tables else table
-    subtitle = f"{len(deals):,} deals; " + (scope or scope_label(results, point))
+    subtitle = f"{deals:,} deals; " + (scope or scope_label(results, point))
     fig.suptitle(textwrap.fill(f"Agreed terms: {name}", 80) + "\n" + subtitle, fontsize="medium")
     return fig, axes
 
 
-def issue_movement_chart(
-    results: pd.DataFrame, point: int | None = None, scope: str = ""
-) -> tuple[Figure, Axes]:
+def issue_movement_chart(results: Results, point: int | None = None, scope: str = "") -> tuple[Figure, Axes]:
     """Probability that each issue moves off its status quo, per table, with 95% Wilson whiskers.
 
     Args:
-        results: The results table.
+        results: The results table, or its digest.
         point: Design point to show, or None to pool all points.
         scope: Subtitle naming the runs shown (default: :func:`scope_label`).
 
     Returns:
         The figure and its axes.
     """
+    results = as_digest(results, point)
     data = stats.issue_movement(select_point(results, point), by=("table",))
     y = np.arange(len(data))[::-1]
     fig, ax = plt.subplots(figsize=(8.0, 1.6 + 0.3 * len(data)), layout="constrained")
@@ -329,19 +361,18 @@ def issue_movement_chart(
     return fig, ax
 
 
-def time_to_deal_chart(
-    results: pd.DataFrame, point: int | None = None, scope: str = ""
-) -> tuple[Figure, Axes]:
+def time_to_deal_chart(results: Results, point: int | None = None, scope: str = "") -> tuple[Figure, Axes]:
     """Cumulative probability of a deal by round, one step line per table.
 
     Args:
-        results: The results table.
+        results: The results table, or its digest.
         point: Design point to show, or None to pool all points.
         scope: Subtitle naming the runs shown (default: :func:`scope_label`).
 
     Returns:
         The figure and its axes.
     """
+    results = as_digest(results, point)
     data = stats.time_to_deal(select_point(results, point), by=("table",))
     fig, ax = plt.subplots(figsize=(9.0, 5.0), layout="constrained")
     for i, (table, group) in enumerate(data.groupby("table", sort=False)):
@@ -377,7 +408,7 @@ def base_frontier(compiled: CompiledScenario) -> tuple[np.ndarray, np.ndarray, n
 
 
 def utility_space_chart(
-    results: pd.DataFrame, compiled: CompiledScenario, table: str, point: int | None = None, scope: str = ""
+    results: Results, compiled: CompiledScenario, table: str, point: int | None = None, scope: str = ""
 ) -> tuple[Figure, Axes]:
     """One table's utility space: Pareto frontier, Nash point and the cloud of agreements.
 
@@ -385,7 +416,7 @@ def utility_space_chart(
     (for a design point, compile it with the point's overrides); each dot is one run's agreement.
 
     Args:
-        results: The results table.
+        results: The results table, or its digest.
         compiled: The compiled scenario the frontier is computed for.
         table: The table id.
         point: Design point to show, or None to pool all points.
@@ -397,14 +428,17 @@ def utility_space_chart(
     t = compiled.table_ids.index(table)
     parties = [compiled.actor_ids[a] for a in compiled.parties[t]]
     frontiers, nash, reservation = base_frontier(compiled)
-    rows = select_point(results, point)
-    rows = rows[rows["table"] == table]
-    deals = rows[rows["deal"].astype(bool)]
+    results = as_digest(results, point)
+    if results.cloud_point is not None and results.cloud_point != point:
+        raise ValueError(f"the digest sampled agreements at design point {results.cloud_point}, not {point}")
+    counts = select_point(results, point).counts
+    counts = counts[counts["table"] == table]
+    runs, deals = int(counts["n"].sum()), int(counts["deals"].sum())
     fig, ax = plt.subplots(figsize=(6.2, 6.0), layout="constrained")
-    shown = deals.iloc[np.unique(np.linspace(0, len(deals) - 1, min(len(deals), MAX_DOTS)).astype(int))]
+    shown = cloud_sample(select_point(results, point), table, MAX_DOTS)
     alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
-    label = f"agreements ({len(deals):,} of {len(rows):,} runs"
-    label += f"; {len(shown):,} shown)" if len(shown) < len(deals) else ")"
+    label = f"agreements ({deals:,} of {runs:,} runs"
+    label += f"; {len(shown):,} shown)" if len(shown) < deals else ")"
     ax.scatter(
         shown["utility_0"],
         shown["utility_1"],
@@ -421,8 +455,8 @@ def utility_space_chart(
     ax.axhline(reservation[t, 1], color="grey", linestyle=":")
     if np.isfinite(nash[t]).all():
         ax.plot(*nash[t], "D", color=COLORS[2], markersize=9, markeredgecolor="black", label="Nash point")
-    if len(deals):
-        mean = deals[["utility_0", "utility_1"]].mean().to_numpy()
+    if deals:
+        mean = counts[["deal_utility_0_sum", "deal_utility_1_sum"]].sum().to_numpy() / deals
         ax.plot(*mean, "*", color=COLORS[3], markersize=14, markeredgecolor="black", label="mean agreement")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
@@ -433,6 +467,15 @@ def utility_space_chart(
     ax.legend(fontsize="small", loc="lower left")
     _title(ax, f"Utility space: {table}", scope or scope_label(results, point))
     return fig, ax
+
+
+def cloud_sample(results: ResultsDigest, table: str, count: int) -> pd.DataFrame:
+    """The ``count`` sampled agreements of a table with the smallest (replication, point), in point order."""
+    cloud = results.cloud.get(table)
+    if cloud is None or not len(cloud):
+        return pd.DataFrame({"point": [], "replication": [], "utility_0": [], "utility_1": []})
+    first = np.lexsort((cloud["point"].to_numpy(), cloud["replication"].to_numpy()))[:count]
+    return cloud.iloc[np.sort(first)]
 
 
 def _panels(

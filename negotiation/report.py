@@ -2,7 +2,9 @@
 
 :func:`write_outputs` reads only what the batch saved (results, metadata, scenario), so the batch
 runner calls it at the end and ``negotiation plot OUTDIR`` calls it again without re-running
-anything. Every file is written atomically: a reader never sees half of one.
+anything. It streams the results once into a :class:`~negotiation.digest.ResultsDigest`, so its
+memory does not grow with the number of runs. Every file is written atomically: a reader never sees
+half of one.
 """
 
 from __future__ import annotations
@@ -18,19 +20,12 @@ from typing import Any
 import pandas as pd
 
 from negotiation.atomic import write_atomic, write_text_atomic
-from negotiation.chartset import CHARTS_DIR, Chart, plan_charts, render_png, write_chart
+from negotiation.chartset import CHARTS_DIR, Chart, cloud_scope, plan_charts, render_png, write_chart
+from negotiation.digest import read_digest
 from negotiation.errors import ExperimentError
-from negotiation.resultsio import (
-    RESULT_COLUMNS,
-    RESULTS_DIR,
-    check_against_scenario,
-    load_metadata,
-    load_results,
-    load_scenario_json,
-    output_folder,
-)
+from negotiation.resultsio import load_metadata, load_scenario_json, output_folder
 from negotiation.scenario import Scenario
-from negotiation.stats import issue_table, summary_table
+from negotiation.streamstats import issue_table, summary_table
 
 SUMMARY_CSV = "summary.csv"
 SUMMARY_MD = "summary.md"
@@ -66,8 +61,8 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
     metadata = load_metadata(folder)
     wanted = _wanted(outputs if outputs is not None else metadata.get("outputs", OUTPUTS), folder)
     scenario = load_scenario_json(folder)
-    results = load_results(folder, [*RESULT_COLUMNS, *metadata["parameters"]])
-    check_against_scenario(results, scenario, str(folder / RESULTS_DIR))
+    parameters = metadata["parameters"]
+    results = read_digest(folder, scenario, parameters, cloud_point=cloud_scope(parameters))
     summary = summary_table(results, metadata)
     charts = plan_charts(results, metadata, scenario) if {"charts", "report"} & wanted else []
     written: list[Path] = []

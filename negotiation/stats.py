@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.intervals import wilson_interval
-from negotiation.resultsio import load_metadata, load_results, require_columns
+from negotiation.resultsio import load_metadata, require_columns
 
 BY_POINT = ("point", "table")
 """Default grouping: one row per design point and table."""
@@ -314,7 +314,10 @@ def issue_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame
 
 
 def summarise(outdir: str | Path) -> pd.DataFrame:
-    """The summary table of a batch output folder (see :func:`summary_table`).
+    """The summary table of a batch output folder (see :func:`summary_table`), in bounded memory.
+
+    The results are streamed into a :class:`~negotiation.digest.ResultsDigest`; the numbers equal
+    :func:`summary_table` of the whole table (means to the last bits of a float).
 
     Args:
         outdir: The batch output folder.
@@ -323,10 +326,15 @@ def summarise(outdir: str | Path) -> pd.DataFrame:
         One row per design point and table.
 
     Raises:
-        ExperimentError: The folder, its metadata, its results or a column is missing.
+        ExperimentError: The folder, its metadata, its scenario, its results or a column is missing.
     """
+    from negotiation.digest import read_digest  # here: streamstats imports this module
+    from negotiation.resultsio import load_scenario_json
+    from negotiation.streamstats import summary_table as digest_summary
+
     metadata = load_metadata(outdir)
-    return summary_table(load_results(outdir), metadata)
+    digest = read_digest(outdir, load_scenario_json(outdir), metadata["parameters"], cloud_point=None)
+    return digest_summary(digest, metadata)
 
 
 def _quantile_name(q: float) -> str:
