@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from negotiation import adaptive
 from negotiation.errors import ExperimentError
-from negotiation.executors import ChunkExecutor, ChunkTask, drain, open_executor
+from negotiation.executors import ChunkExecutor, ChunkTask, drain, open_executor, table_from_parquet
 from negotiation.experiment import ExperimentSpec, load_experiment
 from negotiation.store import CHUNK_FILE, BatchFolder, sha256_text
 
@@ -176,6 +177,7 @@ class _Runner:
         self.folder = folder
         self.finished = finished
         self.table_index = {t: i for i, t in enumerate(table_ids)}
+        self.table_names = pa.array(table_ids, pa.string())
         self.points = spec.design_points()
         self.progress = progress
 
@@ -219,8 +221,10 @@ class _Runner:
                     if task.name in self.finished:
                         self._count(deals, task, self.folder.read_chunk(task, ["table", "deal"]))
                         bar.total -= task.runs
-                for task, table in self._execute(executor, [t for t in tasks if t.name not in self.finished]):
-                    self._count(deals, task, table)
+                for task, payload in self._execute(
+                    executor, [t for t in tasks if t.name not in self.finished]
+                ):
+                    self._count(deals, task, table_from_parquet(payload, ["table", "deal"]))
                     bar.update(task.runs)
                 runs = targets
                 targets = adaptive.next_targets(deals, runs, self.spec.precision, self.spec.block, cap)
@@ -230,12 +234,13 @@ class _Runner:
 
     def _execute(
         self, executor: ChunkExecutor, tasks: Iterable[ChunkTask]
-    ) -> Iterator[tuple[ChunkTask, pa.Table]]:
+    ) -> Iterator[tuple[ChunkTask, bytes]]:
         for task, payload in drain(executor, tasks):
-            yield task, self.folder.write_chunk(task, payload)
+            self.folder.write_chunk(task, payload)
+            yield task, payload
 
     def _count(self, deals: np.ndarray, task: ChunkTask, table: pa.Table) -> None:
-        index = np.array([self.table_index[t] for t in table.column("table").to_pylist()])
+        index = pc.index_in(table.column("table"), value_set=self.table_names).to_numpy(zero_copy_only=False)
         deal = table.column("deal").to_numpy(zero_copy_only=False).astype(bool)
         np.add.at(deals[task.point], index[deal], 1)
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from negotiation.errors import ExperimentError
-from negotiation.executors import ChunkTask, table_from_ipc
+from negotiation.executors import ChunkTask
 
 CHUNK_FILE = re.compile(r"^point-(\d{6,})-reps-(\d{9,})-(\d{9,})\.parquet$")
 """Names of finished chunk files."""
@@ -191,20 +191,15 @@ class BatchFolder:
                 finished.add(path.name)
         return finished
 
-    def write_chunk(self, task: ChunkTask, payload: bytes) -> pa.Table:
-        """Write a chunk's rows as Parquet, atomically and durably.
+    def write_chunk(self, task: ChunkTask, payload: bytes) -> None:
+        """Write a chunk's Parquet bytes (from a worker) as its file, atomically and durably.
 
         Args:
             task: The chunk (names the file).
-            payload: Arrow IPC bytes from a worker.
-
-        Returns:
-            The chunk's table (the caller may count deals in it, then drop it).
+            payload: The bytes of the chunk's Parquet file.
         """
         self.results.mkdir(exist_ok=True)
-        table = table_from_ipc(payload)
-        _write_atomic(self.results / task.name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-        return table
+        _write_bytes(self.results / task.name, payload)
 
     def read_chunk(self, task: ChunkTask, columns: list[str]) -> pa.Table:
         """Read some columns of a finished chunk."""

@@ -204,10 +204,9 @@ def test_memory_stays_flat_as_runs_grow(tmp_path: Path, monkeypatch: pytest.Monk
     samples: list[tuple[int, int]] = []
     real_write = BatchFolder.write_chunk
 
-    def write_and_measure(self: BatchFolder, task: executors.ChunkTask, payload: bytes) -> pa.Table:
-        table = real_write(self, task, payload)
+    def write_and_measure(self: BatchFolder, task: executors.ChunkTask, payload: bytes) -> None:
+        real_write(self, task, payload)
         samples.append((tracemalloc.get_traced_memory()[0], pa.total_allocated_bytes(), len(payload)))
-        return table
 
     monkeypatch.setattr(BatchFolder, "write_chunk", write_and_measure)
 
