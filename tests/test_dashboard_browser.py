@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from negotiation.overlay import read_overlay
+from negotiation.paths import get_value
+from negotiation.scenario import load_scenario
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +34,8 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = 180.0
 UI_TIMEOUT_MS = 60_000
 RESERVATION = "tables.us-china.preferences.us.reservation"
+START = get_value(load_scenario(), RESERVATION)  # the default scenario's value
+MOVED = round(START + 0.05, 2)  # after five presses of the arrow key (step 0.01)
 
 
 def free_port() -> int:
@@ -122,16 +126,18 @@ def test_slider_and_step_change_the_charts_and_numbers(dashboard_url: str, tmp_p
             summary = page.locator(".negotiation-summary")
             summary_before = summary.inner_text()
 
-            # move a slider: the us reservation value at us-china, 0.35 -> 0.40 in five key presses
+            # move a slider: the us reservation value at us-china, up 0.05 in five key presses
             slider = page.locator(".param--tables-us-china-preferences-us-reservation")
             thumb = slider.locator("[role=slider]")
-            expect(thumb).to_have_attribute("aria-valuenow", "0.35")
+            expect(thumb).to_have_attribute("aria-valuenow", f"{START:g}")
             thumb.focus()
             for _ in range(5):
                 thumb.press("ArrowRight")
-            expect(thumb).to_have_attribute("aria-valuenow", "0.4", timeout=UI_TIMEOUT_MS)
-            expect(slider).to_contain_text("us: reservation value = 0.4", timeout=UI_TIMEOUT_MS)
-            expect(page.locator(".override")).to_have_text(f"{RESERVATION} = 0.4", timeout=UI_TIMEOUT_MS)
+            expect(thumb).to_have_attribute("aria-valuenow", f"{MOVED:g}", timeout=UI_TIMEOUT_MS)
+            expect(slider).to_contain_text(f"us: reservation value = {MOVED:g}", timeout=UI_TIMEOUT_MS)
+            expect(page.locator(".override")).to_have_text(
+                f"{RESERVATION} = {MOVED:g}", timeout=UI_TIMEOUT_MS
+            )
             wait_for_new_image(page, ".utility-space-chart", space_before)  # reservation lines moved
 
             # step the model: the round, the numbers and the concession chart change
@@ -156,7 +162,7 @@ def test_slider_and_step_change_the_charts_and_numbers(dashboard_url: str, tmp_p
             expect(page.locator(".overlay-message")).to_contain_text(
                 "Wrote 1 overrides", timeout=UI_TIMEOUT_MS
             )
-            assert read_overlay(tmp_path / "dashboard-overlay.toml") == {RESERVATION: 0.4}
+            assert read_overlay(tmp_path / "dashboard-overlay.toml") == {RESERVATION: MOVED}
 
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
