@@ -118,7 +118,7 @@ BAD_OVERRIDES = [
     (
         "weight on an issue not at the table",
         {"tables.ab.preferences.a.weights.q": 1.0},
-        "tables.ab.preferences.a",
+        "tables.ab.preferences.a.weights.q",
         "'q'",
         "table issue",
     ),
