@@ -41,7 +41,8 @@ import pandas as pd
 
 from negotiation.errors import MISSING, ExperimentError
 from negotiation.experiment import ExperimentSpec
-from negotiation.scenario import Scenario, read_toml
+from negotiation.scenario import Scenario
+from negotiation.tuningio import read_tables_file
 
 SEARCH_STREAM = 0xCA11B
 """SeedSequence spawn key of the sampler and the check runs (run seeds use replication keys)."""
@@ -91,18 +92,7 @@ def read_targets(path: str | Path, scenario: Scenario) -> tuple[Target, ...]:
             lies outside [0, 1]; a weight is negative; or all weights are zero.
     """
     source = str(path)
-    data = read_toml(path, ExperimentError)
-    extra = sorted(set(data) - {"description", "tables"})
-    if extra:
-        raise ExperimentError(source, extra[0], data[extra[0]], "only description and [tables.<id>] tables")
-    tables = data.get("tables")
-    if not isinstance(tables, dict) or not tables:
-        raise ExperimentError(
-            source,
-            "tables",
-            MISSING if tables is None else tables,
-            "at least one [tables.<id>] with probability = P",
-        )
+    _, tables = read_tables_file(path, {"description"}, "probability = P")
     targets: list[Target] = []
     for table, entry in tables.items():
         where = f"tables.{table}"

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.scenario import read_toml
+from negotiation.tuningio import read_tables_file
 
 MODEL = "model"
 BASELINE = "baseline 50%"
@@ -121,18 +121,7 @@ def read_outcomes(path: str | Path) -> Outcomes:
             type, or a probability lies outside [0, 1].
     """
     source = str(path)
-    data = read_toml(path, ExperimentError)
-    extra = sorted(set(data) - {"description", "made_up", "tables"})
-    if extra:
-        raise ExperimentError(source, extra[0], data[extra[0]], "only description, made_up and [tables.*]")
-    tables = data.get("tables")
-    if not isinstance(tables, dict) or not tables:
-        raise ExperimentError(
-            source,
-            "tables",
-            MISSING if tables is None else tables,
-            "at least one [tables.<id>] with deal = true/false",
-        )
+    data, tables = read_tables_file(path, {"description", "made_up"}, "deal = true/false")
     events: list[Event] = []
     for table, entry in tables.items():
         where = f"tables.{table}"

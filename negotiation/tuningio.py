@@ -6,10 +6,45 @@ from pathlib import Path
 from typing import Any
 
 from negotiation.atomic import write_atomic
-from negotiation.errors import ExperimentError
+from negotiation.errors import MISSING, ExperimentError
 
 FORMATS = ("png", "svg")
 DPI = 120
+
+
+def read_tables_file(
+    path: str | Path, top_level: set[str], entry: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a targets or outcomes file: TOML whose ``[tables.<id>]`` entries hold per-table values.
+
+    Args:
+        path: The file.
+        top_level: Keys allowed at the top level besides ``tables``.
+        entry: What one ``[tables.<id>]`` holds, for the error message (e.g. "probability = P").
+
+    Returns:
+        The whole document, and its ``tables`` mapping (table id to its entry, not yet checked).
+
+    Raises:
+        ExperimentError: The file is missing or not TOML, has an unknown top-level key, or no tables.
+    """
+    from negotiation.scenario import read_toml
+
+    source = str(path)
+    data = read_toml(path, ExperimentError)
+    extra = sorted(set(data) - top_level - {"tables"})
+    if extra:
+        allowed = ", ".join(sorted(top_level))
+        raise ExperimentError(source, extra[0], data[extra[0]], f"only {allowed} and [tables.<id>] tables")
+    tables = data.get("tables")
+    if not isinstance(tables, dict) or not tables:
+        raise ExperimentError(
+            source,
+            "tables",
+            MISSING if tables is None else tables,
+            f"at least one [tables.<id>] with {entry}",
+        )
+    return data, tables
 
 
 def output_folder(outdir: str | Path, flag: str = "--out") -> Path:
