@@ -23,15 +23,13 @@ a results DataFrame already in memory, which is how the chart functions accept e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from negotiation.errors import MISSING, ExperimentError
@@ -92,7 +90,8 @@ class ResultsDigest:
     binary: np.ndarray
     """(len(moves), 2) deals with a value below 0.5 and at least 0.5."""
     cloud: dict[str, pd.DataFrame] = field(default_factory=dict)
-    """Per table, the sampled agreements: ``point, replication, utility_0, utility_1``, sorted."""
+    """Per table, the sampled agreements: ``point, replication, utility_0, utility_1``, sorted; empty
+    when no cloud was sampled."""
     cloud_point: int | None = None
     """The design point the cloud was sampled from, or None for every point."""
 
@@ -197,6 +196,7 @@ class _Builder:
         self.tables, self.issues, self.parameters = tables, issues, parameters
         self.point_ids = points
         self.cloud_point = cloud_point
+        self.sample_cloud = True
         p, t, r = len(points), len(tables), last_round + 1
         g = p * t
         self.table_code = {name: i for i, name in enumerate(tables)}
@@ -324,6 +324,8 @@ class _Builder:
 
     def _add_cloud(self, frame: pd.DataFrame, pi: np.ndarray, ti: np.ndarray, deal: np.ndarray) -> None:
         """Keep, per table, the agreements with the smallest (replication, point)."""
+        if not self.sample_cloud:
+            return
         rows = deal.copy()
         points = frame["point"].to_numpy(dtype=np.int64)
         if self.cloud_point is not None:
@@ -392,7 +394,7 @@ class _Builder:
         )
         mkeep = (moves["n"] > 0).to_numpy()
         cloud = {}
-        for name in present:
+        for name in present if self.sample_cloud else ():
             point, replication, utility_0, utility_1 = self.cloud[name]
             order = np.lexsort((replication, point))
             cloud[name] = pd.DataFrame(
@@ -493,6 +495,7 @@ def read_digest(
     scenario: Scenario,
     parameters: Sequence[str] = (),
     cloud_point: int | str | None = "first",
+    sample_cloud: bool = True,
 ) -> ResultsDigest:
     """Stream a batch folder's results into a digest, in memory bounded by the design.
 
@@ -502,6 +505,7 @@ def read_digest(
         parameters: Varied parameter columns, which must be present.
         cloud_point: Sample the utility cloud from this design point, from the smallest one
             ("first"), or from every point (None).
+        sample_cloud: Whether to sample the cloud at all (the digest's ``cloud`` is empty if not).
 
     Returns:
         The digest.
@@ -530,16 +534,17 @@ def read_digest(
         )
     issues = [n.removeprefix("moved_") for n in schema.names if n.startswith("moved_")]
     for issue in issues:
-        if issue not in scenario.issues or issue not in schema.names:
+        if issue not in scenario.issues:
             raise ExperimentError(
                 source, f"column moved_{issue}", MISSING, f"an issue of the scenario in {SCENARIO_FILE}"
             )
-    dataset = ds.dataset(files, schema=schema, format="parquet")
+        if issue not in schema.names:
+            raise ExperimentError(source, f"column {issue}", MISSING, "the agreed-value column of the issue")
     # a first, light pass: which points, tables and rounds there are
     points: set[int] = set()
     tables: set[str] = set()
     last_round = 0
-    for batch in _batches(dataset, ["point", "table", "round"], source):
+    for batch in _batches(files, schema, ["point", "table", "round"]):
         points.update(np.unique(batch.column("point").to_numpy(zero_copy_only=False)).tolist())
         tables.update(batch.column("table").unique().to_pylist())
         if batch.num_rows:
@@ -553,8 +558,9 @@ def read_digest(
     if cloud_point == "first":
         cloud_point = int(point_ids[0]) if len(point_ids) else None
     builder = _Builder(order, issues, list(parameters), point_ids, last_round, pairs, scenario, cloud_point)
+    builder.sample_cloud = sample_cloud
     columns = [n for n in schema.names if n in {*RESULT_COLUMNS, *parameters} or _is_issue(n, issues)]
-    for batch in _batches(dataset, columns, source):
+    for batch in _batches(files, schema, columns):
         builder.add(batch.to_pandas(types_mapper=_NULLABLE_BOOL.get))
     return builder.finish()
 
@@ -564,11 +570,22 @@ def _is_issue(name: str, issues: list[str]) -> bool:
     return name in issues or name.removeprefix("moved_") in issues
 
 
-def _batches(dataset: ds.Dataset, columns: list[str], source: str) -> Any:
-    """Record batches of the dataset's columns, with one-line errors for unreadable data."""
-    try:
-        yield from dataset.to_batches(
-            columns=columns, batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1, use_threads=False
-        )
-    except (OSError, pa.ArrowException) as exc:
-        raise ExperimentError(source, "", type(exc).__name__, "readable Parquet files") from None
+def _batches(files: list[Path], schema: pa.Schema, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """Record batches of ``columns``, one file and one row group at a time, in file order.
+
+    A column that a file lacks (allowed by the unified ``schema``) comes as nulls; an unreadable
+    file is a one-line error naming it.
+    """
+    for path in files:
+        try:
+            reader = pq.ParquetFile(path)
+            names = set(reader.schema_arrow.names)
+            present = [c for c in columns if c in names]
+            for batch in reader.iter_batches(batch_size=BATCH_ROWS, columns=present, use_threads=False):
+                arrays = [
+                    batch.column(c) if c in names else pa.nulls(batch.num_rows, schema.field(c).type)
+                    for c in columns
+                ]
+                yield pa.RecordBatch.from_arrays(arrays, names=columns)
+        except (OSError, pa.ArrowException) as exc:
+            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None

@@ -429,6 +429,8 @@ def utility_space_chart(
     parties = [compiled.actor_ids[a] for a in compiled.parties[t]]
     frontiers, nash, reservation = base_frontier(compiled)
     results = as_digest(results, point)
+    if table not in results.cloud:
+        raise ValueError("the digest has no sample of agreements (read_digest(..., sample_cloud=False))")
     if results.cloud_point is not None and results.cloud_point != point:
         raise ValueError(f"the digest sampled agreements at design point {results.cloud_point}, not {point}")
     counts = select_point(results, point).counts

@@ -62,9 +62,10 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
     wanted = _wanted(outputs if outputs is not None else metadata.get("outputs", OUTPUTS), folder)
     scenario = load_scenario_json(folder)
     parameters = metadata["parameters"]
-    results = read_digest(folder, scenario, parameters, cloud_point=cloud_scope(parameters))
+    drawn = bool({"charts", "report"} & wanted)
+    results = read_digest(folder, scenario, parameters, cloud_scope(parameters), sample_cloud=drawn)
     summary = summary_table(results, metadata)
-    charts = plan_charts(results, metadata, scenario) if {"charts", "report"} & wanted else []
+    charts = plan_charts(results, metadata, scenario) if drawn else []
     written: list[Path] = []
     try:
         if "summary" in wanted:

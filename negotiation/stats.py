@@ -333,7 +333,7 @@ def summarise(outdir: str | Path) -> pd.DataFrame:
     from negotiation.streamstats import summary_table as digest_summary
 
     metadata = load_metadata(outdir)
-    digest = read_digest(outdir, load_scenario_json(outdir), metadata["parameters"], cloud_point=None)
+    digest = read_digest(outdir, load_scenario_json(outdir), metadata["parameters"], sample_cloud=False)
     return digest_summary(digest, metadata)
 
 

@@ -69,3 +69,37 @@ def make_outdir(
     }
     (folder / "metadata.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     return folder
+
+
+def make_repeated_outdir(folder: Path, runs: int, block: int, tables: Sequence[str] | None = None) -> Path:
+    """A baseline folder of ``runs`` runs written as ``runs / block`` part files, quickly.
+
+    One block of ``block`` runs is simulated and written again for every part, with the replication
+    indices shifted, so that a large folder costs one block's simulation (the statistics do not
+    mind that the parts repeat each other).
+
+    Args:
+        folder: The output folder to create.
+        runs: Total runs (a multiple of ``block``).
+        block: Runs per part file.
+        tables: Keep only these tables' rows; default all.
+
+    Returns:
+        The folder.
+    """
+    make_outdir(folder, replications=block, tables=tables, experiment="repeated")
+    first = folder / "results" / "part-00000.parquet"
+    rows = pq.read_table(first)
+    replication = rows.column("replication")
+    for part in range(1, runs // block):
+        shifted = pc.add(replication, pa.scalar(part * block, replication.type))
+        index = rows.schema.get_field_index("replication")
+        pq.write_table(
+            rows.set_column(index, "replication", shifted), first.with_name(f"part-{part:05d}.parquet")
+        )
+    path = folder / "metadata.json"
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    metadata["runs"] = runs
+    metadata["points"][0]["replications"] = runs
+    path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    return folder
