@@ -461,9 +461,9 @@ def quantiles_from_histogram(
 
     The values are ``at_low`` values equal to ``low``, ``at_high`` equal to ``high`` and
     ``histogram[i]`` values in the i-th of the equal bins between them; inside a bin they are taken
-    as evenly spread, so each quantile is within one bin width of the exact one, and exact where it
-    falls on either end of the range or where every value is the same. Results are clipped to the
-    exact ``[minimum, maximum]``.
+    as evenly spread, so each quantile is within one bin width of the exact one; it is exact where it
+    falls on either end of the range, on the smallest or largest value, or where every value is the
+    same. Results are clipped to the exact ``[minimum, maximum]``.
 
     >>> quantiles_from_histogram(np.array([0, 2, 0, 0]), 1, 1, 0.0, 4.0, 0.0, 4.0, [0.0, 0.5, 1.0]).tolist()
     [0.0, 1.5, 4.0]
@@ -480,7 +480,8 @@ def quantiles_from_histogram(
         slot = np.searchsorted(ends, rank, side="right")
         before = np.where(slot > 0, ends[np.maximum(slot - 1, 0)], 0)
         inside = low + (slot - 1 + (rank - before + 0.5) / np.maximum(counts[slot], 1)) * width
-        return np.where(slot == 0, low, np.where(slot == bins + 1, high, inside))
+        inside = np.where(slot == 0, low, np.where(slot == bins + 1, high, inside))
+        return np.where(rank == 0, minimum, np.where(rank == total - 1, maximum, inside))
 
     h = (total - 1) * np.asarray(quantiles, dtype=float)
     below = np.floor(h)

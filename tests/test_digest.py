@@ -1,0 +1,210 @@
+"""The streamed digest: batches add up to the whole table, statistics match the DataFrames, memory is flat."""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from outdirs import make_outdir, make_repeated_outdir
+
+from negotiation import digest as digest_module
+from negotiation import plots, stats, streamstats
+from negotiation.digest import HISTOGRAM_BINS, ResultsDigest, quantiles_from_histogram, read_digest
+from negotiation.errors import ExperimentError
+from negotiation.report import write_outputs
+from negotiation.resultsio import load_metadata, load_results, load_scenario_json
+
+TABLES = ("us-china", "us-korea", "us-north-korea", "thailand-cambodia")
+RESOLVE = "actors.china.resolve"
+US_RESOLVE = "actors.us.resolve"
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    points = [{RESOLVE: a, US_RESOLVE: b} for a in (0.2, 0.5, 0.8) for b in (0.3, 0.7)]
+    return make_outdir(tmp_path_factory.mktemp("sweep"), points, replications=30, tables=TABLES)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table and issue columns as plain strings, a fresh index: for comparing frames."""
+    frame = frame.reset_index(drop=True)
+    return frame.astype({c: str for c in ("table", "issue") if c in frame.columns})
+
+
+def test_batches_add_up_to_the_whole_table(sweep: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario, parameters = load_scenario_json(sweep), [RESOLVE, US_RESOLVE]
+    whole = ResultsDigest.from_frame(
+        load_results(sweep, [*parameters]), parameters, scenario, cloud_point=None
+    )
+    monkeypatch.setattr(digest_module, "BATCH_ROWS", 37)  # batches break inside runs and design points
+    monkeypatch.setattr(digest_module, "MAX_DOTS", 25)
+    small = ResultsDigest.from_frame(
+        load_results(sweep, [*parameters]), parameters, scenario, cloud_point=None
+    )
+    batched = read_digest(sweep, scenario, parameters, cloud_point=None)
+    assert batched.tables == list(TABLES) and len(batched.points) == 6
+    pd.testing.assert_frame_equal(batched.counts, whole.counts)  # sums too: added row by row, in order
+    pd.testing.assert_frame_equal(batched.moves, whole.moves)
+    pd.testing.assert_frame_equal(batched.points, whole.points)
+    for name in ("rounds", "histograms", "chart_bins", "binary"):
+        assert np.array_equal(getattr(batched, name), getattr(whole, name)), name
+    assert int(whole.counts["n"].sum()) == 6 * 30 * len(TABLES)
+    assert int(whole.histograms.sum() + whole.moves[["at_low", "at_high"]].to_numpy().sum()) == int(
+        whole.moves["deals"].sum()
+    )
+    # the cloud keeps the agreements with the smallest replication indices, however it was read
+    results = load_results(sweep)
+    for table in TABLES:
+        deals = results[(results["table"] == table) & results["deal"]]
+        expected = deals.sort_values(["replication", "point"]).head(25).sort_values(["point", "replication"])
+        for sample in (batched.cloud[table], small.cloud[table]):
+            assert list(sample["replication"]) == list(expected["replication"])
+            assert np.array_equal(sample["utility_0"], expected["utility_0"].to_numpy())
+
+
+def test_digest_statistics_equal_the_dataframe_ones(sweep: Path) -> None:
+    scenario, metadata = load_scenario_json(sweep), load_metadata(sweep)
+    results = load_results(sweep, metadata["parameters"])
+    digest = read_digest(sweep, scenario, metadata["parameters"], cloud_point=None)
+    for by in (("point", "table"), ("table",), (RESOLVE, "table")):
+        for name in ("deal_probability", "issue_movement", "time_to_deal"):
+            expected = getattr(stats, name)(results, by=by)
+            actual = getattr(streamstats, name)(digest, by=by)
+            pd.testing.assert_frame_equal(_plain(actual), _plain(expected), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        streamstats.summary_table(digest, metadata),
+        stats.summary_table(results, metadata),
+        check_dtype=False,
+        rtol=1e-12,
+    )
+    pd.testing.assert_frame_equal(
+        streamstats.sensitivity(digest, metadata["parameters"]),
+        stats.sensitivity(results, metadata["parameters"]),
+    )
+    expected, actual = stats.issue_table(results, metadata), streamstats.issue_table(digest, metadata)
+    exact = [c for c in expected.columns if not c.startswith("q")]
+    pd.testing.assert_frame_equal(
+        _plain(actual[exact]), _plain(expected[exact]), check_dtype=False, rtol=1e-12
+    )
+    # quantiles: within one histogram bin of the exact ones
+    ranges = actual.apply(lambda r: np.subtract(*scenario.issue_range(r["table"], r["issue"])[::-1]), axis=1)
+    for column in ("q05", "q25", "q50", "q75", "q95"):
+        error = (actual[column] - expected[column]).abs().dropna()
+        assert (error <= ranges[error.index] / HISTOGRAM_BINS + 1e-12).all(), column
+
+
+def test_histogram_quantiles_are_within_one_bin_and_exact_at_the_ends() -> None:
+    rng = np.random.default_rng(11)
+    low, high, bins = 10.0, 40.0, 50
+    values = np.concatenate([rng.uniform(low, high, 300), np.full(40, low), rng.normal(25, 0.01, 20)])
+    inside = values[(values > low) & (values < high)]
+    histogram = np.histogram(inside, bins=np.linspace(low, high, bins + 1))[0]
+    qs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+    estimate = quantiles_from_histogram(
+        histogram, int(np.sum(values == low)), 0, low, high, values.min(), values.max(), qs
+    )
+    assert np.all(np.abs(estimate - np.quantile(values, qs)) <= (high - low) / bins)
+    assert estimate[0] == values.min() and estimate[-1] == values.max()
+    assert estimate[1] == low  # 5% of the values sit exactly on the low end: exact
+    one = quantiles_from_histogram(np.zeros(bins, int), 0, 7, low, high, high, high, qs)
+    assert np.all(one == high)
+
+
+def test_weighted_quantiles_and_levels_equal_those_of_repeated_rows() -> None:
+    rng = np.random.default_rng(3)
+    values, weights = rng.uniform(0, 1, 40), rng.integers(1, 9, 40)
+    rows = np.repeat(values, weights)
+    qs = np.linspace(0, 1, 13)
+    assert np.allclose(
+        streamstats.weighted_quantiles(values, weights, qs), np.quantile(rows, qs), rtol=0, atol=1e-15
+    )
+    frame = pd.DataFrame(
+        {
+            "point": np.repeat(np.arange(40), weights),
+            "replication": np.concatenate([np.arange(w) for w in weights]),
+            "p": rows,
+            "table": "a",
+            "party_0": "x",
+            "party_1": "y",
+            "status": "deal",
+            "deal": True,
+            "round": 1,
+            **{c: 0.5 for c in ("utility_0", "utility_1", "pareto_distance", "nash_distance")},
+        }
+    )
+    levels, binned = streamstats.parameter_levels(ResultsDigest.from_frame(frame, ["p"]), "p", 12)
+    expected, expected_binned = plots.parameter_levels(frame["p"], 12)
+    assert binned and expected_binned
+    assert np.allclose(levels.reindex(frame["point"]).to_numpy(), expected, rtol=1e-12)
+
+
+def test_bad_results_are_one_line_errors(sweep: Path, tmp_path: Path) -> None:
+    scenario = load_scenario_json(sweep)
+    (tmp_path / "results").mkdir()
+    rows = pq.read_table(next((sweep / "results").glob("*.parquet")))
+    renamed = rows.set_column(
+        rows.schema.get_field_index("table"), "table", pa.array(["atlantis"] * len(rows))
+    )
+    pq.write_table(renamed, tmp_path / "results" / "part-0.parquet")
+    with pytest.raises(ExperimentError, match="atlantis") as info:
+        read_digest(tmp_path, scenario)
+    assert "\n" not in info.value.one_line()
+    clash = rows.set_column(rows.schema.get_field_index("round"), "round", pa.array(["x"] * len(rows)))
+    pq.write_table(rows, tmp_path / "results" / "part-0.parquet")
+    pq.write_table(clash, tmp_path / "results" / "part-1.parquet")
+    with pytest.raises(ExperimentError, match="one schema"):
+        read_digest(tmp_path, scenario)
+
+
+def _peaks(action: Callable[[], object]) -> tuple[int, int]:
+    """Peak Python-traced bytes (numpy and pandas included) and peak Arrow-allocated bytes of ``action``."""
+    arrow, done = [pa.total_allocated_bytes()], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            arrow[0] = max(arrow[0], pa.total_allocated_bytes())
+            done.wait(0.0005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    tracemalloc.start()
+    try:
+        action()
+        _, traced = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        done.set()
+        sampler.join()
+    return traced, arrow[0]
+
+
+def test_memory_of_the_outputs_does_not_grow_with_the_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = 1000
+    small = make_repeated_outdir(tmp_path / "small", runs, block=250)
+    large = make_repeated_outdir(tmp_path / "large", 4 * runs, block=250)
+    assert sum(pq.read_metadata(p).num_rows for p in (large / "results").iterdir()) == 4 * runs * 11
+    monkeypatch.setattr(digest_module, "MAX_DOTS", 50)  # the cloud's own bound, reached in both
+    scenario = load_scenario_json(small)
+
+    def outputs(folder: Path) -> Callable[[], object]:
+        def run() -> None:
+            write_outputs(folder, ["summary"])  # the digest (streamed) and every statistic
+            read_digest(folder, scenario, cloud_point=None)  # and the charts' sample of agreements
+
+        return run
+
+    outputs(small)()  # warm caches and imports
+    small_peaks = _peaks(outputs(small))
+    large_peaks = _peaks(outputs(large))
+    # the whole results table of the large folder alone would be about 4 x 6,000 x 11 x 200 bytes
+    for name, few, many in zip(("traced", "arrow"), small_peaks, large_peaks, strict=True):
+        assert many <= 1.3 * few + 1_000_000, f"{name} peak grew from {few:,} to {many:,} bytes"
