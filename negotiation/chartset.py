@@ -232,6 +232,8 @@ def write_chart(chart: Chart, folder: Path, formats: tuple[str, ...] = FORMATS) 
     def save(tmp: Path, fmt: str) -> None:
         with plt.rc_context({"svg.hashsalt": chart.name}):  # stable ids: same results, same file
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_file_metadata(fmt))
+        # the first format laid the figure out; the others keep that layout instead of redoing it
+        fig.set_layout_engine("none")
 
     try:
         return [
