@@ -220,7 +220,7 @@ class _Builder:
         self.m_sum = np.zeros((p, q))
         self.m_min = np.full((p, q), np.inf)
         self.m_max = np.full((p, q), -np.inf)
-        self.hist = np.zeros((p, q, HISTOGRAM_BINS), np.int64)
+        self.hist = np.zeros((p, q, HISTOGRAM_BINS), np.int32)  # 1.6 kB per point, table and issue
         self.chart = np.zeros((p, q, CHART_BINS), np.int64)
         self.binary = np.zeros((p, q, 2), np.int64)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
