@@ -113,12 +113,13 @@ class ResultsDigest:
         """
         issues = [c.removeprefix("moved_") for c in results.columns if c.startswith("moved_")]
         tables = [str(t) for t in pd.unique(results["table"])]
-        pairs = [
-            (table, issue)
-            for table in tables
-            for issue in issues
-            if results.loc[results["table"] == table, f"moved_{issue}"].notna().any()
-        ]
+        on_table = (
+            results[[f"moved_{issue}" for issue in issues]]
+            .notna()
+            .groupby(results["table"].astype(str).to_numpy(), sort=False)
+            .any()
+        )
+        pairs = [(t, issue) for t in tables for issue in issues if on_table.loc[t, f"moved_{issue}"]]
         builder = _Builder(
             tables,
             issues,
@@ -309,7 +310,8 @@ class _Builder:
             low, high = self.ranges[pq_, 0], self.ranges[pq_, 1]
             if np.isnan(low).all():
                 continue
-            at_low, at_high = v == low, v == high
+            at_low = v == low
+            at_high = (v == high) & ~at_low  # a range of one value counts once
             self.m_ints["at_low"] += np.bincount(c[at_low], minlength=size).reshape(self.m_sum.shape)
             self.m_ints["at_high"] += np.bincount(c[at_high], minlength=size).reshape(self.m_sum.shape)
             inside = ~at_low & ~at_high
