@@ -244,9 +244,7 @@ class _Builder:
         self.ints["walkouts"] += np.bincount(g[status == "walkout"], minlength=size)
         self.ints["deadlines"] += np.bincount(g[status == "deadline"], minlength=size)
         np.maximum.at(self.round_max, g, rounds)
-        self.rounds += np.bincount(
-            g[deal] * self.rounds.shape[1] + rounds[deal], minlength=self.rounds.size
-        ).reshape(self.rounds.shape)
+        _count_into(self.rounds.reshape(-1), g[deal] * self.rounds.shape[1] + rounds[deal])
         np.add.at(self.sums["deal_round_sum"], g[deal], rounds[deal].astype(float))
         for side in ("0", "1"):
             utility = frame[f"utility_{side}"].to_numpy(dtype=float)
@@ -290,39 +288,32 @@ class _Builder:
             if not present.any():
                 continue
             cell = pi * len(self.pairs) + q
-            size = self.m_sum.size
-            self.m_ints["n"] += np.bincount(cell[present], minlength=size).reshape(self.m_sum.shape)
+            _count_into(self.m_ints["n"].reshape(-1), cell[present])
             hit = present & _bools(moved)
-            self.m_ints["moved"] += np.bincount(cell[hit], minlength=size).reshape(self.m_sum.shape)
+            _count_into(self.m_ints["moved"].reshape(-1), cell[hit])
             value = frame[issue].to_numpy(dtype=float, na_value=np.nan)
             rows = present & deal & ~np.isnan(value)
             if not rows.any():
                 continue
             c, v, pq_ = cell[rows], value[rows], q[rows]
-            self.m_ints["deals"] += np.bincount(c, minlength=size).reshape(self.m_sum.shape)
+            _count_into(self.m_ints["deals"].reshape(-1), c)
             np.add.at(self.m_sum.reshape(-1), c, v)
             np.minimum.at(self.m_min.reshape(-1), c, v)
             np.maximum.at(self.m_max.reshape(-1), c, v)
             below = v < 0.5
-            flat_binary = self.binary.reshape(-1, 2)
-            flat_binary[:, 0] += np.bincount(c[below], minlength=size)
-            flat_binary[:, 1] += np.bincount(c[~below], minlength=size)
+            _count_into(self.binary.reshape(-1), c * 2 + ~below)
             low, high = self.ranges[pq_, 0], self.ranges[pq_, 1]
             if np.isnan(low).all():
                 continue
             at_low = v == low
             at_high = (v == high) & ~at_low  # a range of one value counts once
-            self.m_ints["at_low"] += np.bincount(c[at_low], minlength=size).reshape(self.m_sum.shape)
-            self.m_ints["at_high"] += np.bincount(c[at_high], minlength=size).reshape(self.m_sum.shape)
+            _count_into(self.m_ints["at_low"].reshape(-1), c[at_low])
+            _count_into(self.m_ints["at_high"].reshape(-1), c[at_high])
             inside = ~at_low & ~at_high
             width = np.where(high > low, high - low, 1.0)
             b = np.clip(np.floor((v - low) / width * HISTOGRAM_BINS), 0, HISTOGRAM_BINS - 1).astype(np.int64)
-            flat_hist = self.hist.reshape(-1)
-            flat_hist += np.bincount(c[inside] * HISTOGRAM_BINS + b[inside], minlength=self.hist.size)
-            flat_chart = self.chart.reshape(-1)
-            flat_chart += np.bincount(
-                *_chart_cells(c, v, pq_, self.ranges), minlength=self.chart.size
-            ).astype(np.int64)
+            _count_into(self.hist.reshape(-1), c[inside] * HISTOGRAM_BINS + b[inside])
+            _count_into(self.chart.reshape(-1), _chart_cells(c, v, pq_, self.ranges))
 
     def _add_cloud(self, frame: pd.DataFrame, pi: np.ndarray, ti: np.ndarray, deal: np.ndarray) -> None:
         """Keep, per table, the agreements with the smallest (replication, point)."""
@@ -423,9 +414,14 @@ class _Builder:
         )
 
 
-def _chart_cells(
-    cell: np.ndarray, value: np.ndarray, pair: np.ndarray, ranges: np.ndarray
-) -> tuple[np.ndarray]:
+def _count_into(flat: np.ndarray, cells: np.ndarray) -> None:
+    """Add one to ``flat`` at each of ``cells`` (repeats add up), touching only those cells."""
+    if len(cells):
+        unique, counts = np.unique(cells, return_counts=True)
+        flat[unique] += counts.astype(flat.dtype)
+
+
+def _chart_cells(cell: np.ndarray, value: np.ndarray, pair: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     """Flat chart-histogram cells of values, binned as ``numpy.histogram`` over each pair's edges.
 
     A value falls in bin i when ``edges[i] <= value < edges[i + 1]``, the last bin also taking the
@@ -439,7 +435,7 @@ def _chart_cells(
         index[value[mine] == edges[-1]] = CHART_BINS - 1
         slots[mine] = np.where((index >= 0) & (index < CHART_BINS), index, -1)
     keep = slots >= 0
-    return (cell[keep] * CHART_BINS + slots[keep],)
+    return cell[keep] * CHART_BINS + slots[keep]
 
 
 def _bools(column: pd.Series) -> np.ndarray:
