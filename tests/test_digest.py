@@ -208,3 +208,16 @@ def test_memory_of_the_outputs_does_not_grow_with_the_runs(
     # the whole results table of the large folder alone would be about 4 x 6,000 x 11 x 200 bytes
     for name, few, many in zip(("traced", "arrow"), small_peaks, large_peaks, strict=True):
         assert many <= 1.3 * few + 1_000_000, f"{name} peak grew from {few:,} to {many:,} bytes"
+
+
+def test_chart_histograms_are_numpy_histograms_of_the_deals(sweep: Path) -> None:
+    results = load_results(sweep)
+    digest = read_digest(sweep, load_scenario_json(sweep), cloud_point=None)
+    assert len(digest.moves) > 0
+    for i, row in enumerate(digest.moves.itertuples()):
+        rows = results[(results["point"] == row.point) & (results["table"] == row.table) & results["deal"]]
+        values = rows[row.issue].dropna().to_numpy(dtype=float)
+        edges = np.linspace(row.low, row.high, digest_module.CHART_BINS + 1)
+        assert np.array_equal(digest.chart_bins[i], np.histogram(values, bins=edges)[0])
+        assert list(digest.binary[i]) == [np.sum(values < 0.5), np.sum(values >= 0.5)]
+        assert row.at_low == np.sum(values == row.low) and row.deals == len(values)
