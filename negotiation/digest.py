@@ -416,7 +416,9 @@ class _Builder:
 
 def _count_into(flat: np.ndarray, cells: np.ndarray) -> None:
     """Add one to ``flat`` at each of ``cells`` (repeats add up), touching only those cells."""
-    if len(cells):
+    if len(flat) <= 4 * len(cells):  # a small array: one pass over it is cheaper than sorting
+        flat += np.bincount(cells, minlength=len(flat)).astype(flat.dtype)
+    elif len(cells):
         unique, counts = np.unique(cells, return_counts=True)
         flat[unique] += counts.astype(flat.dtype)
 
