@@ -5,6 +5,11 @@ Every function is pure: a results DataFrame (one row per run and table, the sche
 ``("point", "table")`` gives one estimate per design point and table; ``("table",)`` pools every
 design point (the probability over a whole Latin-hypercube sample, say). Probabilities come with a
 Wilson score interval (``negotiation.intervals``). Tables keep the scenario's order.
+
+These hold the whole table in memory. For a saved batch, :func:`summarise` (and the report) stream
+the results into a :class:`~negotiation.digest.ResultsDigest` instead, whose statistics
+(:mod:`negotiation.streamstats`) have the same names and columns, in memory that does not grow with
+the number of runs.
 """
 
 from __future__ import annotations
