@@ -31,6 +31,26 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles reported for the agreed value of each issue."""
 
 
+SUMMARY_COLUMNS = (
+    "table",
+    "party_0",
+    "party_1",
+    "runs",
+    "deals",
+    "deal_probability",
+    "deal_low",
+    "deal_high",
+    "walkout_share",
+    "deadline_share",
+    "mean_deal_round",
+    "mean_utility_0",
+    "mean_utility_1",
+    "mean_pareto_distance",
+    "mean_nash_distance",
+)
+"""Columns of the summary table after the design point and its parameter values."""
+
+
 def issue_ids(results: pd.DataFrame) -> list[str]:
     """Issues that have a ``moved_<issue>`` column, in column (scenario) order."""
     return [c.removeprefix("moved_") for c in results.columns if c.startswith("moved_")]
@@ -268,25 +288,7 @@ def summary_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFra
     summary = summary.astype({name: str for name in ("table", "party_0", "party_1")})
     summary = with_interval(summary, "deals", "runs", prefix="deal_")
     summary = summary.rename(columns={"deal_p": "deal_probability"})
-    order = [
-        "point",
-        *parameters,
-        "table",
-        "party_0",
-        "party_1",
-        "runs",
-        "deals",
-        "deal_probability",
-        "deal_low",
-        "deal_high",
-        "walkout_share",
-        "deadline_share",
-        "mean_deal_round",
-        "mean_utility_0",
-        "mean_utility_1",
-        "mean_pareto_distance",
-        "mean_nash_distance",
-    ]
+    order = ["point", *parameters, *SUMMARY_COLUMNS]
     return _ordered(summary[order], by, table_ids(results))
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.digest import ResultsDigest, quantiles_from_histogram
-from negotiation.stats import BY_POINT, QUANTILES, _ordered, _quantile_name, with_interval
+from negotiation.stats import BY_POINT, QUANTILES, SUMMARY_COLUMNS, _ordered, _quantile_name, with_interval
 
 
 def deal_probability(
@@ -186,25 +186,7 @@ def summary_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFra
     summary = summary.merge(digest.points[["point", *parameters]], on="point", how="left")
     summary = with_interval(summary, "deals", "runs", prefix="deal_")
     summary = summary.rename(columns={"deal_p": "deal_probability"})
-    order = [
-        "point",
-        *parameters,
-        "table",
-        "party_0",
-        "party_1",
-        "runs",
-        "deals",
-        "deal_probability",
-        "deal_low",
-        "deal_high",
-        "walkout_share",
-        "deadline_share",
-        "mean_deal_round",
-        "mean_utility_0",
-        "mean_utility_1",
-        "mean_pareto_distance",
-        "mean_nash_distance",
-    ]
+    order = ["point", *parameters, *SUMMARY_COLUMNS]
     return _ordered(summary[order], ["point", "table"], digest.tables)
 
 
