@@ -27,9 +27,12 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest -q
+	$(VENV)/bin/ruff check negotiation tests benchmarks docs/scripts
+	$(VENV)/bin/ruff format --check negotiation tests benchmarks docs/scripts
 
 lint: setup
-	$(VENV)/bin/ruff check negotiation tests
+	$(VENV)/bin/ruff check negotiation tests benchmarks docs/scripts
+	$(VENV)/bin/ruff format --check negotiation tests benchmarks docs/scripts
 
 bench: setup
 	$(PY) benchmarks/bench.py
