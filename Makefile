@@ -25,10 +25,8 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium is not installed: the browser test will be skipped"
 
-test: setup browser
+test: lint browser
 	$(PY) -m pytest -q
-	$(VENV)/bin/ruff check negotiation tests benchmarks docs/scripts
-	$(VENV)/bin/ruff format --check negotiation tests benchmarks docs/scripts
 
 lint: setup
 	$(VENV)/bin/ruff check negotiation tests benchmarks docs/scripts
