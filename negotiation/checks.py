@@ -47,6 +47,13 @@ def check_scenario(scenario: Scenario) -> None:
     for index, event in enumerate(scenario.events):
         for kind in ("set", "shift"):
             for path in getattr(event, kind):
+                if path.endswith(".deadline"):
+                    raise FieldProblem(
+                        f"events.{index}.{kind}",
+                        path,
+                        "a parameter other than a deadline (a run's length is fixed when it starts; "
+                        "make the deadline uncertain instead)",
+                    )
                 try:
                     numeric_bounds(scenario, path)
                 except KeyError as exc:

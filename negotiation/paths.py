@@ -81,7 +81,7 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
     Raises:
         OverrideError: A path names no parameter, or a value is of the wrong type or out of bounds.
     """
-    from negotiation.scenario import Scenario, validation_error
+    from negotiation.scenario import STRATEGY_PRESETS, Scenario, validation_error
 
     data = scenario.model_dump(mode="python")
     for path, value in overrides.items():
@@ -89,10 +89,23 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
         # a value set explicitly is known: it no longer varies from run to run
         if not path.startswith("uncertainty."):
             data["uncertainty"].pop(path, None)
+        # switching to a preset tactic (boulware, linear, conceder) takes the preset's exponent,
+        # unless the same overrides also set it
+        if path.endswith(".strategy.kind") and value in STRATEGY_PRESETS:
+            exponent = path.removesuffix(".kind") + ".e"
+            if exponent not in overrides:
+                _strategy(data, path).pop("e", None)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, data, source, OverrideError) from None
+
+
+def _strategy(data: dict[str, Any], kind_path: str) -> dict[str, Any]:
+    node: Any = data
+    for part in kind_path.split(".")[:-1]:
+        node = _child(node, part)
+    return node
 
 
 def _child(node: Any, part: str) -> Any:

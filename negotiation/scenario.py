@@ -166,7 +166,9 @@ class Distribution(Frozen):
         ]
         missing = [name for name in need if getattr(self, name) is None]
         if missing:
-            raise ValueError(f"{self.dist} needs {', '.join(need)}; missing {', '.join(missing)}")
+            raise ValueError(
+                f"{self.dist} distribution without {', '.join(missing)}; {', '.join(need)} all given"
+            )
         if self.dist in ("uniform", "triangular") and not self.low < self.high:  # type: ignore[operator]
             raise ValueError(f"range inverted or empty: low={self.low} high={self.high}; low < high")
         if self.dist == "triangular" and not self.low <= self.mode <= self.high:  # type: ignore[operator]
@@ -200,9 +202,9 @@ class Scenario(Frozen):
 
     name: str
     description: str = ""
-    issues: dict[str, Issue]
-    actors: dict[str, Actor]
-    tables: dict[str, Table]
+    issues: dict[str, Issue] = Field(min_length=1)
+    actors: dict[str, Actor] = Field(min_length=2)
+    tables: dict[str, Table] = Field(min_length=1)
     linkages: tuple[Linkage, ...] = ()
     model: ModelSettings = ModelSettings()
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)

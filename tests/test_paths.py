@@ -62,7 +62,9 @@ def test_apply_overrides_returns_a_new_validated_scenario_and_leaves_the_old_one
         base, {"actors.a.resolve": 0.9, "tables.ab.deadline": 7, "actors.a.strategy.kind": "boulware"}
     )
     assert (new.actors["a"].resolve, new.tables["ab"].deadline) == (0.9, 7)
-    assert new.actors["a"].strategy.kind == "time_dependent" and new.actors["a"].strategy.e == 1.0
+    assert (
+        new.actors["a"].strategy.kind == "time_dependent" and new.actors["a"].strategy.e == 0.2
+    )  # the preset's exponent
     assert (base.actors["a"].resolve, base.tables["ab"].deadline) == (0.5, 10)
 
 
