@@ -10,8 +10,8 @@ from negotiation.errors import OverrideError
 from negotiation.paths import parse_assignment
 
 
-def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
-    """Add the optional SCENARIO positional and repeatable ``--set PATH=VALUE``."""
+def add_scenario_positional(parser: argparse.ArgumentParser) -> None:
+    """Add the optional SCENARIO positional (default: the shipped scenario)."""
     parser.add_argument(
         "scenario",
         nargs="?",
@@ -19,6 +19,11 @@ def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="scenario TOML file (default: the shipped Asia-tour scenario)",
     )
+
+
+def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the optional SCENARIO positional and repeatable ``--set PATH=VALUE``."""
+    add_scenario_positional(parser)
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -86,6 +91,7 @@ __all__ = [
     "OverrideError",
     "add_overlay_argument",
     "add_scenario_argument",
+    "add_scenario_positional",
     "overrides_from",
     "positive_int",
     "seed_value",

@@ -14,8 +14,8 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from negotiation.commands.common import add_scenario_positional
 from negotiation.errors import InputError, NegotiationError
 from negotiation.scenario import load_scenario
 
@@ -35,13 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start the interactive dashboard (Mesa SolaraViz) bound to 127.0.0.1 and print its "
         "address. Stop it with Ctrl+C.",
     )
-    parser.add_argument(
-        "scenario",
-        nargs="?",
-        type=Path,
-        default=None,
-        help="scenario TOML file (default: the shipped Asia-tour scenario)",
-    )
+    add_scenario_positional(parser)
     parser.add_argument(
         "--port", type=port_number, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
     )
