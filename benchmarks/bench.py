@@ -29,9 +29,9 @@ from typing import Any
 import mesa
 import numpy as np
 
-from negotiation.engine import run_many
+from negotiation.bargaining.engine import run_many
 from negotiation.model import NegotiationModel, prepare, run_once
-from negotiation.scenario import scenario_from_dict
+from negotiation.scenario.schema import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,7 +153,7 @@ def _spec(directory: Path, name: str, body: str) -> Path:
 
 
 def bench_c(quick: bool, directory: Path) -> dict[str, float]:
-    from negotiation.batch import run_batch
+    from negotiation.batch.runner import run_batch
 
     runs = 20_000 if quick else 100_000
     spec = _spec(
@@ -182,7 +182,7 @@ def bench_c(quick: bool, directory: Path) -> dict[str, float]:
 
 PEAK_MEMORY = """
 import resource, sys
-from negotiation.batch import run_batch
+from negotiation.batch.runner import run_batch
 run_batch(sys.argv[1], runs=int(sys.argv[2]), workers=1, out=sys.argv[3], progress=False)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -217,8 +217,8 @@ def bench_d(quick: bool, directory: Path) -> dict[str, float]:
 
 
 def bench_e(quick: bool, directory: Path) -> dict[str, float]:
-    from negotiation.batch import run_batch
-    from negotiation.experiment import load_experiment
+    from negotiation.batch.runner import run_batch
+    from negotiation.batch.spec import load_experiment
 
     # the runs only: summary, charts and report are a separate step (docs/charts-and-reports.md)
     spec = load_experiment(ROOT / "experiments" / "baseline.toml").with_outputs([])

@@ -4,13 +4,13 @@ The public API at a glance: load a scenario, build the Mesa model, run it, read 
 many seeded replications at once.
 """
 
-from negotiation.compiled import CompiledScenario, compile_scenario
-from negotiation.engine import run_many
+from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.engine import run_many
+from negotiation.bargaining.outcomes import TableOutcome
+from negotiation.batch.rows import simulate
 from negotiation.errors import ExperimentError, InputError, NegotiationError, OverrideError, ScenarioError
 from negotiation.model import NegotiationModel, prepare, run_once
-from negotiation.outcomes import TableOutcome
-from negotiation.results import simulate
-from negotiation.scenario import Scenario, default_scenario_text, load_scenario
+from negotiation.scenario.schema import Scenario, default_scenario_text, load_scenario
 
 __all__ = [
     "CompiledScenario",

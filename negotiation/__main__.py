@@ -2,6 +2,6 @@
 
 import sys
 
-from negotiation.cli import main
+from negotiation.commands.main import main
 
 sys.exit(main())

@@ -15,7 +15,7 @@ class CountryAgent(mesa.Agent):
     """A country at the negotiating tables.
 
     The agent takes part in every table it sits at. Its offers and answers at all tables are computed
-    together, for speed, by :class:`negotiation.protocol.Negotiation` from the preferences and
+    together, for speed, by :class:`negotiation.bargaining.protocol.Negotiation` from the preferences and
     strategy it holds; between rounds the agent reacts to news from tables that ended, through the
     scenario's linkages (precedents, escalation), by moving its own reservation values.
     """
@@ -63,7 +63,7 @@ class CountryAgent(mesa.Agent):
         """Move own reservation values at still-open tables by the linkage shifts of this round.
 
         Args:
-            shifts: (T, 2) shifts from :meth:`negotiation.protocol.Negotiation.linkage_shifts`;
+            shifts: (T, 2) shifts from :meth:`negotiation.bargaining.protocol.Negotiation.linkage_shifts`;
                 the agent applies the entries at its own seats.
         """
         reservation = self.model.negotiation.reservation

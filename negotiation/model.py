@@ -9,11 +9,11 @@ import mesa
 import numpy as np
 
 from negotiation.agents import CountryAgent
-from negotiation.compiled import CompiledScenario, compile_scenario
-from negotiation.engine import Runs
-from negotiation.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
-from negotiation.protocol import DEAL, OPEN, STATUS_NAMES
-from negotiation.scenario import Scenario, load_scenario
+from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.engine import Runs
+from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
+from negotiation.bargaining.protocol import DEAL, OPEN, STATUS_NAMES
+from negotiation.scenario.schema import Scenario, load_scenario
 
 TRACE_COLUMNS = (
     "round",
@@ -159,7 +159,7 @@ def prepare(
     if scenario is None or isinstance(scenario, str | Path):
         scenario = load_scenario(scenario, overrides)
     elif overrides:
-        from negotiation.paths import apply_overrides
+        from negotiation.scenario.paths import apply_overrides
 
         scenario = apply_overrides(scenario, overrides)
     return compile_scenario(scenario)
@@ -168,7 +168,7 @@ def prepare(
 def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
     """Run one negotiation through the Mesa model, without tracing, and return its outcome arrays.
 
-    Batches use the equivalent, faster :func:`negotiation.engine.run_many`.
+    Batches use the equivalent, faster :func:`negotiation.bargaining.engine.run_many`.
 
     Args:
         compiled: The compiled scenario (or design point).

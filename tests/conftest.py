@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # so test modules can `import he
 
 from helpers import TINY_TOML, tiny_scenario
 
-from negotiation.compiled import CompiledScenario, compile_scenario
-from negotiation.scenario import Scenario, load_scenario
+from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
+from negotiation.scenario.schema import Scenario, load_scenario
 
 # Property tests run each example through a whole model; keep them modest and free of timing flukes
 # on a shared machine.

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from negotiation.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.outcomes import RunArrays
 from negotiation.model import NegotiationModel
-from negotiation.outcomes import RunArrays
-from negotiation.scenario import Scenario, load_scenario, scenario_from_dict
+from negotiation.scenario.schema import Scenario, load_scenario, scenario_from_dict
 
 TINY_TOML = """\
 name = "tiny"

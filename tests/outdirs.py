@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from negotiation.batch.rows import simulate
 from negotiation.model import prepare
-from negotiation.results import simulate
-from negotiation.scenario import load_scenario
+from negotiation.scenario.schema import load_scenario
 
 MASTER_SEED = 20251030
 

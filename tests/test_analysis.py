@@ -1,4 +1,4 @@
-"""Pareto frontier, Nash point and distances (negotiation.analysis), checked by brute force."""
+"""Pareto frontier, Nash point and distances (negotiation.bargaining.analysis), checked by brute force."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from negotiation.analysis import distance_to_frontier, nash_point, pareto_frontier
-from negotiation.preferences import utility
+from negotiation.bargaining.analysis import distance_to_frontier, nash_point, pareto_frontier
+from negotiation.bargaining.preferences import utility
 
 
 def random_table(seed: int, k: int = 3) -> tuple[np.ndarray, np.ndarray]:

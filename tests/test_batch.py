@@ -18,17 +18,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import negotiation.executors as executors
-from negotiation import adaptive
-from negotiation.batch import run_batch
-from negotiation.cli import main as cli_main
+import negotiation.batch.executors as executors
+from negotiation.bargaining.compiled import compile_scenario
+from negotiation.batch import adaptive
+from negotiation.batch.folder import BatchFolder
+from negotiation.batch.rows import simulate
+from negotiation.batch.runner import run_batch
+from negotiation.batch.spec import ExperimentSpec, experiment_from_dict, load_experiment
 from negotiation.commands.batch import BUILTIN_BASELINE, default_experiment
-from negotiation.compiled import compile_scenario
+from negotiation.commands.main import main as cli_main
 from negotiation.errors import ExperimentError
-from negotiation.experiment import ExperimentSpec, experiment_from_dict, load_experiment
 from negotiation.intervals import wilson_half_width
-from negotiation.results import simulate
-from negotiation.store import BatchFolder
 
 KEYS = ["point", "replication", "table"]
 

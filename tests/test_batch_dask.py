@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from negotiation.batch import run_batch
+from negotiation.batch.runner import run_batch
 from negotiation.errors import ExperimentError
 
 distributed = pytest.importorskip("distributed")

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from negotiation.cli import main
-from negotiation.overlay import write_overlay
+from negotiation.commands.main import main
+from negotiation.scenario.overlay import write_overlay
 
 
 def _deal_rate(outdir, table="us-china"):

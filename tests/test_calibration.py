@@ -1,4 +1,4 @@
-"""Tests of negotiation.calibration: targets, objective, recovery of planted values, the command."""
+"""Tests of negotiation.tuning.calibration: targets, objective, recovery of planted values, the command."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negotiation.calibration import (
+from negotiation.batch.spec import load_experiment
+from negotiation.commands.main import main
+from negotiation.errors import ExperimentError
+from negotiation.scenario.overlay import read_overlay
+from negotiation.tuning.calibration import (
     Target,
     calibrate,
     estimate,
     read_targets,
     weighted_squared_error,
 )
-from negotiation.cli import main
-from negotiation.errors import ExperimentError
-from negotiation.experiment import load_experiment
-from negotiation.overlay import read_overlay
 
 DATA = Path(__file__).parent / "data"
 EXPERIMENT = DATA / "tuning_tiny_experiment.toml"

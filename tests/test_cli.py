@@ -12,8 +12,8 @@ import pytest
 from helpers import edited, write_tiny
 from test_scenario import BAD_FILES
 
-from negotiation.cli import main
-from negotiation.scenario import load_scenario, scenario_from_dict
+from negotiation.commands.main import main
+from negotiation.scenario.schema import load_scenario, scenario_from_dict
 
 STATUSES = {"deal", "deadline", "walkout"}
 TABLES = {
@@ -169,7 +169,7 @@ def test_unreadable_scenario_files_are_one_line(capsys: pytest.CaptureFixture[st
 
 
 def test_validate_accepts_good_files(capsys: pytest.CaptureFixture[str], tiny_file: Path) -> None:
-    default = Path(__file__).parents[1] / "negotiation" / "data" / "asia_tour_2025.toml"
+    default = Path(__file__).parents[1] / "negotiation" / "scenario" / "data" / "asia_tour_2025.toml"
     code, out, err = cli(capsys, "validate", str(tiny_file), str(default))
     assert code == 0 and err == ""
     assert out.splitlines() == [f"{tiny_file}: ok", f"{default}: ok"]

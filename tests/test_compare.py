@@ -1,4 +1,4 @@
-"""Tests of negotiation.compare: paired intervals, paired changes from runs, the compare command."""
+"""Tests of negotiation.tuning.compare: paired intervals, paired changes from runs, the compare command."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negotiation.cli import main
-from negotiation.compare import (
+from negotiation.commands.main import main
+from negotiation.scenario.schema import load_scenario
+from negotiation.tuning.compare import (
     compare_scenarios,
     load_side,
     paired_deal_changes,
@@ -18,7 +19,6 @@ from negotiation.compare import (
     simulate_pair,
     write_comparison,
 )
-from negotiation.scenario import load_scenario
 
 TINY = Path(__file__).parent / "data" / "tuning_tiny.toml"
 

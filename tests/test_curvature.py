@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from negotiation.analysis import pareto_frontier
+from negotiation.bargaining.analysis import pareto_frontier
+from negotiation.bargaining.preferences import from_gain, gain, trade_off, utility
 from negotiation.model import NegotiationModel
-from negotiation.preferences import from_gain, gain, trade_off, utility
-from negotiation.scenario import load_scenario
+from negotiation.scenario.schema import load_scenario
 
 
 def test_curvature_one_is_the_linear_gain_exactly():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from negotiation.cli import main
+from negotiation.commands.main import main
 
 
 def test_bad_scenario_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,8 +38,8 @@ def test_port_must_be_a_port_number(port: str, capsys: pytest.CaptureFixture[str
 
 def test_library_and_cli_import_nothing_from_solara() -> None:
     code = (
-        "import sys, negotiation, negotiation.cli, negotiation.model, negotiation.results; "
-        "negotiation.cli.build_parser(); "
+        "import sys, negotiation, negotiation.commands.main, negotiation.model, negotiation.batch.rows; "
+        "negotiation.commands.main.build_parser(); "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('solara', 'reacton', 'ipyvuetify') "
         "or m.startswith('negotiation.dashboard') or m.startswith('mesa.visualization')); "
         "print(bad); sys.exit(1 if bad else 0)"

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from negotiation.cli import main as cli_main
+from negotiation.batch.rows import simulate
+from negotiation.commands.main import main as cli_main
 from negotiation.dashboard.state import (
     STRATEGY_KINDS,
     DashboardModel,
@@ -22,10 +23,9 @@ from negotiation.dashboard.state import (
 from negotiation.errors import OverrideError
 from negotiation.intervals import wilson_interval
 from negotiation.model import NegotiationModel
-from negotiation.overlay import read_overlay
-from negotiation.paths import apply_overrides, get_value
-from negotiation.results import simulate
-from negotiation.scenario import load_scenario
+from negotiation.scenario.overlay import read_overlay
+from negotiation.scenario.paths import apply_overrides, get_value
+from negotiation.scenario.schema import load_scenario
 
 SEED = 3
 

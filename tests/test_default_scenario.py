@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from helpers import run_model
 
-from negotiation.compiled import CompiledScenario
+from negotiation.bargaining.compiled import CompiledScenario
+from negotiation.bargaining.outcomes import table_outcomes
+from negotiation.bargaining.protocol import DEAL
 from negotiation.model import TRACE_COLUMNS, NegotiationModel, run_once
-from negotiation.outcomes import table_outcomes
-from negotiation.protocol import DEAL
-from negotiation.scenario import Scenario
+from negotiation.scenario.schema import Scenario
 
 ASEAN = ("us-malaysia", "us-thailand", "us-cambodia", "us-vietnam", "us-indonesia", "us-singapore")
 TABLES = {"us-china", "us-japan", "us-korea", "us-north-korea", "thailand-cambodia", *ASEAN}

@@ -14,12 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 from outdirs import make_outdir, make_repeated_outdir
 
-from negotiation import digest as digest_module
-from negotiation import plots, stats, streamstats
-from negotiation.digest import HISTOGRAM_BINS, ResultsDigest, quantiles_from_histogram, read_digest
+from negotiation.batch.reader import load_metadata, load_results, load_scenario_json
+from negotiation.charts import batch_charts as plots
+from negotiation.charts.report import write_outputs
 from negotiation.errors import ExperimentError
-from negotiation.report import write_outputs
-from negotiation.resultsio import load_metadata, load_results, load_scenario_json
+from negotiation.stats import digest as digest_module
+from negotiation.stats import frames as stats
+from negotiation.stats import summary as streamstats
+from negotiation.stats.digest import HISTOGRAM_BINS, ResultsDigest, quantiles_from_histogram, read_digest
 
 TABLES = ("us-china", "us-korea", "us-north-korea", "thailand-cambodia")
 RESOLVE = "actors.china.resolve"

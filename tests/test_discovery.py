@@ -1,4 +1,4 @@
-"""Tests of negotiation.discovery: boxes, coverage and density, on planted and on real batch results."""
+"""Tests of negotiation.tuning.discovery: boxes, coverage and density, on planted and real results."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negotiation.cli import main
-from negotiation.discovery import discover, discover_folder
+from negotiation.commands.main import main
+from negotiation.tuning.discovery import discover, discover_folder
 
 DATA = Path(__file__).parent / "data"
 
@@ -79,7 +79,7 @@ def test_deal_and_no_deal_are_complements(tmp_path: Path) -> None:
 
 
 def test_real_batch_splits_on_the_tables_own_hazard(tmp_path: Path) -> None:
-    from negotiation.batch import run_batch
+    from negotiation.batch.runner import run_batch
 
     spec = (DATA / "tuning_tiny_experiment.toml").read_text("utf-8")
     spec = spec.replace('scenario = "tuning_tiny.toml"', f'scenario = "{DATA / "tuning_tiny.toml"}"')

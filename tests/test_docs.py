@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
-from negotiation import scenario as scenario_module
-from negotiation.scenario import default_scenario_text, load_scenario
+import negotiation
+from negotiation.scenario import schema as scenario_module
+from negotiation.scenario.schema import default_scenario_text, load_scenario
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -59,24 +61,41 @@ def test_every_assumption_tag_of_the_default_scenario_is_documented() -> None:
     assert tags <= documented, f"tags not in docs/assumptions.md: {sorted(tags - documented)}"
 
 
+def _modules() -> dict[str, str]:
+    """Every module of the package by its short name (``protocol``) and its dotted path."""
+    found = {"negotiation": "negotiation"}
+    for info in pkgutil.walk_packages(negotiation.__path__, "negotiation."):
+        if not info.name.startswith("negotiation.dashboard"):
+            found[info.name.rsplit(".", 1)[1]] = info.name
+            found[info.name] = info.name
+    return found
+
+
+MODULES = _modules()
+
+
 def _resolve(name: str) -> object:
-    parts = name.removeprefix("negotiation.").split(".")
+    parts = name.split(".")
     if parts[0] in BARE_CLASSES:
         parts = [BARE_CLASSES[parts[0]], *parts]
-    target: object = importlib.import_module(f"negotiation.{parts[0]}")
-    for part in parts[1:]:
-        target = getattr(target, part)
-    return target
+    # the longest leading part that names a module, then attributes
+    for cut in range(len(parts), 0, -1):
+        module = ".".join(parts[:cut])
+        if module in MODULES:
+            target: object = importlib.import_module(MODULES[module])
+            for part in parts[cut:]:
+                target = getattr(target, part)
+            return target
+    raise ImportError(name)
 
 
 def test_code_names_cited_in_the_odd_exist() -> None:
     text = (DOCS / "model-odd.md").read_text(encoding="utf-8")
-    modules = {p.stem for p in (Path(scenario_module.__file__).parent).glob("*.py")}
     cited = set(re.findall(r"`((?:negotiation\.)?[A-Za-z_]+(?:\.[A-Za-z_]+)+)`", text))
     checked = [
         name
         for name in sorted(cited - NOT_CODE)
-        if name.removeprefix("negotiation.").split(".")[0] in modules | set(BARE_CLASSES)
+        if name.split(".")[0] in MODULES or name.split(".")[0] in BARE_CLASSES
     ]
     assert len(checked) > 20
     broken = []

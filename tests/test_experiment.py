@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from negotiation.cli import main as cli_main
+from negotiation.batch.spec import experiment_from_dict, load_experiment
+from negotiation.commands.main import main as cli_main
 from negotiation.errors import ExperimentError, InputError
-from negotiation.experiment import experiment_from_dict, load_experiment
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 

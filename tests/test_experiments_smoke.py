@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from negotiation.batch import run_batch
-from negotiation.experiment import load_experiment
+from negotiation.batch.runner import run_batch
+from negotiation.batch.spec import load_experiment
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 SPECS = sorted(

@@ -5,9 +5,9 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from negotiation.engine import run_many
+from negotiation.bargaining.engine import run_many
+from negotiation.bargaining.outcomes import RunArrays
 from negotiation.model import prepare, run_once
-from negotiation.outcomes import RunArrays
 
 
 def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:

@@ -11,12 +11,12 @@ import pytest
 from helpers import arrays_equal, compiled_tiny, run_model, tiny_scenario, without_events
 
 from negotiation.agents import CountryAgent
-from negotiation.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.preferences import gain
+from negotiation.bargaining.protocol import OPEN
 from negotiation.errors import OverrideError
 from negotiation.model import TRACE_COLUMNS, NegotiationModel, run_once
-from negotiation.preferences import gain
-from negotiation.protocol import OPEN
-from negotiation.scenario import Scenario
+from negotiation.scenario.schema import Scenario
 
 # --- reproducibility ---------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from negotiation.cli import main
+from negotiation.commands.main import main
 from negotiation.errors import OverrideError
-from negotiation.overlay import read_overlay, write_overlay
+from negotiation.scenario.overlay import read_overlay, write_overlay
 
 
 def test_round_trip_keeps_paths_types_and_order(tmp_path: Path) -> None:

@@ -8,8 +8,14 @@ import pytest
 from helpers import tiny_scenario
 
 from negotiation.errors import OverrideError
-from negotiation.paths import apply_overrides, get_value, numeric_bounds, parse_assignment, parse_value
-from negotiation.scenario import Scenario, load_scenario
+from negotiation.scenario.paths import (
+    apply_overrides,
+    get_value,
+    numeric_bounds,
+    parse_assignment,
+    parse_value,
+)
+from negotiation.scenario.schema import Scenario, load_scenario
 
 
 @pytest.mark.parametrize(

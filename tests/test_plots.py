@@ -12,10 +12,11 @@ import pytest
 from outdirs import make_outdir
 from scipy.stats import qmc
 
-from negotiation import plots, stats
-from negotiation.chartset import plan_charts
+from negotiation.batch.reader import load_metadata, load_results, load_scenario_json
+from negotiation.charts import batch_charts as plots
+from negotiation.charts.plan import plan_charts
 from negotiation.model import prepare
-from negotiation.resultsio import load_metadata, load_results, load_scenario_json
+from negotiation.stats import frames as stats
 
 TABLES = ("us-china", "us-north-korea")
 RESOLVE = "actors.china.resolve"

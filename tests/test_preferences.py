@@ -1,11 +1,11 @@
-"""Utilities over normalised issues and trade-off offers (negotiation.preferences)."""
+"""Utilities over normalised issues and trade-off offers (negotiation.bargaining.preferences)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from negotiation.preferences import from_gain, gain, trade_off, utility
+from negotiation.bargaining.preferences import from_gain, gain, trade_off, utility
 
 RNG_SEED = 20251030
 

@@ -19,10 +19,10 @@ from helpers import mirror_scenario, run_model, tiny_scenario
 from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
+from negotiation.bargaining.protocol import DEAL
+from negotiation.bargaining.strategies import time_dependent_target
 from negotiation.model import NegotiationModel
-from negotiation.protocol import DEAL
-from negotiation.scenario import Scenario, scenario_from_dict
-from negotiation.strategies import time_dependent_target
+from negotiation.scenario.schema import Scenario, scenario_from_dict
 
 UNIT = st.floats(0.0, 1.0)
 ISSUE_NAMES = ("p", "q", "r")

@@ -1,4 +1,4 @@
-"""Alternating offers at one table (negotiation.protocol), observed through the model's trace.
+"""Alternating offers at one table (negotiation.bargaining.protocol), observed through the model's trace.
 
 The tiny scenario (tests/helpers.py) has neutral leverage, pressure and resolve, so each side's
 effective reservation is its declared one and its effective exponent is its strategy's ``e``.
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from helpers import compiled_tiny, run_model, tiny_scenario
 
+from negotiation.bargaining.preferences import utility
+from negotiation.bargaining.strategies import time_dependent_target
 from negotiation.model import NegotiationModel
-from negotiation.preferences import utility
-from negotiation.strategies import time_dependent_target
 
 HARDLINER = {"kind": "hardliner"}
 

@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from outdirs import make_outdir
 
-from negotiation import report as report_module
-from negotiation.cli import main
+from negotiation.batch.reader import load_metadata
+from negotiation.charts import report as report_module
+from negotiation.charts.report import markdown_table, write_outputs
+from negotiation.commands.main import main
 from negotiation.errors import ExperimentError
-from negotiation.report import markdown_table, write_outputs
-from negotiation.resultsio import load_metadata
-from negotiation.stats import summarise
+from negotiation.stats.frames import summarise
 
 TABLES = ("us-korea", "us-north-korea")
 PARAMETER = "actors.us.resolve"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from negotiation.cli import main
+from negotiation.commands.main import main
 from negotiation.errors import OverrideError, ScenarioError
-from negotiation.scenario import load_scenario
+from negotiation.scenario.schema import load_scenario
 
 
 @pytest.mark.parametrize("section", ["issues", "actors", "tables"])

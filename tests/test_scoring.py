@@ -1,4 +1,4 @@
-"""Tests of negotiation.scoring: the arithmetic against hand-computed values, the file, the command."""
+"""Tests of negotiation.tuning.scoring: the arithmetic against hand-computed values, the file, the command."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negotiation.cli import main
+from negotiation.commands.main import main
 from negotiation.errors import ExperimentError
-from negotiation.scoring import (
+from negotiation.tuning.scoring import (
     BASELINE,
     MODEL,
     brier_score,

@@ -1,4 +1,4 @@
-"""Tests of negotiation.sensitivity: a parameter with no possible effect gets zero indices."""
+"""Tests of negotiation.tuning.sensitivity: a parameter with no possible effect gets zero indices."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from negotiation.cli import main
+from negotiation.batch.spec import load_experiment
+from negotiation.commands.main import main
 from negotiation.errors import ExperimentError
-from negotiation.experiment import load_experiment
-from negotiation.sensitivity import n_points, problem_from, run_sensitivity, sample
+from negotiation.tuning.sensitivity import n_points, problem_from, run_sensitivity, sample
 
 DATA = Path(__file__).parent / "data"
 EXPERIMENT = DATA / "tuning_tiny_sensitivity.toml"

@@ -12,10 +12,10 @@ import pytest
 from outdirs import make_outdir
 from scipy.stats import binomtest
 
-from negotiation import stats
+from negotiation.batch.reader import load_metadata, load_results, load_scenario_json, require_columns
 from negotiation.errors import ExperimentError
 from negotiation.intervals import wilson_interval
-from negotiation.resultsio import load_metadata, load_results, load_scenario_json, require_columns
+from negotiation.stats import frames as stats
 
 TABLES = ("us-china", "us-korea", "us-north-korea", "thailand-cambodia")
 PARAMETER = "actors.china.resolve"

@@ -1,4 +1,4 @@
-"""Concession, acceptance and walk-out rules (negotiation.strategies)."""
+"""Concession, acceptance and walk-out rules (negotiation.bargaining.strategies)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import itertools
 import numpy as np
 import pytest
 
-from negotiation.strategies import accepts, time_dependent_target, tit_for_tat_target, walkout_hazard
+from negotiation.bargaining.strategies import (
+    accepts,
+    time_dependent_target,
+    tit_for_tat_target,
+    walkout_hazard,
+)
 
 DURATION = 12
 ROUNDS = np.arange(DURATION + 1)

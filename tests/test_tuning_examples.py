@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from negotiation.calibration import read_targets
-from negotiation.compare import load_side
-from negotiation.experiment import load_experiment
-from negotiation.scenario import load_scenario
-from negotiation.scoring import read_outcomes
+from negotiation.batch.spec import load_experiment
+from negotiation.scenario.schema import load_scenario
+from negotiation.tuning.calibration import read_targets
+from negotiation.tuning.compare import load_side
+from negotiation.tuning.scoring import read_outcomes
 
 EXPERIMENTS = Path(__file__).parents[1] / "experiments"
 VARIANTS = sorted((EXPERIMENTS / "variants").glob("*.toml"))

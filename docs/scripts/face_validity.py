@@ -18,8 +18,8 @@ import time
 import pandas as pd
 from scipy.stats import binomtest
 
+from negotiation.batch.rows import simulate
 from negotiation.model import prepare
-from negotiation.results import simulate
 
 RUNS = 2000
 MASTER_SEED = 20251030

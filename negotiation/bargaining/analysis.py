@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from negotiation.preferences import gain
+from negotiation.bargaining.preferences import gain
 
 FRONTIER_SAMPLES = 65
 """Points on a curved frontier (weights a evenly spaced in [0, 1])."""

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri
 
-from negotiation.paths import numeric_bounds
-from negotiation.scenario import Scenario
-from negotiation.strategies import STRATEGY_CODES
+from negotiation.bargaining.strategies import STRATEGY_CODES
+from negotiation.scenario.paths import numeric_bounds
+from negotiation.scenario.schema import Scenario
 
 PARAMETER_ARRAYS = (
     "leverage",

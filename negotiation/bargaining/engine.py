@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from negotiation.compiled import CompiledScenario
-from negotiation.outcomes import RunArrays, run_arrays
-from negotiation.protocol import OPEN, Negotiation, RoundTrace, derive
+from negotiation.bargaining.compiled import CompiledScenario
+from negotiation.bargaining.outcomes import RunArrays, run_arrays
+from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive
 
 
 class Runs:

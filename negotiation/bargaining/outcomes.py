@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from negotiation.compiled import CompiledScenario
-from negotiation.protocol import DEADLINE, DEAL, OPEN, STATUS_NAMES, Negotiation
+from negotiation.bargaining.compiled import CompiledScenario
+from negotiation.bargaining.protocol import DEADLINE, DEAL, OPEN, STATUS_NAMES, Negotiation
 
 MOVE_TOLERANCE = 0.01
 """An issue counts as moved off its status quo when it shifts by more than this share of its range."""

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from negotiation.analysis import distance_to_frontier, nash_point, pareto_frontier
-from negotiation.compiled import CompiledScenario
-from negotiation.preferences import gain, trade_off, utility
-from negotiation.strategies import (
+from negotiation.bargaining.analysis import distance_to_frontier, nash_point, pareto_frontier
+from negotiation.bargaining.compiled import CompiledScenario
+from negotiation.bargaining.preferences import gain, trade_off, utility
+from negotiation.bargaining.strategies import (
     HARDLINER,
     TIT_FOR_TAT,
     accepts,

@@ -29,7 +29,7 @@ With ``forkserver`` (Linux, macOS) a server process imports the package once and
 from it, so later pools in the same process start at once; elsewhere ``spawn`` is used.
 """
 
-WORKER_PRELOAD = ["negotiation.executors", "negotiation.results"]
+WORKER_PRELOAD = ["negotiation.batch.executors", "negotiation.batch.rows"]
 """Modules the fork server imports before forking workers."""
 
 
@@ -70,9 +70,9 @@ def run_chunk(task: ChunkTask, scenario_json: str) -> bytes:
         scenario_json: The base scenario (fixed overrides applied) as ``Scenario`` JSON.
 
     Returns:
-        The rows of ``negotiation.results.simulate`` for the chunk, serialised.
+        The rows of ``negotiation.batch.rows.simulate`` for the chunk, serialised.
     """
-    from negotiation.results import simulate
+    from negotiation.batch.rows import simulate
 
     compiled = _design_point(scenario_json, task.parameters)
     table = simulate(
@@ -88,9 +88,9 @@ def run_chunk(task: ChunkTask, scenario_json: str) -> bytes:
 @functools.lru_cache(maxsize=4)
 def _design_point(scenario_json: str, parameters: tuple[tuple[str, float], ...]) -> Any:
     """Compile a design point once per process (consecutive chunks often share a point)."""
-    from negotiation.compiled import compile_scenario
-    from negotiation.paths import apply_overrides
-    from negotiation.scenario import Scenario
+    from negotiation.bargaining.compiled import compile_scenario
+    from negotiation.scenario.paths import apply_overrides
+    from negotiation.scenario.schema import Scenario
 
     scenario = Scenario.model_validate_json(scenario_json)
     if parameters:

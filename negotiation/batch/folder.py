@@ -33,8 +33,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from negotiation.batch.executors import ChunkTask
 from negotiation.errors import ExperimentError
-from negotiation.executors import ChunkTask
 
 CHUNK_FILE = re.compile(r"^point-(\d{6,})-reps-(\d{9,})-(\d{9,})\.parquet$")
 """Names of finished chunk files."""

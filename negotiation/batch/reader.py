@@ -4,7 +4,7 @@ The folder layout is the batch runner's contract (see docs/charts-and-reports.md
 
     OUTDIR/metadata.json   experiment name, seed, varied parameters, design points, run counts
     OUTDIR/scenario.json   the resolved base scenario (``Scenario.model_dump_json()``)
-    OUTDIR/results/*.parquet   one row per run and table (schema in ``negotiation.results``)
+    OUTDIR/results/*.parquet   one row per run and table (schema in ``negotiation.batch.rows``)
 
 Everything here only reads; statistics, charts and the report build on these three functions.
 """
@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.scenario import Scenario, validation_error
+from negotiation.scenario.schema import Scenario, validation_error
 
 METADATA_FILE = "metadata.json"
 SCENARIO_FILE = "scenario.json"
@@ -200,5 +200,5 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) ->
     missing = [name for name in columns if name not in frame.columns]
     if missing:
         also = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
-        expected = f"a results column (see negotiation.results){also}"
+        expected = f"a results column (see negotiation.batch.rows){also}"
         raise ExperimentError(source, f"column {missing[0]}", MISSING, expected)

@@ -24,11 +24,11 @@ from dataclasses import fields
 import numpy as np
 import pyarrow as pa
 
-from negotiation.compiled import CompiledScenario
-from negotiation.engine import run_many
-from negotiation.outcomes import MOVE_TOLERANCE, RunArrays
-from negotiation.protocol import DEAL, STATUS_NAMES
-from negotiation.seeding import run_seeds
+from negotiation.bargaining.compiled import CompiledScenario
+from negotiation.bargaining.engine import run_many
+from negotiation.bargaining.outcomes import MOVE_TOLERANCE, RunArrays
+from negotiation.bargaining.protocol import DEAL, STATUS_NAMES
+from negotiation.batch.seeding import run_seeds
 
 KEY_COLUMNS = ("point", "replication", "seed")
 BLOCK = 256

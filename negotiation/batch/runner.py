@@ -2,7 +2,7 @@
 
 ``run_batch(spec)`` runs every design point of an experiment for its replications (or adaptively
 until a precision target is met), in parallel, streaming results to ``OUTDIR/results`` one chunk
-file at a time, then asks ``negotiation.report`` for the summary, charts and report.
+file at a time, then asks ``negotiation.charts.report`` for the summary, charts and report.
 
 Reproducibility: run ``r`` of every design point uses ``run_seed(master_seed, r)``; a work unit is
 a block of replications whose boundaries the spec fixes (``block``), never the worker count, so the
@@ -25,11 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from negotiation import adaptive
+from negotiation.batch import adaptive
+from negotiation.batch.executors import ChunkExecutor, ChunkTask, drain, open_executor, table_from_parquet
+from negotiation.batch.folder import CHUNK_FILE, BatchFolder, sha256_text
+from negotiation.batch.spec import ExperimentSpec, load_experiment
 from negotiation.errors import ExperimentError
-from negotiation.executors import ChunkExecutor, ChunkTask, drain, open_executor, table_from_parquet
-from negotiation.experiment import ExperimentSpec, load_experiment
-from negotiation.store import CHUNK_FILE, BatchFolder, sha256_text
 
 BACKENDS = ("local", "dask")
 """Accepted ``backend`` values."""
@@ -99,7 +99,7 @@ def run_batch(
             write_reports(folder.root)
         return folder.root
 
-    from negotiation.compiled import compile_scenario
+    from negotiation.bargaining.compiled import compile_scenario
 
     table_ids = list(compile_scenario(spec.base_scenario()).table_ids)
     started = folder.metadata.get("started") or _now()
@@ -152,11 +152,11 @@ def batch_design(spec: ExperimentSpec, scenario_json: str) -> dict[str, Any]:
 
 
 def write_reports(outdir: Path) -> list[Path] | None:
-    """Have ``negotiation.report`` write summary, charts and report; None if it is not available."""
+    """Have ``negotiation.charts.report`` write summary, charts and report; None if it is not available."""
     try:
-        from negotiation.report import write_outputs
+        from negotiation.charts.report import write_outputs
     except ModuleNotFoundError as exc:
-        if exc.name != "negotiation.report":
+        if exc.name != "negotiation.charts.report":
             raise
         return None
     return write_outputs(Path(outdir))
@@ -280,7 +280,7 @@ def _metadata(
     workers: int,
     started: str,
 ) -> dict[str, Any]:
-    from negotiation.store import canonical_json
+    from negotiation.batch.folder import canonical_json
 
     planned = spec.replications or 0
     return {
@@ -291,7 +291,7 @@ def _metadata(
         "scenario_hash": sha256_text(scenario_json),
         "package_version": _package_version(),
         "master_seed": spec.seed,
-        "seeds": "run r of every design point uses negotiation.seeding.run_seed(master_seed, r)",
+        "seeds": "run r of every design point uses negotiation.batch.seeding.run_seed(master_seed, r)",
         "mode": "adaptive" if spec.adaptive else "fixed",
         "replications": spec.replications,
         "precision": spec.precision,

@@ -59,7 +59,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from negotiation.errors import MISSING, ExperimentError, InputError
-from negotiation.scenario import Scenario, load_scenario, read_toml, validation_error
+from negotiation.scenario.schema import Scenario, load_scenario, read_toml, validation_error
 
 DEFAULT_BLOCK = 500
 """Replications per work unit when a spec does not say (also the first block in adaptive mode)."""
@@ -179,7 +179,7 @@ class ExperimentSpec(_Strict):
 
     def point_scenario(self, point: int) -> Scenario:
         """Design point ``point`` as a validated scenario."""
-        from negotiation.paths import apply_overrides
+        from negotiation.scenario.paths import apply_overrides
 
         return apply_overrides(self.base_scenario(), self._points[point], self.source)
 
@@ -203,7 +203,7 @@ class ExperimentSpec(_Strict):
             ExperimentError: An override names a parameter the experiment varies.
             OverrideError: An override names no parameter or has a bad value.
         """
-        from negotiation.paths import apply_overrides
+        from negotiation.scenario.paths import apply_overrides
 
         for path, value in overrides.items():
             if path in self.parameter_paths:
@@ -359,7 +359,7 @@ def _check_replications(head: _ExperimentTable, source: str) -> None:
 
 
 def _load_base(reference: str, fixed: dict[str, Any], source: str, base_dir: Path) -> tuple[str, Scenario]:
-    from negotiation.paths import apply_overrides
+    from negotiation.scenario.paths import apply_overrides
 
     if reference == "default":
         scenario, resolved = load_scenario(None), "default"
@@ -395,7 +395,7 @@ def _load_base(reference: str, fixed: dict[str, Any], source: str, base_dir: Pat
 def _parameter(
     entry: _ParameterEntry, index: int, base: Scenario, fixed: dict[str, Any], source: str
 ) -> Parameter:
-    from negotiation.paths import apply_overrides, numeric_bounds
+    from negotiation.scenario.paths import apply_overrides, numeric_bounds
 
     field = f"parameters.{index}"
     try:

@@ -1,10 +1,10 @@
 """Charts of a results table: a results DataFrame in, a matplotlib (figure, axes) out.
 
-Every function here is pure drawing: it computes what it shows with :mod:`negotiation.streamstats`
-from a :class:`~negotiation.digest.ResultsDigest` (a results DataFrame is digested first), never
+Every function here is pure drawing: it computes what it shows with :mod:`negotiation.stats.summary`
+from a :class:`~negotiation.stats.digest.ResultsDigest` (a results DataFrame is digested first), never
 runs the model and never calls ``show()``. The Agg backend is selected on import, so charts render
 headless. ``point`` arguments pick one design point; ``None`` pools every point in the table (and
-says so in the title). Which charts a batch gets, and their files, is :mod:`negotiation.chartset`'s
+says so in the title). Which charts a batch gets, and their files, is :mod:`negotiation.charts.plan`'s
 job.
 """
 
@@ -25,13 +25,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from negotiation import digest as digests
-from negotiation import streamstats as stats
-from negotiation.analysis import nash_point, pareto_frontier
-from negotiation.compiled import CompiledScenario
-from negotiation.digest import ResultsDigest
-from negotiation.protocol import derive
-from negotiation.scenario import Scenario
+from negotiation.bargaining.analysis import nash_point, pareto_frontier
+from negotiation.bargaining.compiled import CompiledScenario
+from negotiation.bargaining.protocol import derive
+from negotiation.scenario.schema import Scenario
+from negotiation.stats import digest as digests
+from negotiation.stats import summary as stats
+from negotiation.stats.digest import ResultsDigest
 
 COLORS = plt.get_cmap("tab10").colors
 LINESTYLES = ("-", "--", ":", "-.")
@@ -170,7 +170,7 @@ def parameter_effect_chart(
 def sensitivity_chart(results: Results, parameters: Sequence[str]) -> tuple[Figure, Axes]:
     """How much each sampled parameter moves each table's deal probability, as one heatmap.
 
-    Each cell is :func:`negotiation.stats.sensitivity` in percentage points: the deal probability in
+    Each cell is :func:`negotiation.stats.frames.sensitivity` in percentage points: the deal probability in
     the top third of the parameter's sampled values minus that in the bottom third.
 
     Args:

@@ -25,12 +25,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from negotiation import plots
-from negotiation import streamstats as stats
 from negotiation.atomic import write_atomic
-from negotiation.digest import ResultsDigest
+from negotiation.charts import batch_charts as plots
 from negotiation.model import prepare
-from negotiation.scenario import Scenario
+from negotiation.scenario.schema import Scenario
+from negotiation.stats import summary as stats
+from negotiation.stats.digest import ResultsDigest
 
 CHARTS_DIR = "charts"
 FORMATS = ("png", "svg")
@@ -71,7 +71,7 @@ def focus_point(points: pd.Series, parameters: list[str]) -> int | None:
 
 
 def cloud_scope(parameters: list[str]) -> str | None:
-    """Which agreements :func:`negotiation.digest.read_digest` samples for these charts."""
+    """Which agreements :func:`negotiation.stats.digest.read_digest` samples for these charts."""
     return "first" if len(parameters) in (1, 2) else None
 
 

@@ -2,7 +2,7 @@
 
 :func:`write_outputs` reads only what the batch saved (results, metadata, scenario), so the batch
 runner calls it at the end and ``negotiation plot OUTDIR`` calls it again without re-running
-anything. It streams the results once into a :class:`~negotiation.digest.ResultsDigest`, so its
+anything. It streams the results once into a :class:`~negotiation.stats.digest.ResultsDigest`, so its
 memory does not grow with the number of runs. Every file is written atomically: a reader never sees
 half of one.
 """
@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 
 from negotiation.atomic import write_atomic, write_text_atomic
-from negotiation.chartset import CHARTS_DIR, Chart, cloud_scope, plan_charts, render_png, write_chart
-from negotiation.digest import read_digest
+from negotiation.batch.reader import load_metadata, load_scenario_json, output_folder
+from negotiation.charts.plan import CHARTS_DIR, Chart, cloud_scope, plan_charts, render_png, write_chart
 from negotiation.errors import ExperimentError
-from negotiation.resultsio import load_metadata, load_scenario_json, output_folder
-from negotiation.scenario import Scenario
-from negotiation.streamstats import issue_table, summary_table
+from negotiation.scenario.schema import Scenario
+from negotiation.stats.digest import read_digest
+from negotiation.stats.summary import issue_table, summary_table
 
 SUMMARY_CSV = "summary.csv"
 SUMMARY_MD = "summary.md"

@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from negotiation.analysis import nash_point, pareto_frontier
 from negotiation.atomic import write_atomic
+from negotiation.bargaining.analysis import nash_point, pareto_frontier
 
 if TYPE_CHECKING:
     from negotiation.model import NegotiationModel

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from negotiation.batch.spec import ExperimentSpec, experiment_from_dict, load_experiment
 from negotiation.commands.common import add_overlay_argument, overrides_from, positive_int
-from negotiation.experiment import ExperimentSpec, experiment_from_dict, load_experiment
 
 BASELINE_FILE = Path("experiments") / "baseline.toml"
 """Where the shipped baseline experiment lives, relative to the repository (or the current folder)."""
@@ -77,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the batch and print where its outputs are."""
-    from negotiation.batch import RESULTS_ROOT, run_batch
+    from negotiation.batch.runner import RESULTS_ROOT, run_batch
 
     spec, folder = resolve_experiment(args.experiment)
     fixed = overrides_from(args)
@@ -158,7 +158,7 @@ def describe_outputs(outdir: Path) -> str:
         if (outdir / name).exists():
             lines.append(f"{label}  {outdir / name}")
     if metadata.get("outputs") and not (outdir / "report.html").exists():
-        lines.append("(no summary/charts/report: negotiation.report is not available in this version)")
+        lines.append("(no summary/charts/report: negotiation.charts.report is not available in this version)")
     return "\n".join(lines)
 
 

@@ -39,15 +39,15 @@ def main(args: argparse.Namespace) -> int:
     """Run the calibration, print the result and write the files."""
     from tqdm import tqdm
 
-    from negotiation.calibration import (
+    from negotiation.batch.spec import load_experiment
+    from negotiation.tuning.calibration import (
         calibrate,
         format_calibration,
         read_targets,
         search_space,
         write_calibration,
     )
-    from negotiation.experiment import load_experiment
-    from negotiation.tuningio import check_output_folder
+    from negotiation.tuning.files import check_output_folder
 
     spec = load_experiment(args.experiment)
     targets = read_targets(args.targets, spec.base_scenario())

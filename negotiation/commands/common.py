@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from negotiation.errors import OverrideError
-from negotiation.paths import parse_assignment
+from negotiation.scenario.paths import parse_assignment
 
 
 def add_scenario_positional(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_overlay_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``--overlay FILE``: overrides read from an overlay file (see negotiation.overlay)."""
+    """Add ``--overlay FILE``: overrides read from an overlay file (see negotiation.scenario.overlay)."""
     parser.add_argument(
         "--overlay",
         type=Path,
@@ -56,7 +56,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     """
     overrides: dict[str, Any] = {}
     if getattr(args, "overlay", None) is not None:
-        from negotiation.overlay import read_overlay
+        from negotiation.scenario.overlay import read_overlay
 
         overrides.update(read_overlay(args.overlay))
     for text in args.overrides:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from negotiation.commands.common import positive_int, seed_value
-from negotiation.tuningio import check_output_folder
+from negotiation.tuning.files import check_output_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run both sides, print the comparison and optionally write it."""
-    from negotiation.compare import (
+    from negotiation.tuning.compare import (
         format_comparison,
         load_side,
         paired_deal_changes,

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Discover, print the boxes and write the files."""
-    from negotiation.discovery import discover_folder, format_discovery, write_discovery
+    from negotiation.tuning.discovery import discover_folder, format_discovery, write_discovery
 
     found = discover_folder(
         args.outdir, args.table, args.outcome, args.max_depth, args.min_leaf, not args.no_merge

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Write the outputs and say where the report is."""
-    from negotiation.report import OUTPUTS, REPORT_HTML, write_outputs
+    from negotiation.charts.report import OUTPUTS, REPORT_HTML, write_outputs
 
     written = write_outputs(args.outdir, OUTPUTS)
     charts = sum(1 for path in written if path.parent.name == "charts")

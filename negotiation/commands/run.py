@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from negotiation.bargaining.outcomes import TableOutcome, outcomes_to_dict
 from negotiation.commands.common import (
     add_overlay_argument,
     add_scenario_argument,
@@ -14,7 +15,6 @@ from negotiation.commands.common import (
 )
 from negotiation.errors import InputError
 from negotiation.model import NegotiationModel
-from negotiation.outcomes import TableOutcome, outcomes_to_dict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
     )
     outcomes = model.run()
     if args.plot is not None:
-        from negotiation.runplots import write_run_plots
+        from negotiation.charts.run_charts import write_run_plots
 
         written = write_run_plots(model, args.plot)
     if args.json:

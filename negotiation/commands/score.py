@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Score the batch, print the scores and write the files."""
-    from negotiation.scoring import format_scores, score_batch, write_scores
+    from negotiation.tuning.scoring import format_scores, score_batch, write_scores
 
     outcomes, events, scores = score_batch(args.outdir, args.outcomes, args.clip, args.point)
     if outcomes.made_up:

@@ -39,8 +39,9 @@ def main(args: argparse.Namespace) -> int:
     """Run the analysis, print the ranking and write the files."""
     from tqdm import tqdm
 
-    from negotiation.experiment import load_experiment
-    from negotiation.sensitivity import (
+    from negotiation.batch.spec import load_experiment
+    from negotiation.tuning.files import check_output_folder
+    from negotiation.tuning.sensitivity import (
         format_indices,
         n_points,
         problem_from,
@@ -48,7 +49,6 @@ def main(args: argparse.Namespace) -> int:
         sample,
         write_sensitivity,
     )
-    from negotiation.tuningio import check_output_folder
 
     spec = load_experiment(args.experiment)
     problem = problem_from(spec)

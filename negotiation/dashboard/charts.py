@@ -1,6 +1,6 @@
 """The dashboard's pictures: data from :mod:`negotiation.dashboard.state` in, (figure, axes) out.
 
-Adapted from :mod:`negotiation.runplots` (same concession curves and utility space) to draw from the
+Adapted from :mod:`negotiation.charts.run_charts` (same concession curves and utility space) to draw from the
 state's data objects and to build figures without pyplot, which keeps no global figure list in a
 long-running server.
 """

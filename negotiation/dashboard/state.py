@@ -11,7 +11,7 @@ The Solara page (:mod:`negotiation.dashboard.app`) is a thin view of a :class:`D
 - deal probabilities per table from a small batch run in a background thread, in chunks so that
   progress can be shown, with Wilson intervals; the probabilities from before the last parameter
   change are kept for comparison;
-- writing the overrides as an overlay file (see :mod:`negotiation.overlay`).
+- writing the overrides as an overlay file (see :mod:`negotiation.scenario.overlay`).
 
 Nothing here imports Solara, so all of it is tested directly.
 """
@@ -29,16 +29,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from negotiation.analysis import nash_point, pareto_frontier
-from negotiation.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.analysis import nash_point, pareto_frontier
+from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
+from negotiation.bargaining.protocol import STATUS_NAMES
+from negotiation.batch.rows import simulate
 from negotiation.errors import OverrideError
 from negotiation.intervals import wilson_interval
 from negotiation.model import NegotiationModel
-from negotiation.overlay import write_overlay
-from negotiation.paths import apply_overrides, get_value, numeric_bounds
-from negotiation.protocol import STATUS_NAMES
-from negotiation.results import simulate
-from negotiation.scenario import STRATEGY_PRESETS, Scenario, Strategy, load_scenario
+from negotiation.scenario.overlay import write_overlay
+from negotiation.scenario.paths import apply_overrides, get_value, numeric_bounds
+from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario, Strategy, load_scenario
 
 ParameterKind = Literal["float", "int", "choice"]
 

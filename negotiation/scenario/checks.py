@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from negotiation.scenario import Scenario
+    from negotiation.scenario.schema import Scenario
 
 
 class FieldProblem(ValueError):
@@ -37,7 +37,7 @@ def check_scenario(scenario: Scenario) -> None:
         _check_table(scenario, table_id, actors)
     for index, link in enumerate(scenario.linkages):
         _check_linkage(scenario, index, link)
-    from negotiation.paths import numeric_bounds  # local: paths imports scenario
+    from negotiation.scenario.paths import numeric_bounds  # local: paths imports scenario
 
     for path in scenario.uncertainty:
         try:

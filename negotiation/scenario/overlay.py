@@ -1,7 +1,7 @@
 """Scenario overlay files: a saved set of parameter overrides, applied on top of a scenario.
 
 An overlay is a TOML file with one table, ``[set]``, that maps parameter paths (the same paths as
-``--set``, see :mod:`negotiation.paths`) to values::
+``--set``, see :mod:`negotiation.scenario.paths`) to values::
 
     # tuned by hand in the dashboard
     [set]
@@ -24,7 +24,7 @@ from typing import Any
 
 from negotiation.atomic import write_text_atomic
 from negotiation.errors import MISSING, OverrideError
-from negotiation.scenario import read_toml
+from negotiation.scenario.schema import read_toml
 
 OverlayValue = bool | int | float | str
 """A value an overlay may hold: a TOML number, string or boolean."""

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from negotiation.errors import MISSING, OverrideError
 
 if TYPE_CHECKING:
-    from negotiation.scenario import Scenario
+    from negotiation.scenario.schema import Scenario
 
 OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges"}
 """Mapping fields to which an override may add a key that the scenario does not list yet."""
@@ -81,7 +81,7 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
     Raises:
         OverrideError: A path names no parameter, or a value is of the wrong type or out of bounds.
     """
-    from negotiation.scenario import STRATEGY_PRESETS, Scenario, validation_error
+    from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario, validation_error
 
     data = scenario.model_dump(mode="python")
     for path, value in overrides.items():

@@ -15,11 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from negotiation.checks import FieldProblem, check_scenario
 from negotiation.errors import MISSING, ScenarioError
+from negotiation.scenario.checks import FieldProblem, check_scenario
 
 DEFAULT_SCENARIO = "asia_tour_2025.toml"
-"""File name of the shipped default scenario inside ``negotiation/data``."""
+"""File name of the shipped default scenario inside ``negotiation/scenario/data``."""
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Direction = Literal["increase", "decrease"]
@@ -180,7 +180,7 @@ class Event(Frozen):
     """A shock scheduled at a round: with some probability, named parameters change from then on.
 
     ``set`` gives new values; ``shift`` adds to the current ones. Paths are the parameter paths of
-    ``--set`` that can vary per run (see ``negotiation.paths.numeric_bounds``); results are clipped
+    ``--set`` that can vary per run (see ``negotiation.scenario.paths.numeric_bounds``); results are clipped
     to each parameter's bounds.
     """
 
@@ -251,7 +251,7 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
     data = read_toml(path) if path is not None else tomllib.loads(default_scenario_text())
     scenario = scenario_from_dict(data, source)
     if overrides:
-        from negotiation.paths import apply_overrides
+        from negotiation.scenario.paths import apply_overrides
 
         scenario = apply_overrides(scenario, overrides)
     return scenario
@@ -259,7 +259,7 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 
 def default_scenario_text() -> str:
     """Return the shipped default scenario as TOML text, comments included."""
-    return resources.files("negotiation.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
+    return resources.files("negotiation.scenario.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
 
 
 def read_toml(path: str | Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:

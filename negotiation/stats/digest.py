@@ -32,9 +32,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from negotiation.batch.reader import _NULLABLE_BOOL, RESULT_COLUMNS, RESULTS_DIR, SCENARIO_FILE, result_files
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.resultsio import _NULLABLE_BOOL, RESULT_COLUMNS, RESULTS_DIR, SCENARIO_FILE, result_files
-from negotiation.scenario import Scenario
+from negotiation.scenario.schema import Scenario
 
 BATCH_ROWS = 65_536
 """Rows per record batch read from the Parquet files."""
@@ -106,7 +106,7 @@ class ResultsDigest:
         """The digest of a results DataFrame in memory (tables in order of first appearance).
 
         Args:
-            results: The results table (``negotiation.resultsio.load_results``).
+            results: The results table (``negotiation.batch.reader.load_results``).
             parameters: Varied parameter columns to keep per design point.
             scenario: The batch's scenario; its issue ranges give the histograms (none without it).
             cloud_point: Sample the utility cloud from this design point only (None: every point).
@@ -531,7 +531,7 @@ def read_digest(
     if missing:
         also = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
         raise ExperimentError(
-            source, f"column {missing[0]}", MISSING, f"a results column (see negotiation.results){also}"
+            source, f"column {missing[0]}", MISSING, f"a results column (see negotiation.batch.rows){also}"
         )
     issues = [n.removeprefix("moved_") for n in schema.names if n.startswith("moved_")]
     for issue in issues:

@@ -1,14 +1,14 @@
 """Statistics of a results table: deal probabilities, issue moves, agreed terms, time to deal.
 
 Every function is pure: a results DataFrame (one row per run and table, the schema of
-``negotiation.results``) in, a tidy DataFrame out. ``by`` names the grouping columns: the default
+``negotiation.batch.rows``) in, a tidy DataFrame out. ``by`` names the grouping columns: the default
 ``("point", "table")`` gives one estimate per design point and table; ``("table",)`` pools every
 design point (the probability over a whole Latin-hypercube sample, say). Probabilities come with a
 Wilson score interval (``negotiation.intervals``). Tables keep the scenario's order.
 
 These hold the whole table in memory. For a saved batch, :func:`summarise` (and the report) stream
-the results into a :class:`~negotiation.digest.ResultsDigest` instead, whose statistics
-(:mod:`negotiation.streamstats`) have the same names and columns, in memory that does not grow with
+the results into a :class:`~negotiation.stats.digest.ResultsDigest` instead, whose statistics
+(:mod:`negotiation.stats.summary`) have the same names and columns, in memory that does not grow with
 the number of runs.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from negotiation.batch.reader import load_metadata, require_columns
 from negotiation.intervals import wilson_interval
-from negotiation.resultsio import load_metadata, require_columns
 
 BY_POINT = ("point", "table")
 """Default grouping: one row per design point and table."""
@@ -323,7 +323,7 @@ def issue_table(results: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame
 def summarise(outdir: str | Path) -> pd.DataFrame:
     """The summary table of a batch output folder (see :func:`summary_table`), in bounded memory.
 
-    The results are streamed into a :class:`~negotiation.digest.ResultsDigest`; the numbers equal
+    The results are streamed into a :class:`~negotiation.stats.digest.ResultsDigest`; the numbers equal
     :func:`summary_table` of the whole table (means to the last bits of a float).
 
     Args:
@@ -335,9 +335,9 @@ def summarise(outdir: str | Path) -> pd.DataFrame:
     Raises:
         ExperimentError: The folder, its metadata, its scenario, its results or a column is missing.
     """
-    from negotiation.digest import read_digest  # here: streamstats imports this module
-    from negotiation.resultsio import load_scenario_json
-    from negotiation.streamstats import summary_table as digest_summary
+    from negotiation.batch.reader import load_scenario_json
+    from negotiation.stats.digest import read_digest  # here: streamstats imports this module
+    from negotiation.stats.summary import summary_table as digest_summary
 
     metadata = load_metadata(outdir)
     digest = read_digest(outdir, load_scenario_json(outdir), metadata["parameters"], sample_cloud=False)

@@ -1,4 +1,4 @@
-"""The statistics of :mod:`negotiation.stats`, computed from a :class:`~negotiation.digest.ResultsDigest`.
+"""The statistics of :mod:`negotiation.stats.frames`, computed from a results digest.
 
 Same columns, same order, same numbers as the DataFrame functions, with two documented exceptions:
 agreed-value quantiles are read off histograms (within 1/400 of the issue's range of the exact
@@ -15,8 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from negotiation.digest import ResultsDigest, quantiles_from_histogram
-from negotiation.stats import BY_POINT, QUANTILES, SUMMARY_COLUMNS, _ordered, _quantile_name, with_interval
+from negotiation.stats.digest import ResultsDigest, quantiles_from_histogram
+from negotiation.stats.frames import (
+    BY_POINT,
+    QUANTILES,
+    SUMMARY_COLUMNS,
+    _ordered,
+    _quantile_name,
+    with_interval,
+)
 
 
 def deal_probability(
@@ -25,7 +32,7 @@ def deal_probability(
     confidence: float = 0.95,
     keys: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Columns ``*by, n, deals, p, low, high`` (see :func:`negotiation.stats.deal_probability`)."""
+    """Columns ``*by, n, deals, p, low, high`` (see :func:`negotiation.stats.frames.deal_probability`)."""
     by = list(by)
     counts = digest.table_counts(by, keys)[["n", "deals"]].reset_index()
     return _ordered(with_interval(counts, "deals", "n", confidence=confidence), by, digest.tables)
@@ -34,7 +41,7 @@ def deal_probability(
 def issue_movement(
     digest: ResultsDigest, by: Sequence[str] = BY_POINT, confidence: float = 0.95
 ) -> pd.DataFrame:
-    """Columns ``*by, issue, n, moved, p, low, high`` (see :func:`negotiation.stats.issue_movement`)."""
+    """Columns ``*by, issue, n, moved, p, low, high`` (see :func:`.frames.issue_movement`)."""
     by = list(by)
     moves = digest._with_point_keys(digest.moves, by, None)
     counts = moves.groupby([*by, "issue"], sort=False)[["n", "moved"]].sum().reset_index()
@@ -46,9 +53,9 @@ def issue_movement(
 def agreed_terms(
     digest: ResultsDigest, by: Sequence[str] = BY_POINT, quantiles: Sequence[float] = QUANTILES
 ) -> pd.DataFrame:
-    """Columns ``*by, issue, deals, mean, q05, ...`` (see :func:`negotiation.stats.agreed_terms`).
+    """Columns ``*by, issue, deals, mean, q05, ...`` (see :func:`negotiation.stats.frames.agreed_terms`).
 
-    The quantiles come from :func:`negotiation.digest.quantiles_from_histogram`.
+    The quantiles come from :func:`negotiation.stats.digest.quantiles_from_histogram`.
     """
     by = list(by)
     names = [_quantile_name(q) for q in quantiles]
@@ -78,7 +85,7 @@ def agreed_terms(
 def time_to_deal(
     digest: ResultsDigest, by: Sequence[str] = BY_POINT, confidence: float = 0.95
 ) -> pd.DataFrame:
-    """Columns ``*by, round, n, deals, p, low, high`` (see :func:`negotiation.stats.time_to_deal`)."""
+    """Columns ``*by, round, n, deals, p, low, high`` (see :func:`negotiation.stats.frames.time_to_deal`)."""
     by = list(by)
     counts = digest._with_point_keys(digest.counts, by, None)
     last = int(counts["round_max"].max()) if len(counts) else 0
@@ -122,7 +129,7 @@ def parameter_levels(digest: ResultsDigest, parameter: str, max_levels: int) -> 
     """Each design point's x position: its value, or its bin's row-weighted mean over many values.
 
     The bins are ``pandas.qcut``'s over every row's value (edges at equal-count quantiles, right-closed,
-    duplicates dropped), as :func:`negotiation.plots.parameter_levels` computes them from rows.
+    duplicates dropped), as :func:`negotiation.charts.batch_charts.parameter_levels` computes them from rows.
 
     Returns:
         The positions indexed by point, and whether the values were binned.
@@ -162,7 +169,7 @@ def sensitivity(digest: ResultsDigest, parameters: Sequence[str]) -> pd.DataFram
 
 
 def summary_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFrame:
-    """One row per design point and table (see :func:`negotiation.stats.summary_table`)."""
+    """One row per design point and table (see :func:`negotiation.stats.frames.summary_table`)."""
     parameters = list(metadata.get("parameters", []))
     c = digest.counts
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -191,7 +198,7 @@ def summary_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFra
 
 
 def issue_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFrame:
-    """One row per design point, table and issue (see :func:`negotiation.stats.issue_table`)."""
+    """One row per design point, table and issue (see :func:`negotiation.stats.frames.issue_table`)."""
     parameters = list(metadata.get("parameters", []))
     by = ["point", "table"]
     moves = issue_movement(digest, by).rename(

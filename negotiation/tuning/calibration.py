@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from negotiation.batch.spec import ExperimentSpec
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.experiment import ExperimentSpec
-from negotiation.scenario import Scenario
-from negotiation.tuningio import read_tables_file
+from negotiation.scenario.schema import Scenario
+from negotiation.tuning.files import read_tables_file
 
 SEARCH_STREAM = 0xCA11B
 """SeedSequence spawn key of the sampler and the check runs (run seeds use replication keys)."""
@@ -180,9 +180,9 @@ def derived_seed(master_seed: int, *key: int) -> int:
 
 def estimate(scenario: Scenario, values: dict[str, Any], targets: tuple[Target, ...], runs: int, seed: int):
     """Simulate one parameter point and return the results rows and each target's frequency."""
-    from negotiation.compiled import compile_scenario
-    from negotiation.paths import apply_overrides
-    from negotiation.results import simulate
+    from negotiation.bargaining.compiled import compile_scenario
+    from negotiation.batch.rows import simulate
+    from negotiation.scenario.paths import apply_overrides
 
     point = apply_overrides(scenario, values, "calibration") if values else scenario
     results = simulate(compile_scenario(point), runs, seed).to_pandas()
@@ -360,8 +360,8 @@ def write_calibration(
     ``targets.png/.svg``.
     """
     from negotiation.atomic import write_text_atomic
-    from negotiation.overlay import write_overlay
-    from negotiation.tuningio import output_folder, save_figure
+    from negotiation.scenario.overlay import write_overlay
+    from negotiation.tuning.files import output_folder, save_figure
 
     folder = output_folder(outdir)
     scenario = "the default scenario" if spec.scenario == "default" else f"the scenario {spec.scenario}"
@@ -399,7 +399,7 @@ def calibrated_experiment(spec: ExperimentSpec, best: dict[str, Any]) -> Experim
     Returns:
         A validated spec named ``<name>-calibrated`` with the same scenario, seed and replications.
     """
-    from negotiation.experiment import experiment_from_dict
+    from negotiation.batch.spec import experiment_from_dict
 
     head: dict[str, Any] = {
         "name": f"{spec.name}-calibrated",

@@ -1,6 +1,6 @@
 """Counterfactuals: run two scenarios on common random numbers and estimate the change per table.
 
-Both sides use the same run seeds (``negotiation.seeding.run_seed(master_seed, r)``), so run ``r``
+Both sides use the same run seeds (``negotiation.batch.seeding.run_seed(master_seed, r)``), so run ``r``
 of the base and run ``r`` of the variant see the same random numbers wherever the two scenarios
 consume them alike (uncertain-parameter draws, event draws, breakdown hazards). The per-run deal
 indicators are therefore paired, and the change in deal probability is estimated from the paired
@@ -25,7 +25,7 @@ import pandas as pd
 
 from negotiation.errors import ExperimentError
 from negotiation.intervals import wilson_interval
-from negotiation.scenario import Scenario, load_scenario, read_toml
+from negotiation.scenario.schema import Scenario, load_scenario, read_toml
 
 DEFAULT_KEYWORD = "default"
 """Command-line word for the shipped default scenario (when no file of that name exists)."""
@@ -61,7 +61,7 @@ class Side:
 def load_side(path: str | Path) -> Side:
     """Load a scenario file, an overlay file (applied to the default scenario) or ``default``.
 
-    A TOML file with a top-level ``[set]`` table is an overlay (see :mod:`negotiation.overlay`);
+    A TOML file with a top-level ``[set]`` table is an overlay (see :mod:`negotiation.scenario.overlay`);
     anything else is read as a whole scenario.
 
     Args:
@@ -78,7 +78,7 @@ def load_side(path: str | Path) -> Side:
         return Side(DEFAULT_KEYWORD, load_scenario(None))
     data = read_toml(path)
     if "set" in data:  # an overlay (read_overlay names any other top-level key as the problem)
-        from negotiation.overlay import read_overlay
+        from negotiation.scenario.overlay import read_overlay
 
         return Side(path.stem, load_scenario(None, read_overlay(path)))
     return Side(path.stem, load_scenario(path))
@@ -244,10 +244,10 @@ def simulate_pair(
         master_seed: Master seed; run ``r`` of both sides uses ``run_seed(master_seed, r)``.
 
     Returns:
-        The base's and the variant's results (schema of ``negotiation.results``).
+        The base's and the variant's results (schema of ``negotiation.batch.rows``).
     """
-    from negotiation.compiled import compile_scenario
-    from negotiation.results import simulate
+    from negotiation.bargaining.compiled import compile_scenario
+    from negotiation.batch.rows import simulate
 
     first, second = (simulate(compile_scenario(s), runs, master_seed).to_pandas() for s in (base, variant))
     return first, second
@@ -348,7 +348,7 @@ def write_comparison(
         ExperimentError: ``outdir`` exists and is not a folder, or cannot be created.
     """
     from negotiation.atomic import write_text_atomic
-    from negotiation.tuningio import output_folder, save_figure
+    from negotiation.tuning.files import output_folder, save_figure
 
     folder = output_folder(outdir)
     written = [

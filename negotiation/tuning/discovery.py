@@ -148,7 +148,7 @@ def discover(
     """
     from sklearn.tree import DecisionTreeClassifier
 
-    from negotiation.resultsio import require_columns
+    from negotiation.batch.reader import require_columns
 
     if outcome not in OUTCOMES:
         raise ExperimentError("--outcome", "", outcome, "deal or no-deal")
@@ -316,7 +316,7 @@ def discover_folder(
     merge: bool = True,
 ) -> Discovery:
     """Run :func:`discover` on a batch output folder (parameters from its metadata)."""
-    from negotiation.resultsio import load_metadata, load_results
+    from negotiation.batch.reader import load_metadata, load_results
 
     metadata = load_metadata(outdir)
     parameters = list(metadata.get("parameters", []))
@@ -336,7 +336,7 @@ def discover_folder(
 def write_discovery(found: Discovery, outdir: str | Path) -> list[Path]:
     """Write the boxes (CSV), the trade-off curve chart and the tree chart."""
     from negotiation.atomic import write_text_atomic
-    from negotiation.tuningio import output_folder, save_figure
+    from negotiation.tuning.files import output_folder, save_figure
 
     folder = output_folder(outdir)
     stem = "discover-" + re.sub(r"[^A-Za-z0-9_.-]", "_", f"{found.table}-{found.outcome}")

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.tuningio import read_tables_file
+from negotiation.tuning.files import read_tables_file
 
 MODEL = "model"
 BASELINE = "baseline 50%"
@@ -173,7 +173,7 @@ def model_forecasts(results: pd.DataFrame, outcomes: Outcomes, results_source: s
         ExperimentError: An event names a table that is not in the results, or an issue that is not
             on its table; or a needed column is missing.
     """
-    from negotiation.resultsio import require_columns
+    from negotiation.batch.reader import require_columns
 
     require_columns(results, ["table", "deal"], results_source)
     known = list(pd.unique(results["table"]))
@@ -376,7 +376,7 @@ def score_batch(
     Raises:
         ExperimentError: Bad outcomes file, results folder, clip value or design point.
     """
-    from negotiation.resultsio import load_results
+    from negotiation.batch.reader import load_results
 
     if not 0.0 < clip < 0.5:
         raise ExperimentError("--clip", "", clip, "a number in (0, 0.5)")
@@ -418,7 +418,7 @@ def write_scores(
 ) -> list[Path]:
     """Write ``scores.csv``, ``score_events.csv`` and ``reliability.png``/``.svg`` into a folder."""
     from negotiation.atomic import write_text_atomic
-    from negotiation.tuningio import output_folder, save_figure
+    from negotiation.tuning.files import output_folder, save_figure
 
     folder = output_folder(outdir)
     written = [

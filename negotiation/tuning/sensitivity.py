@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from negotiation.batch.spec import ExperimentSpec
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.experiment import ExperimentSpec
-from negotiation.scenario import Scenario
+from negotiation.scenario.schema import Scenario
 
 METHODS = ("sobol", "morris")
 SENSITIVITY_STREAM = 0x5E45
@@ -98,9 +98,9 @@ def evaluate(
     Returns:
         One row per point: the parameter values, then one column per table.
     """
-    from negotiation.compiled import compile_scenario
-    from negotiation.paths import apply_overrides
-    from negotiation.results import simulate
+    from negotiation.bargaining.compiled import compile_scenario
+    from negotiation.batch.rows import simulate
+    from negotiation.scenario.paths import apply_overrides
 
     integer = [p.is_integer for p in spec.parameters]
     names = [p.path for p in spec.parameters]
@@ -280,7 +280,7 @@ def write_sensitivity(
     Tables whose probability is constant over the sample get no chart.
     """
     from negotiation.atomic import write_text_atomic
-    from negotiation.tuningio import output_folder, save_figure
+    from negotiation.tuning.files import output_folder, save_figure
 
     folder = output_folder(outdir)
     written = [
