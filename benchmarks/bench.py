@@ -31,7 +31,7 @@ import numpy as np
 
 from negotiation.bargaining.engine import run_many
 from negotiation.model import NegotiationModel, prepare, run_once
-from negotiation.scenario.schema import scenario_from_dict
+from negotiation.scenario.validation import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,8 @@ from negotiation.bargaining.outcomes import TableOutcome
 from negotiation.batch.rows import simulate
 from negotiation.errors import ExperimentError, InputError, NegotiationError, OverrideError, ScenarioError
 from negotiation.model import NegotiationModel, prepare, run_once
-from negotiation.scenario.schema import Scenario, default_scenario_text, load_scenario
+from negotiation.scenario.loading import default_scenario_text, load_scenario
+from negotiation.scenario.schema import Scenario
 
 __all__ = [
     "CompiledScenario",

@@ -13,7 +13,8 @@ from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
 from negotiation.bargaining.protocol import DEAL, OPEN, STATUS_NAMES
-from negotiation.scenario.schema import Scenario, load_scenario
+from negotiation.scenario.loading import load_scenario
+from negotiation.scenario.schema import Scenario
 
 TRACE_COLUMNS = (
     "round",

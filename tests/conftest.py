@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # so test modules can `import he
 from helpers import TINY_TOML, tiny_scenario
 
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
-from negotiation.scenario.schema import Scenario, load_scenario
+from negotiation.scenario.loading import load_scenario
+from negotiation.scenario.schema import Scenario
 
 # Property tests run each example through a whole model; keep them modest and free of timing flukes
 # on a shared machine.

@@ -18,7 +18,9 @@ import numpy as np
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.outcomes import RunArrays
 from negotiation.model import NegotiationModel
-from negotiation.scenario.schema import Scenario, load_scenario, scenario_from_dict
+from negotiation.scenario.loading import load_scenario
+from negotiation.scenario.schema import Scenario
+from negotiation.scenario.validation import scenario_from_dict
 
 TINY_TOML = """\
 name = "tiny"

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from negotiation.batch.rows import simulate
 from negotiation.model import prepare
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 
 MASTER_SEED = 20251030
 

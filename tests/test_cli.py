@@ -13,7 +13,8 @@ from helpers import edited, write_tiny
 from test_scenario import BAD_FILES
 
 from negotiation.commands.main import main
-from negotiation.scenario.schema import load_scenario, scenario_from_dict
+from negotiation.scenario.loading import load_scenario
+from negotiation.scenario.validation import scenario_from_dict
 
 STATUSES = {"deal", "deadline", "walkout"}
 TABLES = {

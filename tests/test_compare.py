@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from negotiation.commands.main import main
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 from negotiation.tuning.compare import (
     compare_scenarios,
     load_side,

@@ -6,7 +6,7 @@ import pytest
 from negotiation.bargaining.analysis import pareto_frontier
 from negotiation.bargaining.preferences import from_gain, gain, trade_off, utility
 from negotiation.model import NegotiationModel
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 
 
 def test_curvature_one_is_the_linear_gain_exactly():

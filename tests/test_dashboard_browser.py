@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.overlay import read_overlay
 from negotiation.scenario.paths import get_value
-from negotiation.scenario.schema import load_scenario
 
 pytestmark = pytest.mark.browser
 

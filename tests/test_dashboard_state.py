@@ -23,9 +23,9 @@ from negotiation.dashboard.state import (
 from negotiation.errors import OverrideError
 from negotiation.intervals import wilson_interval
 from negotiation.model import NegotiationModel
+from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.overlay import read_overlay
 from negotiation.scenario.paths import apply_overrides, get_value
-from negotiation.scenario.schema import load_scenario
 
 SEED = 3
 

@@ -11,7 +11,7 @@ import pytest
 
 import negotiation
 from negotiation.scenario import schema as scenario_module
-from negotiation.scenario.schema import default_scenario_text, load_scenario
+from negotiation.scenario.loading import default_scenario_text, load_scenario
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -8,14 +8,10 @@ import pytest
 from helpers import tiny_scenario
 
 from negotiation.errors import OverrideError
-from negotiation.scenario.paths import (
-    apply_overrides,
-    get_value,
-    numeric_bounds,
-    parse_assignment,
-    parse_value,
-)
-from negotiation.scenario.schema import Scenario, load_scenario
+from negotiation.scenario.bounds import numeric_bounds
+from negotiation.scenario.loading import load_scenario
+from negotiation.scenario.paths import apply_overrides, get_value, parse_assignment, parse_value
+from negotiation.scenario.schema import Scenario
 
 
 @pytest.mark.parametrize(

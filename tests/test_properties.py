@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from negotiation.bargaining.protocol import DEAL
 from negotiation.bargaining.strategies import time_dependent_target
 from negotiation.model import NegotiationModel
-from negotiation.scenario.schema import Scenario, scenario_from_dict
+from negotiation.scenario.schema import Scenario
+from negotiation.scenario.validation import scenario_from_dict
 
 UNIT = st.floats(0.0, 1.0)
 ISSUE_NAMES = ("p", "q", "r")

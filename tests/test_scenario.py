@@ -10,7 +10,9 @@ from helpers import TINY_TOML, edited, tiny_dict, tiny_scenario, write_tiny
 from pydantic import ValidationError
 
 from negotiation.errors import InputError, ScenarioError
-from negotiation.scenario.schema import Scenario, load_scenario, read_toml, scenario_from_dict
+from negotiation.scenario.loading import load_scenario, read_toml
+from negotiation.scenario.schema import Scenario
+from negotiation.scenario.validation import scenario_from_dict
 
 
 def test_tiny_scenario_loads_from_file_and_from_dict_identically(tiny_file: Path) -> None:

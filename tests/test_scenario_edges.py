@@ -4,7 +4,7 @@ import pytest
 
 from negotiation.commands.main import main
 from negotiation.errors import OverrideError, ScenarioError
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 
 
 @pytest.mark.parametrize("section", ["issues", "actors", "tables"])

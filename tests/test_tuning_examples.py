@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from negotiation.batch.spec import load_experiment
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 from negotiation.tuning.calibration import read_targets
 from negotiation.tuning.compare import load_side
 from negotiation.tuning.scoring import read_outcomes

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from negotiation.bargaining.strategies import STRATEGY_CODES
-from negotiation.scenario.paths import numeric_bounds
+from negotiation.scenario.bounds import numeric_bounds
 from negotiation.scenario.schema import Scenario
 
 PARAMETER_ARRAYS = (

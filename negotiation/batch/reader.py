@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from negotiation.errors import MISSING, ExperimentError
-from negotiation.scenario.schema import Scenario, validation_error
+from negotiation.scenario.schema import Scenario
+from negotiation.scenario.validation import validation_error
 
 METADATA_FILE = "metadata.json"
 SCENARIO_FILE = "scenario.json"

@@ -2,7 +2,8 @@
 
 ``run_batch(spec)`` runs every design point of an experiment for its replications (or adaptively
 until a precision target is met), in parallel, streaming results to ``OUTDIR/results`` one chunk
-file at a time, then asks ``negotiation.charts.report`` for the summary, charts and report.
+file at a time. The summary, charts and report are the charts stage's job
+(:func:`negotiation.charts.report.write_outputs`, which ``negotiation batch`` calls afterwards).
 
 Reproducibility: run ``r`` of every design point uses ``run_seed(master_seed, r)``; a work unit is
 a block of replications whose boundaries the spec fixes (``block``), never the worker count, so the
@@ -95,8 +96,6 @@ def run_batch(
     folder = BatchFolder(out if out is not None else RESULTS_ROOT / spec.name)
     folder.open(design, resume)
     if folder.complete:
-        if spec.outputs and not (folder.root / "report.html").exists():
-            write_reports(folder.root)
         return folder.root
 
     from negotiation.bargaining.compiled import compile_scenario
@@ -119,8 +118,6 @@ def run_batch(
     metadata["runs"] = int(np.sum(per_point))
     metadata["finished"] = _now()
     folder.write_metadata(metadata)
-    if spec.outputs:
-        write_reports(folder.root)
     return folder.root
 
 
@@ -149,17 +146,6 @@ def batch_design(spec: ExperimentSpec, scenario_json: str) -> dict[str, Any]:
         "max_replications": spec.max_replications,
         "block": spec.block,
     }
-
-
-def write_reports(outdir: Path) -> list[Path] | None:
-    """Have ``negotiation.charts.report`` write summary, charts and report; None if it is not available."""
-    try:
-        from negotiation.charts.report import write_outputs
-    except ModuleNotFoundError as exc:
-        if exc.name != "negotiation.charts.report":
-            raise
-        return None
-    return write_outputs(Path(outdir))
 
 
 class _Runner:

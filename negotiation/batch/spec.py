@@ -59,7 +59,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from negotiation.errors import MISSING, ExperimentError, InputError
-from negotiation.scenario.schema import Scenario, load_scenario, read_toml, validation_error
+from negotiation.scenario.loading import load_scenario, read_toml
+from negotiation.scenario.schema import Scenario
+from negotiation.scenario.validation import validation_error
 
 DEFAULT_BLOCK = 500
 """Replications per work unit when a spec does not say (also the first block in adaptive mode)."""
@@ -395,7 +397,8 @@ def _load_base(reference: str, fixed: dict[str, Any], source: str, base_dir: Pat
 def _parameter(
     entry: _ParameterEntry, index: int, base: Scenario, fixed: dict[str, Any], source: str
 ) -> Parameter:
-    from negotiation.scenario.paths import apply_overrides, numeric_bounds
+    from negotiation.scenario.bounds import numeric_bounds
+    from negotiation.scenario.paths import apply_overrides
 
     field = f"parameters.{index}"
     try:

@@ -104,6 +104,10 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if spec.outputs and not (already_finished and (outdir / "report.html").exists()):
+        from negotiation.charts.report import write_outputs
+
+        write_outputs(outdir)
     if already_finished:
         print(
             f"{outdir} already holds this batch, finished {already_finished}: nothing was run "
@@ -157,8 +161,6 @@ def describe_outputs(outdir: Path) -> str:
     for name, label in (("summary.csv", "summary:"), ("report.html", "report: "), ("charts", "charts: ")):
         if (outdir / name).exists():
             lines.append(f"{label}  {outdir / name}")
-    if metadata.get("outputs") and not (outdir / "report.html").exists():
-        lines.append("(no summary/charts/report: negotiation.charts.report is not available in this version)")
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ import time
 
 from negotiation.commands.common import add_scenario_positional
 from negotiation.errors import InputError, NegotiationError
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from negotiation.scenario.schema import default_scenario_text
+from negotiation.scenario.loading import default_scenario_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from negotiation.errors import InputError
-from negotiation.scenario.schema import load_scenario
+from negotiation.scenario.loading import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +33,7 @@ def main(args: argparse.Namespace) -> int:
 
 def validate_file(path: Path) -> None:
     """Validate one file: an experiment spec if it has an ``[experiment]`` table, else a scenario."""
-    from negotiation.scenario.schema import read_toml
+    from negotiation.scenario.loading import read_toml
 
     data = read_toml(path)
     if "experiment" in data:

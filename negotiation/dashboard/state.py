@@ -36,9 +36,11 @@ from negotiation.batch.rows import simulate
 from negotiation.errors import OverrideError
 from negotiation.intervals import wilson_interval
 from negotiation.model import NegotiationModel
+from negotiation.scenario.bounds import numeric_bounds
+from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.overlay import write_overlay
-from negotiation.scenario.paths import apply_overrides, get_value, numeric_bounds
-from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario, Strategy, load_scenario
+from negotiation.scenario.paths import apply_overrides, get_value
+from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario, Strategy
 
 ParameterKind = Literal["float", "int", "choice"]
 

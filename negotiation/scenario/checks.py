@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from negotiation.scenario.bounds import numeric_bounds
+
 if TYPE_CHECKING:
     from negotiation.scenario.schema import Scenario
 
@@ -37,8 +39,6 @@ def check_scenario(scenario: Scenario) -> None:
         _check_table(scenario, table_id, actors)
     for index, link in enumerate(scenario.linkages):
         _check_linkage(scenario, index, link)
-    from negotiation.scenario.paths import numeric_bounds  # local: paths imports scenario
-
     for path in scenario.uncertainty:
         try:
             numeric_bounds(scenario, path)

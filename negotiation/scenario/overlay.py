@@ -24,7 +24,7 @@ from typing import Any
 
 from negotiation.atomic import write_text_atomic
 from negotiation.errors import MISSING, OverrideError
-from negotiation.scenario.schema import read_toml
+from negotiation.scenario.loading import read_toml
 
 OverlayValue = bool | int | float | str
 """A value an overlay may hold: a TOML number, string or boolean."""

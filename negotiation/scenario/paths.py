@@ -1,4 +1,4 @@
-"""Parameter paths such as ``actors.china.resolve``: parse, read, override, and their bounds.
+"""Parameter paths such as ``actors.china.resolve``: parse, read and override (bounds: ``bounds.py``).
 
 Everything that varies a parameter (``--set``, experiments, tuning, the dashboard) goes through the
 paths defined here, so a path means the same thing everywhere.
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 import tomllib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from negotiation.errors import MISSING, OverrideError
-
-if TYPE_CHECKING:
-    from negotiation.scenario.schema import Scenario
+from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario
+from negotiation.scenario.validation import validation_error
 
 OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges"}
 """Mapping fields to which an override may add a key that the scenario does not list yet."""
@@ -81,8 +80,6 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
     Raises:
         OverrideError: A path names no parameter, or a value is of the wrong type or out of bounds.
     """
-    from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario, validation_error
-
     data = scenario.model_dump(mode="python")
     for path, value in overrides.items():
         _assign(data, path, value, source)
@@ -172,60 +169,3 @@ def _assign_distribution(uncertainty: dict[str, Any], path: str, value: Any, sou
             'a distribution such as {dist = "uniform", low = 0.2, high = 0.8}, or a path '
             "ending in one of " + ", ".join(DISTRIBUTION_FIELDS),
         )
-
-
-def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
-    """Return the bounds of a numeric parameter that may be drawn or swept per run.
-
-    Args:
-        scenario: The scenario the path refers to.
-        path: A parameter path.
-
-    Returns:
-        ``(low, high, is_integer)``: draws are clipped to [low, high], rounded if integer.
-
-    Raises:
-        KeyError: The path is not a numeric parameter that can vary; the message says why.
-    """
-    parts = path.split(".")
-    head = parts[0]
-    if head == "actors" and len(parts) >= 3 and parts[1] in scenario.actors:
-        tail = parts[2:]
-        if tail in (["leverage"], ["domestic_pressure"], ["resolve"], ["strategy", "initial_concession"]):
-            return 0.0, 1.0, False
-        if len(tail) == 2 and tail[0] == "rapport" and tail[1] in scenario.actors:
-            return 0.0, 1.0, False
-        if tail == ["strategy", "e"]:
-            return 1e-3, 50.0, False
-        if tail == ["strategy", "reciprocity"]:
-            return 0.0, 5.0, False
-    elif head == "tables" and len(parts) >= 3 and parts[1] in scenario.tables:
-        table = scenario.tables[parts[1]]
-        tail = parts[2:]
-        if tail == ["breakdown_risk"]:
-            return 0.0, 0.5, False
-        if tail == ["deadline"]:
-            return float(table.opens + 1), 10_000.0, True
-        if len(tail) >= 3 and tail[0] == "preferences" and tail[1] in table.parties:
-            pref = table.preferences[tail[1]]
-            if tail[2:] == ["reservation"]:
-                return 0.0, 1.0, False
-            if tail[2:] == ["curvature"]:
-                return 1.0, 5.0, False
-            if len(tail) == 4 and tail[2] == "weights" and tail[3] in table.issues:
-                return 0.0, math.inf, False
-            if len(tail) == 4 and tail[2] == "ideal" and isinstance(pref.ideal.get(tail[3]), float | int):
-                low, high = scenario.issue_range(parts[1], tail[3])
-                return low, high, False
-    elif head == "linkages" and len(parts) == 3 and parts[2] == "strength":
-        if parts[1].isdigit() and int(parts[1]) < len(scenario.linkages):
-            return 0.0, 1.0, False
-    elif head == "model" and len(parts) == 2 and parts[1] in type(scenario.model).model_fields:
-        return (
-            (0.0, 1.0, False) if parts[1] in ("leverage_effect", "mediation_strength") else (0.0, 5.0, False)
-        )
-    raise KeyError(
-        "a numeric parameter that can vary per run: actors.A.{leverage,domestic_pressure,resolve,"
-        "rapport.B,strategy.e,...}, tables.T.{deadline,breakdown_risk,preferences.P.{reservation,"
-        "weights.I,ideal.I}}, linkages.N.strength or model.*"
-    )

@@ -1,4 +1,4 @@
-"""Scenario files: TOML in, frozen and validated scenario objects out. No simulation code here.
+"""The scenario schema: frozen, validated objects for issues, actors, tables, linkages and uncertainty.
 
 A scenario declares issues, actors (countries), negotiating tables with each party's preferences,
 linkages between tables, model-wide coefficients and the uncertainty over any numeric parameter.
@@ -8,18 +8,11 @@ See docs/scenario-format.md for the reference.
 from __future__ import annotations
 
 import math
-import tomllib
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from negotiation.errors import MISSING, ScenarioError
-from negotiation.scenario.checks import FieldProblem, check_scenario
-
-DEFAULT_SCENARIO = "asia_tour_2025.toml"
-"""File name of the shipped default scenario inside ``negotiation/scenario/data``."""
+from negotiation.scenario.checks import check_scenario
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Direction = Literal["increase", "decrease"]
@@ -180,7 +173,7 @@ class Event(Frozen):
     """A shock scheduled at a round: with some probability, named parameters change from then on.
 
     ``set`` gives new values; ``shift`` adds to the current ones. Paths are the parameter paths of
-    ``--set`` that can vary per run (see ``negotiation.scenario.paths.numeric_bounds``); results are clipped
+    ``--set`` that can vary per run (see ``negotiation.scenario.bounds.numeric_bounds``); results are clipped
     to each parameter's bounds.
     """
 
@@ -231,138 +224,6 @@ class Scenario(Frozen):
     def status_quo(self, table_id: str, issue_id: str) -> float:
         """Return the status-quo value of an issue at a table."""
         return self.tables[table_id].status_quo.get(issue_id, self.issues[issue_id].status_quo)
-
-
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load a scenario file (or the shipped default) and apply parameter overrides.
-
-    Args:
-        path: A TOML scenario file; None for the shipped default scenario.
-        overrides: Parameter paths to values, e.g. ``{"actors.china.resolve": 0.8}``.
-
-    Returns:
-        The validated, frozen scenario.
-
-    Raises:
-        ScenarioError: The file cannot be read, is not TOML, or does not validate.
-        OverrideError: An override names no parameter or has the wrong type.
-    """
-    source = str(path) if path is not None else f"<default scenario {DEFAULT_SCENARIO}>"
-    data = read_toml(path) if path is not None else tomllib.loads(default_scenario_text())
-    scenario = scenario_from_dict(data, source)
-    if overrides:
-        from negotiation.scenario.paths import apply_overrides
-
-        scenario = apply_overrides(scenario, overrides)
-    return scenario
-
-
-def default_scenario_text() -> str:
-    """Return the shipped default scenario as TOML text, comments included."""
-    return resources.files("negotiation.scenario.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
-
-
-def read_toml(path: str | Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
-    """Read a TOML file as data (never evaluated), turning every failure into one clear error.
-
-    Args:
-        path: File to read.
-        error: The InputError subclass to raise.
-
-    Returns:
-        The parsed TOML document.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(str(path), "", MISSING, "an existing, readable TOML file") from None
-    except IsADirectoryError:
-        raise error(str(path), "", "a directory", "a TOML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(str(path), "", type(exc).__name__, "a readable UTF-8 TOML file") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(str(path), "", f"TOML syntax error ({exc})", "valid TOML") from None
-
-
-def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
-    """Validate a parsed scenario document.
-
-    Args:
-        data: The parsed TOML document.
-        source: Where it came from, for error messages.
-
-    Returns:
-        The validated scenario.
-
-    Raises:
-        ScenarioError: The first problem found, naming field path, value and expectation.
-    """
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, data, source, ScenarioError) from None
-
-
-def validation_error(
-    exc: ValidationError, data: Any, source: str, error: type[ScenarioError]
-) -> ScenarioError:
-    """Turn pydantic's first validation error into a one-line InputError.
-
-    Args:
-        exc: The pydantic error.
-        data: The document that was validated, to fetch the offending value.
-        source: File name or flag, for the message.
-        error: The InputError subclass to build.
-
-    Returns:
-        The error to raise.
-    """
-    first = exc.errors(include_url=False)[0]
-    more = len(exc.errors()) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
-    problem = first.get("ctx", {}).get("error")
-    if isinstance(problem, FieldProblem):
-        return error(source, problem.field, problem.value, problem.expected + suffix)
-    loc = [str(part) for part in first["loc"] if not str(part).startswith("function-")]
-    field = ".".join(
-        part for part in loc if part not in {"str", "float", "int", "literal['increase','decrease']"}
-    )
-    value = _lookup(data, field.split(".")) if field else MISSING
-    if first["type"] == "missing":
-        value = MISSING
-    message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return error(source, field, value, _expectation(first["type"], message) + suffix)
-
-
-def _expectation(kind: str, message: str) -> str:
-    if kind == "missing":
-        return "this required field"
-    if kind == "extra_forbidden":
-        return "no such field (check the spelling against docs/scenario-format.md)"
-    if ";" in message:
-        return message.split(";", 1)[1].strip()
-    return message[0].lower() + message[1:] if message else "a valid value"
-
-
-def _lookup(data: Any, parts: list[str]) -> Any:
-    if len(parts) > 1 and parts[0] == "uncertainty" and isinstance(data, dict):
-        # uncertainty keys are parameter paths, themselves dotted
-        table = data.get("uncertainty", {})
-        for cut in range(len(parts), 1, -1):
-            key = ".".join(parts[1:cut])
-            if key in table:
-                return _lookup(table[key], parts[cut:])
-    for part in parts:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list | tuple) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return MISSING
-    return data
 
 
 def is_finite_number(value: Any) -> bool:

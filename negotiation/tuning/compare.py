@@ -25,7 +25,8 @@ import pandas as pd
 
 from negotiation.errors import ExperimentError
 from negotiation.intervals import wilson_interval
-from negotiation.scenario.schema import Scenario, load_scenario, read_toml
+from negotiation.scenario.loading import load_scenario, read_toml
+from negotiation.scenario.schema import Scenario
 
 DEFAULT_KEYWORD = "default"
 """Command-line word for the shipped default scenario (when no file of that name exists)."""

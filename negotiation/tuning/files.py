@@ -28,7 +28,7 @@ def read_tables_file(
     Raises:
         ExperimentError: The file is missing or not TOML, has an unknown top-level key, or no tables.
     """
-    from negotiation.scenario.schema import read_toml
+    from negotiation.scenario.loading import read_toml
 
     source = str(path)
     data = read_toml(path, ExperimentError)
