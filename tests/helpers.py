@@ -210,3 +210,34 @@ def without_events(scenario: Scenario | None = None) -> Scenario:
 def compiled_tiny(changes: dict[str, Any] | None = None) -> CompiledScenario:
     """The tiny scenario, compiled."""
     return compile_scenario(tiny_scenario(changes))
+
+
+def results_frame(**columns: Any) -> Any:
+    """A results DataFrame with the given columns and neutral values for every other required one.
+
+    Each row is one run at one table: a deal in round 1 between parties x and y unless ``columns``
+    says otherwise (``deal`` given without ``status`` sets the status to match).
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    n = len(frame)
+    defaults: dict[str, Any] = {
+        "point": 0,
+        "replication": np.arange(n),
+        "table": "a",
+        "party_0": "x",
+        "party_1": "y",
+        "deal": True,
+        "round": 1,
+        "utility_0": 0.5,
+        "utility_1": 0.5,
+        "pareto_distance": 0.0,
+        "nash_distance": 0.0,
+    }
+    for name, value in defaults.items():
+        if name not in frame:
+            frame[name] = value
+    if "status" not in frame:
+        frame["status"] = np.where(frame["deal"].astype(bool), "deal", "deadline")
+    return frame

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import results_frame
 from outdirs import make_outdir
 from scipy.stats import qmc
 
+from negotiation import stats
 from negotiation.batch.reader import load_metadata, load_results, load_scenario_json
 from negotiation.charts import batch_charts as plots
 from negotiation.charts.plan import plan_charts
 from negotiation.model import prepare
-from negotiation.stats import frames as stats
+from negotiation.stats import summary
 
 TABLES = ("us-china", "us-north-korea")
 RESOLVE = "actors.china.resolve"
@@ -196,28 +197,31 @@ def test_a_table_without_any_deal_still_draws(folders: dict[str, Path]) -> None:
     assert _render(fig).startswith(b"\x89PNG")
 
 
+def _levels(values: list[float] | np.ndarray, max_levels: int) -> tuple[np.ndarray, bool]:
+    frame = results_frame(point=np.arange(len(values)), p=values)
+    levels, binned = summary.parameter_levels(stats.as_digest(frame, parameters=["p"]), "p", max_levels)
+    return levels.to_numpy(), binned
+
+
 def test_parameter_levels_bin_only_many_values() -> None:
-    few = pd.Series([0.1, 0.2, 0.1, 0.3])
-    levels, binned = plots.parameter_levels(few)
-    assert not binned and list(levels) == list(few)
-    many = pd.Series(np.linspace(0, 1, 100))
-    levels, binned = plots.parameter_levels(many, max_levels=4)
+    few = [0.1, 0.2, 0.15, 0.3]
+    levels, binned = _levels(few, plots.MAX_LEVELS)
+    assert not binned and list(levels) == few
+    levels, binned = _levels(np.linspace(0, 1, 100), max_levels=4)
     assert binned and len(np.unique(levels)) == 4
     assert np.allclose(np.unique(levels), [0.12, 0.37, 0.62, 0.87], atol=0.01)
 
 
 def test_sensitivity_finds_the_parameter_that_decides_the_deal() -> None:
     x = np.linspace(0, 1, 90)
-    frame = pd.DataFrame(
-        {
-            "point": np.arange(180) // 2,
-            "table": ["a", "b"] * 90,
-            "p": np.repeat(x, 2),
-            "q": np.repeat(x[::-1], 2),
-            "deal": np.ravel(np.column_stack([x > 0.5, np.arange(90) % 2 == 0])),
-        }
+    frame = results_frame(
+        point=np.arange(180) // 2,
+        table=["a", "b"] * 90,
+        p=np.repeat(x, 2),
+        q=np.repeat(x[::-1], 2),
+        deal=np.ravel(np.column_stack([x > 0.5, np.arange(90) % 2 == 0])),
     )
-    effect = stats.sensitivity(frame, ["p", "q"])
+    effect = summary.sensitivity(frame, ["p", "q"])
     assert effect.loc["a", "p"] == pytest.approx(1.0)
     assert effect.loc["a", "q"] == pytest.approx(-1.0)
     assert abs(effect.loc["b", "p"]) < 0.1

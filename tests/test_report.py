@@ -17,7 +17,7 @@ from negotiation.charts import report as report_module
 from negotiation.charts.report import markdown_table, write_outputs
 from negotiation.commands.main import main
 from negotiation.errors import ExperimentError
-from negotiation.stats.frames import summarise
+from negotiation.stats import summarise
 
 TABLES = ("us-korea", "us-north-korea")
 PARAMETER = "actors.us.resolve"

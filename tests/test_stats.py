@@ -12,10 +12,11 @@ import pytest
 from outdirs import make_outdir
 from scipy.stats import binomtest
 
+from negotiation import stats
 from negotiation.batch.reader import load_metadata, load_results, load_scenario_json, require_columns
 from negotiation.errors import ExperimentError
 from negotiation.intervals import wilson_interval
-from negotiation.stats import frames as stats
+from negotiation.stats.digest import HISTOGRAM_BINS
 
 TABLES = ("us-china", "us-korea", "us-north-korea", "thailand-cambodia")
 PARAMETER = "actors.china.resolve"
@@ -91,8 +92,9 @@ def test_agreed_terms_are_quantiles_of_the_deals(outdir: Path, results: pd.DataF
         rows = results[(results["point"] == row.point) & (results["table"] == row.table) & results["deal"]]
         values = rows[row.issue].to_numpy()
         assert row.deals == len(values)
-        assert row.q50 == pytest.approx(np.median(values))
         low, high = scenario.issue_range(row.table, row.issue)
+        # read off a histogram over the values' range: within one of its bins of the exact median
+        assert abs(row.q50 - np.median(values)) <= (high - low) / HISTOGRAM_BINS + 1e-12
         assert low - 1e-9 <= row.q05 <= row.q50 <= row.q95 <= high + 1e-9
 
 
@@ -120,7 +122,7 @@ def test_summary_table_rows_parameters_and_shares(outdir: Path, results: pd.Data
     rows = results[(results["point"] == 0) & (results["table"] == "us-china")]
     assert china["mean_deal_round"] == pytest.approx(rows.loc[rows["deal"], "round"].mean())
     assert china["mean_utility_1"] == pytest.approx(rows["utility_1"].mean())
-    # summarise streams the folder (bounded memory): same rows and counts, means to the last float bits
+    # summarise streams the folder (bounded memory): the same table as from the rows in memory
     streamed = stats.summarise(outdir)
     assert list(streamed.columns) == list(summary.columns)
     assert (

@@ -31,7 +31,7 @@ from negotiation.bargaining.protocol import derive
 from negotiation.scenario.schema import Scenario
 from negotiation.stats import digest as digests
 from negotiation.stats import summary as stats
-from negotiation.stats.digest import ResultsDigest
+from negotiation.stats.digest import Results, ResultsDigest, as_digest
 
 COLORS = plt.get_cmap("tab10").colors
 LINESTYLES = ("-", "--", ":", "-.")
@@ -41,38 +41,11 @@ MAX_LEVELS = 12
 MAX_DOTS = digests.MAX_DOTS
 """Most agreements drawn in a utility-space cloud (those with the smallest replication indices)."""
 
-Results = pd.DataFrame | ResultsDigest
-"""What a chart function takes: a results DataFrame, or the digest of one (bounded memory)."""
-
-
-def as_digest(
-    results: Results,
-    point: int | None = None,
-    parameters: Sequence[str] = (),
-    scenario: Scenario | None = None,
-) -> ResultsDigest:
-    """A digest of ``results`` (returned as it is when it already is one).
-
-    Args:
-        results: A results DataFrame or a digest.
-        point: For a DataFrame, the design point whose agreements the utility cloud samples.
-        parameters: For a DataFrame, the varied parameter columns to keep.
-        scenario: For a DataFrame, the scenario whose issue ranges give the agreed-term histograms.
-    """
-    if isinstance(results, ResultsDigest):
-        return results
-    return ResultsDigest.from_frame(results, parameters, scenario, cloud_point=point)
-
-
-def select_point(results: ResultsDigest, point: int | None) -> ResultsDigest:
-    """The digest of one design point, or all of it when ``point`` is None."""
-    return results.select(point)
-
 
 def scope_label(results: Results, point: int | None, parameters: dict[str, Any] | None = None) -> str:
     """Say which runs a chart shows, e.g. 'design point 0: china.resolve = 0.2; 500 runs'."""
     results = as_digest(results, point)
-    runs = select_point(results, point).runs
+    runs = results.select(point).runs
     if point is None:
         points = len(results.points)
         if points == 1:
@@ -99,7 +72,7 @@ def deal_probability_chart(
         The figure and its axes.
     """
     results = as_digest(results, point)
-    data = stats.deal_probability(select_point(results, point), by=("table",))
+    data = stats.deal_probability(results.select(point), by=("table",))
     y = np.arange(len(data))[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.42 * len(data)), layout="constrained")
     errors = np.clip(np.vstack([data["p"] - data["low"], data["high"] - data["p"]]), 0.0, None)
@@ -170,7 +143,7 @@ def parameter_effect_chart(
 def sensitivity_chart(results: Results, parameters: Sequence[str]) -> tuple[Figure, Axes]:
     """How much each sampled parameter moves each table's deal probability, as one heatmap.
 
-    Each cell is :func:`negotiation.stats.frames.sensitivity` in percentage points: the deal probability in
+    Each cell is :func:`negotiation.stats.summary.sensitivity` in percentage points: the deal probability in
     the top third of the parameter's sampled values minus that in the bottom third.
 
     Args:
@@ -275,7 +248,7 @@ def agreed_terms_chart(
         The figure and its array of axes (one per issue on the table).
     """
     results = as_digest(results, point, scenario=scenario)
-    rows = select_point(results, point)
+    rows = results.select(point)
     deals = int(rows.counts.loc[rows.counts["table"] == table, "deals"].sum())
     mine = (rows.moves["table"] == table).to_numpy()
     on_table = set(rows.moves.loc[mine, "issue"])
@@ -330,7 +303,7 @@ def issue_movement_chart(results: Results, point: int | None = None, scope: str 
         The figure and its axes.
     """
     results = as_digest(results, point)
-    data = stats.issue_movement(select_point(results, point), by=("table",))
+    data = stats.issue_movement(results.select(point), by=("table",))
     y = np.arange(len(data))[::-1]
     fig, ax = plt.subplots(figsize=(8.0, 1.6 + 0.3 * len(data)), layout="constrained")
     group = data["table"].ne(data["table"].shift()).cumsum().to_numpy()
@@ -373,7 +346,7 @@ def time_to_deal_chart(results: Results, point: int | None = None, scope: str = 
         The figure and its axes.
     """
     results = as_digest(results, point)
-    data = stats.time_to_deal(select_point(results, point), by=("table",))
+    data = stats.time_to_deal(results.select(point), by=("table",))
     fig, ax = plt.subplots(figsize=(9.0, 5.0), layout="constrained")
     for i, (table, group) in enumerate(data.groupby("table", sort=False)):
         color, style, _ = _style(i)
@@ -433,11 +406,11 @@ def utility_space_chart(
         raise ValueError("the digest has no sample of agreements (read_digest(..., sample_cloud=False))")
     if results.cloud_point is not None and results.cloud_point != point:
         raise ValueError(f"the digest sampled agreements at design point {results.cloud_point}, not {point}")
-    counts = select_point(results, point).counts
+    counts = results.select(point).counts
     counts = counts[counts["table"] == table]
     runs, deals = int(counts["n"].sum()), int(counts["deals"].sum())
     fig, ax = plt.subplots(figsize=(6.2, 6.0), layout="constrained")
-    shown = cloud_sample(select_point(results, point), table, MAX_DOTS)
+    shown = cloud_sample(results.select(point), table, MAX_DOTS)
     alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
     label = f"agreements ({deals:,} of {runs:,} runs"
     label += f"; {len(shown):,} shown)" if len(shown) < deals else ")"
@@ -498,24 +471,6 @@ def _panels(
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, axes
-
-
-def parameter_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> tuple[np.ndarray, bool]:
-    """The x position of each row: its value, or its bin's mean value when there are many values.
-
-    Args:
-        values: One parameter's value in each row.
-        max_levels: Most distinct values kept as they are.
-
-    Returns:
-        The positions and whether the values were binned.
-    """
-    array = values.to_numpy(dtype=float)
-    if len(np.unique(array)) <= max_levels:
-        return array, False
-    bins = pd.qcut(values, max_levels, labels=False, duplicates="drop")
-    means = values.groupby(bins).transform("mean")
-    return means.to_numpy(dtype=float), True
 
 
 def short_path(path: str, parts: int = 2) -> str:

@@ -108,7 +108,8 @@ class ResultsDigest:
         Args:
             results: The results table (``negotiation.batch.reader.load_results``).
             parameters: Varied parameter columns to keep per design point.
-            scenario: The batch's scenario; its issue ranges give the histograms (none without it).
+            scenario: The batch's scenario, whose issue ranges give the histograms; without it, the
+                smallest and largest value of each issue in ``results`` do.
             cloud_point: Sample the utility cloud from this design point only (None: every point).
         """
         issues = [c.removeprefix("moved_") for c in results.columns if c.startswith("moved_")]
@@ -127,7 +128,7 @@ class ResultsDigest:
             np.unique(results["point"].to_numpy(dtype=np.int64)),
             int(results["round"].max()) if len(results) else 0,
             pairs,
-            scenario,
+            _frame_ranges(results, pairs) if scenario is None else scenario_ranges(scenario, pairs),
             cloud_point,
         )
         builder.add(results)
@@ -180,6 +181,10 @@ class ResultsDigest:
         return frame.merge(source[["point", *wanted]], on="point", how="left")
 
 
+Results = pd.DataFrame | ResultsDigest
+"""What the statistics and chart functions take: a results DataFrame, or the digest of one."""
+
+
 class _Builder:
     """Accumulates record batches into the arrays behind a :class:`ResultsDigest`."""
 
@@ -191,7 +196,7 @@ class _Builder:
         points: np.ndarray,
         last_round: int,
         pairs: list[tuple[str, str]],
-        scenario: Scenario | None,
+        ranges: np.ndarray,
         cloud_point: int | None,
     ) -> None:
         self.tables, self.issues, self.parameters = tables, issues, parameters
@@ -212,10 +217,7 @@ class _Builder:
         # issue pairs (table, issue) on a table, and their ranges
         self.pairs = pairs
         self.pair_of = {pair: i for i, pair in enumerate(pairs)}
-        self.ranges = np.array(
-            [scenario.issue_range(*pair) if scenario is not None else (np.nan, np.nan) for pair in pairs],
-            dtype=float,
-        ).reshape(len(pairs), 2)
+        self.ranges = np.asarray(ranges, dtype=float).reshape(len(pairs), 2)
         q = len(pairs)
         self.m_ints = {c: np.zeros((p, q), np.int64) for c in ("n", "moved", "deals", "at_low", "at_high")}
         self.m_sum = np.zeros((p, q))
@@ -558,12 +560,49 @@ def read_digest(
     point_ids = np.array(sorted(points), dtype=np.int64)
     if cloud_point == "first":
         cloud_point = int(point_ids[0]) if len(point_ids) else None
-    builder = _Builder(order, issues, list(parameters), point_ids, last_round, pairs, scenario, cloud_point)
+    ranges = scenario_ranges(scenario, pairs)
+    builder = _Builder(order, issues, list(parameters), point_ids, last_round, pairs, ranges, cloud_point)
     builder.sample_cloud = sample_cloud
     columns = [n for n in schema.names if n in {*RESULT_COLUMNS, *parameters} or _is_issue(n, issues)]
     for batch in _batches(files, schema, columns):
         builder.add(batch.to_pandas(types_mapper=_NULLABLE_BOOL.get))
     return builder.finish()
+
+
+def scenario_ranges(scenario: Scenario, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """The ``(low, high)`` range of each (table, issue) pair, as a (pairs, 2) array."""
+    return np.array([scenario.issue_range(*pair) for pair in pairs], dtype=float).reshape(len(pairs), 2)
+
+
+def _frame_ranges(results: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """The smallest and largest value of each (table, issue) pair in a results table in memory."""
+    tables = results["table"].astype(str).to_numpy()
+    ranges = np.zeros((len(pairs), 2))
+    for i, (table, issue) in enumerate(pairs):
+        values = results[issue].to_numpy(dtype=float, na_value=np.nan)[tables == table]
+        values = values[~np.isnan(values)]
+        if values.size:
+            ranges[i] = values.min(), values.max()
+    return ranges
+
+
+def as_digest(
+    results: Results,
+    point: int | None = None,
+    parameters: Sequence[str] = (),
+    scenario: Scenario | None = None,
+) -> ResultsDigest:
+    """A digest of ``results`` (returned as it is when it already is one).
+
+    Args:
+        results: A results DataFrame or a digest.
+        point: For a DataFrame, the design point whose agreements the utility cloud samples.
+        parameters: For a DataFrame, the varied parameter columns to keep.
+        scenario: For a DataFrame, the scenario whose issue ranges give the agreed-term histograms.
+    """
+    if isinstance(results, ResultsDigest):
+        return results
+    return ResultsDigest.from_frame(results, parameters, scenario, cloud_point=point)
 
 
 def _is_issue(name: str, issues: list[str]) -> bool:

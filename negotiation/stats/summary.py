@@ -1,48 +1,124 @@
-"""The statistics of :mod:`negotiation.stats.frames`, computed from a results digest.
+"""Statistics of a batch's results: deal probabilities, issue moves, agreed terms, time to deal.
 
-Same columns, same order, same numbers as the DataFrame functions, with two documented exceptions:
-agreed-value quantiles are read off histograms (within 1/400 of the issue's range of the exact
-value), and float means may differ from pandas' in the last bits (a different summation order).
-Grouping columns ``by`` may be ``point``, ``table`` and any per-point column: a varied parameter,
-or a column of ``keys`` (one row per point, e.g. binned parameter values).
+One implementation, over a :class:`~negotiation.stats.digest.ResultsDigest`: every function takes
+a results DataFrame (one row per run and table, the schema of ``negotiation.batch.rows``) or its
+digest, and gives a tidy DataFrame. A DataFrame is digested first; a saved batch is streamed into
+a digest by :func:`summarise` (and the report) in memory that does not grow with the runs.
+
+``by`` names the grouping columns: the default ``("point", "table")`` gives one estimate per design
+point and table; ``("table",)`` pools every design point (the probability over a whole
+Latin-hypercube sample, say); any varied parameter, or a column of ``keys`` (one row per point),
+may be added. Probabilities come with a Wilson score interval (``negotiation.intervals``). Tables
+keep the scenario's order. Agreed-value quantiles are read off the digest's histograms, within
+1/400 of the issue's range of the exact value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from negotiation.stats.digest import ResultsDigest, quantiles_from_histogram
-from negotiation.stats.frames import (
-    BY_POINT,
-    QUANTILES,
-    SUMMARY_COLUMNS,
-    _ordered,
-    _quantile_name,
-    with_interval,
+from negotiation.batch.reader import load_metadata, load_scenario_json, require_columns
+from negotiation.intervals import wilson_interval
+from negotiation.stats.digest import Results, ResultsDigest, as_digest, quantiles_from_histogram, read_digest
+
+BY_POINT = ("point", "table")
+"""Default grouping: one row per design point and table."""
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantiles reported for the agreed value of each issue."""
+
+SUMMARY_COLUMNS = (
+    "table",
+    "party_0",
+    "party_1",
+    "runs",
+    "deals",
+    "deal_probability",
+    "deal_low",
+    "deal_high",
+    "walkout_share",
+    "deadline_share",
+    "mean_deal_round",
+    "mean_utility_0",
+    "mean_utility_1",
+    "mean_pareto_distance",
+    "mean_nash_distance",
 )
+"""Columns of the summary table after the design point and its parameter values."""
+
+
+def with_interval(
+    frame: pd.DataFrame, successes: str, n: str, prefix: str = "", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Add a proportion ``successes / n`` and its Wilson interval as three columns.
+
+    Args:
+        frame: Has integer columns ``successes`` and ``n``.
+        successes: Name of the count of successes.
+        n: Name of the count of trials.
+        prefix: Prefix of the new columns ``<prefix>p``, ``<prefix>low``, ``<prefix>high``.
+        confidence: Confidence level of the interval.
+
+    Returns:
+        A copy of ``frame`` with the three columns added.
+    """
+    k = frame[successes].to_numpy(dtype=float)
+    trials = frame[n].to_numpy(dtype=float)
+    low, high = wilson_interval(k, trials, confidence)
+    out = frame.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[f"{prefix}p"] = np.where(trials > 0, k / np.where(trials > 0, trials, 1.0), np.nan)
+    # exact ends where all or none succeed (as scipy does), so that low <= p <= high despite rounding
+    out[f"{prefix}low"] = np.where(k == 0, 0.0, np.asarray(low, dtype=float))
+    out[f"{prefix}high"] = np.where((k == trials) & (trials > 0), 1.0, np.asarray(high, dtype=float))
+    return out
 
 
 def deal_probability(
-    digest: ResultsDigest,
+    results: Results,
     by: Sequence[str] = BY_POINT,
     confidence: float = 0.95,
     keys: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Columns ``*by, n, deals, p, low, high`` (see :func:`negotiation.stats.frames.deal_probability`)."""
+    """Probability of a deal with its Wilson interval.
+
+    Args:
+        results: The results table.
+        by: Grouping columns.
+        confidence: Confidence level of the interval.
+        keys: Extra per-point grouping columns, one row per design point (``point`` and the columns
+            that ``by`` names), e.g. binned parameter values.
+
+    Returns:
+        Columns ``*by, n, deals, p, low, high``.
+    """
     by = list(by)
+    digest = _digest_with(results, _per_point(by, keys))
     counts = digest.table_counts(by, keys)[["n", "deals"]].reset_index()
     return _ordered(with_interval(counts, "deals", "n", confidence=confidence), by, digest.tables)
 
 
-def issue_movement(
-    digest: ResultsDigest, by: Sequence[str] = BY_POINT, confidence: float = 0.95
-) -> pd.DataFrame:
-    """Columns ``*by, issue, n, moved, p, low, high`` (see :func:`.frames.issue_movement`)."""
+def issue_movement(results: Results, by: Sequence[str] = BY_POINT, confidence: float = 0.95) -> pd.DataFrame:
+    """Probability that each issue on a table moves off its status quo (a deal that changes it).
+
+    Runs without a deal count as "not moved", so this is the unconditional probability, e.g. that
+    China eases its rare-earth controls in a run.
+
+    Args:
+        results: The results table.
+        by: Grouping columns (besides the issue).
+        confidence: Confidence level of the interval.
+
+    Returns:
+        Columns ``*by, issue, n, moved, p, low, high``; only issues that are on the table.
+    """
     by = list(by)
+    digest = _digest_with(results, _per_point(by))
     moves = digest._with_point_keys(digest.moves, by, None)
     counts = moves.groupby([*by, "issue"], sort=False)[["n", "moved"]].sum().reset_index()
     counts = counts[[*by, "issue", "n", "moved"]]
@@ -51,13 +127,21 @@ def issue_movement(
 
 
 def agreed_terms(
-    digest: ResultsDigest, by: Sequence[str] = BY_POINT, quantiles: Sequence[float] = QUANTILES
+    results: Results, by: Sequence[str] = BY_POINT, quantiles: Sequence[float] = QUANTILES
 ) -> pd.DataFrame:
-    """Columns ``*by, issue, deals, mean, q05, ...`` (see :func:`negotiation.stats.frames.agreed_terms`).
+    """Distribution of each issue's agreed value (real units) among the runs that reached a deal.
 
-    The quantiles come from :func:`negotiation.stats.digest.quantiles_from_histogram`.
+    Args:
+        results: The results table.
+        by: Grouping columns (besides the issue).
+        quantiles: Quantiles to report, in [0, 1].
+
+    Returns:
+        Columns ``*by, issue, deals, mean, q05, q25, q50, ...`` (``qNN`` for each quantile); only
+        issues on the table and groups with at least one deal.
     """
     by = list(by)
+    digest = _digest_with(results, _per_point(by))
     names = [_quantile_name(q) for q in quantiles]
     moves = digest._with_point_keys(digest.moves, by, None)
     rows = []
@@ -82,11 +166,20 @@ def agreed_terms(
     return _ordered(frame, by, digest.tables, digest.issues)
 
 
-def time_to_deal(
-    digest: ResultsDigest, by: Sequence[str] = BY_POINT, confidence: float = 0.95
-) -> pd.DataFrame:
-    """Columns ``*by, round, n, deals, p, low, high`` (see :func:`negotiation.stats.frames.time_to_deal`)."""
+def time_to_deal(results: Results, by: Sequence[str] = BY_POINT, confidence: float = 0.95) -> pd.DataFrame:
+    """Cumulative probability of a deal by each round (from round 0 to the last round seen).
+
+    Args:
+        results: The results table.
+        by: Grouping columns.
+        confidence: Confidence level of the interval.
+
+    Returns:
+        Columns ``*by, round, n, deals, p, low, high``: ``deals`` is the number of runs with a deal
+        made in this round or earlier; ``p`` rises with the round to the deal probability.
+    """
     by = list(by)
+    digest = _digest_with(results, _per_point(by))
     counts = digest._with_point_keys(digest.counts, by, None)
     last = int(counts["round_max"].max()) if len(counts) else 0
     frames = []
@@ -128,8 +221,8 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: Seque
 def parameter_levels(digest: ResultsDigest, parameter: str, max_levels: int) -> tuple[pd.Series, bool]:
     """Each design point's x position: its value, or its bin's row-weighted mean over many values.
 
-    The bins are ``pandas.qcut``'s over every row's value (edges at equal-count quantiles, right-closed,
-    duplicates dropped), as :func:`negotiation.charts.batch_charts.parameter_levels` computes them from rows.
+    The bins are ``pandas.qcut``'s over every row's value (edges at equal-count quantiles,
+    right-closed, duplicates dropped), computed from the points' values and row counts.
 
     Returns:
         The positions indexed by point, and whether the values were binned.
@@ -147,8 +240,22 @@ def parameter_levels(digest: ResultsDigest, parameter: str, max_levels: int) -> 
     return pd.Series((sums["vw"] / sums["w"]).to_numpy(), index=index), True
 
 
-def sensitivity(digest: ResultsDigest, parameters: Sequence[str]) -> pd.DataFrame:
-    """Tables x parameters: P(deal | top third) - P(deal | bottom third) (see ``stats.sensitivity``)."""
+def sensitivity(results: Results, parameters: Sequence[str]) -> pd.DataFrame:
+    """Change in each table's deal probability from the bottom to the top third of each parameter.
+
+    A one-at-a-time reading of a sampled design (Latin hypercube, Sobol, random): runs are split
+    into thirds by each parameter's value, and the cell is P(deal | top third) - P(deal | bottom
+    third). It measures a main effect averaged over the other parameters, not an interaction.
+
+    Args:
+        results: The results table, with a column per parameter path.
+        parameters: The parameter paths.
+
+    Returns:
+        One row per table (scenario order), one column per parameter; probabilities in [-1, 1]
+        (NaN when a parameter takes a single value).
+    """
+    digest = _digest_with(results, parameters)
     tables = digest.tables
     effect = pd.DataFrame(np.nan, index=pd.Index(tables, name="table"), columns=list(parameters))
     points = digest.points
@@ -168,9 +275,22 @@ def sensitivity(digest: ResultsDigest, parameters: Sequence[str]) -> pd.DataFram
     return effect
 
 
-def summary_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFrame:
-    """One row per design point and table (see :func:`negotiation.stats.frames.summary_table`)."""
+def summary_table(results: Results, metadata: dict[str, Any]) -> pd.DataFrame:
+    """One row per design point and table: parameters, deal probability and how talks ended.
+
+    Args:
+        results: The results table.
+        metadata: The batch metadata; its ``parameters`` name the varied parameter columns.
+
+    Returns:
+        Columns ``point, <parameters>, table, party_0, party_1, runs, deals, deal_probability,
+        deal_low, deal_high, walkout_share, deadline_share, mean_deal_round, mean_utility_0,
+        mean_utility_1, mean_pareto_distance, mean_nash_distance``. Round, Pareto and Nash means are
+        over deals only; utilities over all runs (a run without a deal counts its reservation
+        utility). NaN where there is no deal.
+    """
     parameters = list(metadata.get("parameters", []))
+    digest = _digest_with(results, parameters)
     c = digest.counts
     with np.errstate(invalid="ignore", divide="ignore"):
         summary = pd.DataFrame(
@@ -197,9 +317,20 @@ def summary_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFra
     return _ordered(summary[order], ["point", "table"], digest.tables)
 
 
-def issue_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFrame:
-    """One row per design point, table and issue (see :func:`negotiation.stats.frames.issue_table`)."""
+def issue_table(results: Results, metadata: dict[str, Any]) -> pd.DataFrame:
+    """One row per design point, table and issue: how often it moves, and where deals put it.
+
+    Args:
+        results: The results table.
+        metadata: The batch metadata; its ``parameters`` name the varied parameter columns.
+
+    Returns:
+        Columns ``point, <parameters>, table, issue, runs, moved, move_probability, move_low,
+        move_high, deals, mean, q05, q25, q50, q75, q95``: :func:`issue_movement` joined with
+        :func:`agreed_terms` (the value columns are real units, NaN where no deal was made).
+    """
     parameters = list(metadata.get("parameters", []))
+    digest = _digest_with(results, parameters)
     by = ["point", "table"]
     moves = issue_movement(digest, by).rename(
         columns={"n": "runs", "p": "move_probability", "low": "move_low", "high": "move_high"}
@@ -212,6 +343,66 @@ def issue_table(digest: ResultsDigest, metadata: dict[str, Any]) -> pd.DataFrame
     table = table.astype({"table": str, "issue": str})
     rest = [c for c in table.columns if c not in ("point", *parameters, "table", "issue")]
     return table[["point", *parameters, "table", "issue", *rest]]
+
+
+def summarise(outdir: str | Path) -> pd.DataFrame:
+    """The summary table of a batch output folder (see :func:`summary_table`), in bounded memory.
+
+    The results are streamed into a :class:`~negotiation.stats.digest.ResultsDigest`, one record batch
+    at a time; the numbers equal :func:`summary_table` of the whole table in memory.
+
+    Args:
+        outdir: The batch output folder.
+
+    Returns:
+        One row per design point and table.
+
+    Raises:
+        ExperimentError: The folder, its metadata, its scenario, its results or a column is missing.
+    """
+    metadata = load_metadata(outdir)
+    digest = read_digest(outdir, load_scenario_json(outdir), metadata["parameters"], sample_cloud=False)
+    return summary_table(digest, metadata)
+
+
+def _per_point(by: Sequence[str], keys: pd.DataFrame | None = None) -> list[str]:
+    """The grouping columns that are per-point parameter columns of the results (not keys)."""
+    return [c for c in by if c not in ("point", "table") and (keys is None or c not in keys.columns)]
+
+
+def _digest_with(results: Results, parameters: Sequence[str]) -> ResultsDigest:
+    """The digest of ``results``, keeping the varied ``parameters`` (which a DataFrame must have)."""
+    if isinstance(results, pd.DataFrame):
+        require_columns(results, parameters, "results")
+    return as_digest(results, parameters=parameters)
+
+
+def _quantile_name(q: float) -> str:
+    """Column name of a quantile: 0.05 -> 'q05', 0.5 -> 'q50', 0.975 -> 'q97.5'."""
+    percent = round(q * 100, 6)
+    return f"q{int(percent):02d}" if float(percent).is_integer() else f"q{percent:g}"
+
+
+def _ordered(
+    frame: pd.DataFrame, by: Sequence[str], tables: Sequence[str], issues: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Sort rows by point, then the scenario's table order, then issue order; reset the index."""
+    keys, columns = [], []
+    if "point" in by:
+        columns.append("point")
+    if "table" in frame.columns:
+        keys.append(("_table_rank", frame["table"].map({t: i for i, t in enumerate(tables)})))
+    if issues and "issue" in frame.columns:
+        keys.append(("_issue_rank", frame["issue"].map({s: i for i, s in enumerate(issues)})))
+    extra = [c for c in by if c not in ("point", "table")]
+    ranked = frame.assign(**dict(keys))
+    sort_by = columns + extra + [name for name, _ in keys]
+    if "round" in frame.columns and "round" not in by:
+        sort_by.append("round")
+    if not sort_by:
+        return frame.reset_index(drop=True)
+    ranked = ranked.sort_values(sort_by, kind="stable")
+    return ranked.drop(columns=[name for name, _ in keys]).reset_index(drop=True)
 
 
 def _mean(total: pd.Series, count: pd.Series) -> np.ndarray:
