@@ -281,7 +281,14 @@ def test_charts_draw_current_and_previous(state) -> None:
     _, ax = concession_chart(state.offers("us-china"), "us-china", state.parties("us-china"), 25)
     assert len(ax.lines) == 4
     _, ax = utility_space_chart(state.utility_space("us-china"))
-    assert ax.get_xlabel() == "utility to us"
+    assert ax.get_xlabel() == "utility to us (0-1)"
+    # the same drawing function as `negotiation run --plot`: the same lines from the same run
+    from negotiation.charts.run_charts import utility_space_figure
+
+    _, same = utility_space_figure(state.model, "us-china")
+    assert [line.get_label() for line in ax.lines] == [line.get_label() for line in same.lines]
+    for mine, theirs in zip(ax.lines, same.lines, strict=True):
+        assert np.array_equal(mine.get_xydata(), theirs.get_xydata())
     _, ax = deal_probability_chart(None, None)
     assert not ax.containers
     first = state.start_batch().result(timeout=120)

@@ -28,6 +28,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from negotiation.bargaining.analysis import nash_point, pareto_frontier
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.protocol import derive
+from negotiation.charts.run_charts import draw_bargaining_set
 from negotiation.scenario.schema import Scenario
 from negotiation.stats import digest as digests
 from negotiation.stats import summary as stats
@@ -73,27 +74,62 @@ def deal_probability_chart(
     """
     results = as_digest(results, point)
     data = stats.deal_probability(results.select(point), by=("table",))
-    y = np.arange(len(data))[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.42 * len(data)), layout="constrained")
-    errors = np.clip(np.vstack([data["p"] - data["low"], data["high"] - data["p"]]), 0.0, None)
-    ax.errorbar(data["p"], y, xerr=errors, fmt="o", color=COLORS[0], ecolor="0.35", capsize=4)
-    for yi, row in zip(y, data.itertuples(), strict=True):
-        ax.annotate(
-            f"{percent(row.p)} ({percent(row.low)}-{percent(row.high)})",
-            (row.high, yi),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize="small",
-        )
-    ax.set_yticks(y, data["table"])
-    ax.set_xlim(0, 1.25)
-    ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
-    ax.set_ylim(-0.7, len(data) - 0.3)
-    ax.grid(axis="x", alpha=0.3)
+    draw_deal_probabilities(ax, [("", data)])
     ax.set_xlabel("probability of a deal (dot) with 95% Wilson interval (whiskers)")
     _title(ax, "Deal probability per table", scope or scope_label(results, point))
     return fig, ax
+
+
+def draw_deal_probabilities(ax: Axes, estimates: Sequence[tuple[str, pd.DataFrame]]) -> Axes:
+    """Draw one or more estimates of each table's deal probability, with their intervals.
+
+    One estimate is labelled with its numbers beside each whisker; several (e.g. before and after a
+    parameter change, in the dashboard) are drawn side by side in grey then colour, with a legend.
+
+    Args:
+        ax: The axes to draw on.
+        estimates: ``(label, frame)`` pairs, oldest first; each frame has columns ``table, p, low,
+            high`` (as :func:`negotiation.stats.deal_probability` gives). The last one's tables
+            set the rows.
+
+    Returns:
+        ``ax``.
+    """
+    if not estimates:
+        ax.text(0.5, 0.5, "no estimate yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+        return ax
+    tables = list(estimates[-1][1]["table"])
+    y = np.arange(len(tables))
+    offsets = np.linspace(0.18, -0.18, len(estimates)) if len(estimates) > 1 else [0.0]
+    styles = [("s", "0.55")] * (len(estimates) - 1) + [("o", COLORS[0])]
+    for (label, data), offset, (marker, color) in zip(estimates, offsets, styles, strict=True):
+        data = data.set_index("table").reindex(tables)
+        p, low, high = (data[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
+        errors = np.clip(np.vstack([p - low, high - p]), 0.0, None)
+        ax.errorbar(
+            p, y - offset, xerr=errors, fmt=marker, color=color, ecolor="0.35", capsize=4, label=label
+        )
+    if len(estimates) == 1:
+        for yi, (pi, lo, hi) in enumerate(zip(p, low, high, strict=True)):
+            ax.annotate(
+                f"{percent(pi)} ({percent(lo)}-{percent(hi)})",
+                (hi, yi),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+            )
+        ax.set_xlim(0, 1.25)
+    else:
+        ax.set_xlim(-0.02, 1.02)
+        ax.legend(fontsize="small", loc="lower left")
+    ax.set_yticks(y, tables)
+    ax.set_ylim(len(tables) - 0.3, -0.7)
+    ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
+    ax.grid(axis="x", alpha=0.3)
+    return ax
 
 
 def parameter_effect_chart(
@@ -424,20 +460,10 @@ def utility_space_chart(
         rasterized=True,
         label=label,
     )
-    frontier = frontiers[t]
-    ax.plot(frontier[:, 0], frontier[:, 1], "-", color="black", linewidth=1.5, label="Pareto frontier")
-    ax.axvline(reservation[t, 0], color="grey", linestyle=":", label="reservation values")
-    ax.axhline(reservation[t, 1], color="grey", linestyle=":")
-    if np.isfinite(nash[t]).all():
-        ax.plot(*nash[t], "D", color=COLORS[2], markersize=9, markeredgecolor="black", label="Nash point")
+    draw_bargaining_set(ax, frontiers[t], reservation[t], nash[t], (parties[0], parties[1]))
     if deals:
         mean = counts[["deal_utility_0_sum", "deal_utility_1_sum"]].sum().to_numpy() / deals
         ax.plot(*mean, "*", color=COLORS[3], markersize=14, markeredgecolor="black", label="mean agreement")
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_aspect("equal")
-    ax.set_xlabel(f"utility to {parties[0]} (0-1)")
-    ax.set_ylabel(f"utility to {parties[1]} (0-1)")
     ax.grid(alpha=0.25)
     ax.legend(fontsize="small", loc="lower left")
     _title(ax, f"Utility space: {table}", scope or scope_label(results, point))

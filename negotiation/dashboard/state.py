@@ -29,10 +29,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from negotiation.bargaining.analysis import nash_point, pareto_frontier
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.protocol import STATUS_NAMES
 from negotiation.batch.rows import simulate
+from negotiation.charts.run_charts import UtilitySpace, run_offers, utility_space
 from negotiation.errors import OverrideError
 from negotiation.intervals import wilson_interval
 from negotiation.model import NegotiationModel
@@ -218,28 +218,6 @@ class DealProbabilities:
                 "high": high,
             }
         )
-
-
-@dataclass(frozen=True)
-class UtilitySpace:
-    """One table's utility space in the current run."""
-
-    table: str
-    """Table id."""
-    parties: tuple[str, str]
-    """The two parties (x axis, y axis)."""
-    frontier: np.ndarray
-    """(K+1, 2) Pareto frontier."""
-    nash: np.ndarray
-    """(2,) Nash bargaining point (NaN if the reservation values leave no room)."""
-    reservation: np.ndarray
-    """(2,) current reservation values (the disagreement point)."""
-    offers: pd.DataFrame
-    """Offers so far: round, proposer, utility_0, utility_1."""
-    agreement: tuple[float, float] | None
-    """Utilities of the agreement, or None while there is none."""
-    status: str
-    """'open', 'deal', 'deadline' or 'walkout'."""
 
 
 @dataclass(frozen=True)
@@ -497,28 +475,11 @@ class DashboardState:
         return list(self.compiled.table_ids)
 
     def offers(self, table_id: str | None = None) -> pd.DataFrame:
-        """The trace of offers so far (DataCollector table ``offers``), optionally for one table.
+        """The trace of offers so far, optionally for one table (see ``run_charts.run_offers``).
 
         Adds ``utility_0``/``utility_1``: each offer's utility to the table's first and second party.
         """
-        frame = self.model.datacollector.get_table_dataframe("offers")
-        if frame.empty:
-            frame = pd.DataFrame(columns=[*frame.columns, "utility_0", "utility_1"])
-            return frame if table_id is None else frame[frame["table"] == table_id]
-        if table_id is not None:
-            frame = frame[frame["table"] == table_id]
-        first = self._first_party(frame["table"])
-        by_first = frame["proposer"].to_numpy() == first
-        frame = frame.assign(
-            utility_0=np.where(by_first, frame["proposer_utility"], frame["responder_utility"]),
-            utility_1=np.where(by_first, frame["responder_utility"], frame["proposer_utility"]),
-        )
-        return frame.reset_index(drop=True)
-
-    def _first_party(self, tables: pd.Series) -> np.ndarray:
-        c = self.compiled
-        first = {t: c.actor_ids[c.parties[i, 0]] for i, t in enumerate(c.table_ids)}
-        return tables.map(first).to_numpy()
+        return run_offers(self.model, table_id)
 
     def parties(self, table_id: str) -> tuple[str, str]:
         """The two parties of a table (opener first)."""
@@ -533,28 +494,7 @@ class DashboardState:
 
     def utility_space(self, table_id: str) -> UtilitySpace:
         """Pareto frontier, Nash point, offers so far and agreement of one table in the current run."""
-        c = self.compiled
-        t = c.table_ids.index(table_id)
-        derived = self.model.negotiation.derived
-        frontier = pareto_frontier(derived.weights[t], derived.ideal[t], derived.curvature[t, :, 0])
-        reservation = np.asarray(self.model.negotiation.reservation[t], dtype=float)
-        offers = self.offers(table_id)[["round", "proposer", "utility_0", "utility_1"]]
-        status = self.status(table_id)
-        agreement = None
-        if status == "deal":
-            outcome = self.model.outcomes()[t]
-            parties = self.parties(table_id)
-            agreement = (outcome.utilities[parties[0]], outcome.utilities[parties[1]])
-        return UtilitySpace(
-            table=table_id,
-            parties=self.parties(table_id),
-            frontier=frontier,
-            nash=np.asarray(nash_point(frontier, reservation), dtype=float),
-            reservation=reservation,
-            offers=offers.reset_index(drop=True),
-            agreement=agreement,
-            status=status,
-        )
+        return utility_space(self.model, table_id)
 
     def summary(self) -> list[TableSummary]:
         """Status, end round, offers so far and utilities of every table in the current run."""
