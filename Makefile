@@ -28,9 +28,11 @@ browser:
 test: lint browser
 	$(PY) -m pytest -q
 
+# ruff, then the architecture contract (pyproject.toml [tool.importlinter]: stages import only downward)
 lint: setup
 	$(VENV)/bin/ruff check negotiation tests benchmarks docs/scripts
 	$(VENV)/bin/ruff format --check negotiation tests benchmarks docs/scripts
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup
 	$(PY) benchmarks/bench.py

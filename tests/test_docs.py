@@ -105,3 +105,21 @@ def test_code_names_cited_in_the_odd_exist() -> None:
         except (AttributeError, ImportError):
             broken.append(name)
     assert not broken, f"docs/model-odd.md cites names the code does not have: {broken}"
+
+
+def _python_imports(markdown: str) -> list[str]:
+    """Every ``from negotiation ... import ...`` line in the Python code blocks of a Markdown text."""
+    blocks = re.findall(r"```python\n(.*?)```", markdown, re.S)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if re.match(r"\s*(from|import) negotiation\b", line)
+    ]
+
+
+@pytest.mark.parametrize("page", ["README.md", *sorted(p.name for p in DOCS.glob("*.md"))])
+def test_every_import_shown_in_the_docs_works(page: str) -> None:
+    path = DOCS.parent / page if page == "README.md" else DOCS / page
+    for line in _python_imports(path.read_text(encoding="utf-8")):
+        exec(compile(line, f"{page}: {line}", "exec"), {})  # an import statement, nothing else
