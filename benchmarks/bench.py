@@ -123,12 +123,12 @@ BILATERAL = {
                 "hawk": {
                     "weights": {"a": 0.5, "b": 0.3, "c": 0.2},
                     "ideal": {"a": "increase", "b": "increase", "c": "increase"},
-                    "reservation": 0.2,
+                    "outside_option": 0.2,  # the status quo (all 0) is worth 0 to the hawk
                 },
                 "dove": {
                     "weights": {"a": 0.2, "b": 0.3, "c": 0.5},
                     "ideal": {"a": "decrease", "b": "decrease", "c": "decrease"},
-                    "reservation": 0.2,
+                    "outside_option": -0.8,  # and 1 to the dove: both values of no deal are 0.2
                 },
             },
         }

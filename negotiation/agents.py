@@ -17,7 +17,7 @@ class CountryAgent(mesa.Agent):
     The agent takes part in every table it sits at. Its offers and answers at all tables are computed
     together, for speed, by :class:`negotiation.bargaining.protocol.Negotiation` from the preferences and
     strategy it holds; between rounds the agent reacts to news from tables that ended, through the
-    scenario's linkages (precedents, escalation), by moving its own reservation values.
+    scenario's linkages (precedents, escalation), by moving its own values of no deal.
     """
 
     def __init__(self, model: NegotiationModel, actor_id: str) -> None:
@@ -55,12 +55,12 @@ class CountryAgent(mesa.Agent):
         }
 
     def reservation(self, table_id: str) -> float:
-        """Current effective reservation utility at one of its tables."""
+        """Current value of no deal (effective reservation utility) at one of its tables."""
         t = self.model.compiled.table_ids.index(table_id)
         return float(self.model.negotiation.reservation[t, self.seats[t]])
 
     def react(self, shifts: np.ndarray) -> None:
-        """Move own reservation values at still-open tables by the linkage shifts of this round.
+        """Move own values of no deal at still-open tables by the linkage shifts of this round.
 
         Args:
             shifts: (T, 2) shifts from :meth:`negotiation.bargaining.protocol.Negotiation.linkage_shifts`;
@@ -69,4 +69,4 @@ class CountryAgent(mesa.Agent):
         reservation = self.model.negotiation.reservation
         for table, side in self.seats.items():
             if shifts[table, side] != 0.0:
-                reservation[table, side] = np.clip(reservation[table, side] + shifts[table, side], 0.0, 1.0)
+                reservation[table, side] = reservation[table, side] + shifts[table, side]

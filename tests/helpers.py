@@ -2,8 +2,10 @@
 
 The tiny scenario has two actors (``a`` opens, ``b`` responds) at one table ``ab`` with three
 issues: ``x`` (0-100 %), ``y`` (an index 0-1) and ``z`` (0-10 $bn, with an interior ideal for ``b``).
-Leverage, pressure and resolve are neutral (0.5 each), so the effective reservation values equal the
-declared ones and the effective concession exponent equals the strategy's ``e``; walk-outs are off.
+Leverage, pressure and resolve are neutral (0.5 each), so each side's value of no deal is its utility
+of the status quo plus its outside option (0.3 for both: see ``TINY_NO_DEAL_UTILITY``) and the
+effective concession exponent equals the strategy's ``e``; there is no discounting and walk-outs are
+off.
 """
 
 from __future__ import annotations
@@ -73,16 +75,24 @@ breakdown_risk = 0.0
 [tables.ab.preferences.a]
 weights = { x = 0.5, y = 0.3, z = 0.2 }
 ideal = { x = "increase", y = "increase", z = "increase" }
-reservation = 0.3
+outside_option = -0.15
 
 [tables.ab.preferences.b]
 weights = { x = 0.2, y = 0.3, z = 0.5 }
 ideal = { x = "decrease", y = "decrease", z = 2.0 }
-reservation = 0.3
+outside_option = -0.1
 """
 """The tiny scenario as a file would hold it (tests edit the text for bad-input cases)."""
 
 TINY_ISSUES = ("x", "y", "z")
+TINY_NO_DEAL_UTILITY = {"a": 0.45, "b": 0.4}
+"""Utility of the tiny table's status quo (x = 50, y = 0, z = 10) to each side; with the outside options
+-0.15 and -0.1 each side's value of no deal is 0.3."""
+
+
+def tiny_value(party: str, value: float) -> dict[str, float]:
+    """The change that makes ``party``'s value of no deal at the tiny table ``value``."""
+    return {f"tables.ab.preferences.{party}.outside_option": value - TINY_NO_DEAL_UTILITY[party]}
 
 
 def tiny_dict() -> dict[str, Any]:
@@ -135,7 +145,9 @@ def mirror_scenario(
 
     ``a`` wants every issue high and ``b`` wants it low, so for any offer u_a + u_b = 1 and the
     two sides differ only in strategy and in who opens. Leverage, pressure and resolve are equal, so
-    effective reservations and exponents are equal too; there is no walk-out risk.
+    values of no deal and exponents are equal too; there is no walk-out risk. The status quo (every
+    issue at 0.5) is worth 0.5 to both, so the outside options make each side's value of no deal
+    ``reservation``.
     """
     issues = [f"i{k}" for k in range(len(weights))]
     data: dict[str, Any] = {
@@ -166,7 +178,7 @@ def mirror_scenario(
                     actor: {
                         "weights": dict(zip(issues, weights, strict=True)),
                         "ideal": {i: direction for i in issues},
-                        "reservation": reservation,
+                        "outside_option": reservation - 0.5,
                     }
                     for actor, direction in (("a", "increase"), ("b", "decrease"))
                 },

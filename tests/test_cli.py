@@ -135,6 +135,12 @@ def test_every_bad_scenario_file_is_one_line_and_exit_code_2(
         (["--set", "actors.a.resolve=1.5"], ["field actors.a.resolve", "1.5", "less than or equal to 1"]),
         (["--set", "actors.a.resolve=nan"], ["field actors.a.resolve", "nan", "finite"]),
         (["--set", "tables.ab.deadline=2.5"], ["field tables.ab.deadline", "2.5", "integer"]),
+        (["--set", "actors.a.discount=0"], ["field actors.a.discount", "0", "greater than 0"]),
+        (["--set", "tables.ab.no_deal.x=150"], ["field tables.ab.no_deal.x", "150", "range [0.0, 100.0]"]),
+        (
+            ["--set", "tables.ab.preferences.a.reservation=0.3"],
+            ["field tables.ab.preferences.a.reservation", "a parameter path"],
+        ),
         (["--set", "nonsense"], ["--set", "'nonsense'", "PATH=VALUE"]),
     ],
 )

@@ -102,8 +102,8 @@ def test_identical_scenarios_change_nothing() -> None:
 
 def test_common_random_numbers_isolate_the_changed_table() -> None:
     base = load_scenario(TINY)
-    # reservations summing above 1 leave no zone of agreement at table ab: every deal is lost
-    variant = load_scenario(TINY, {"tables.ab.preferences.a.reservation": 0.95})
+    # a value of no deal of 0.4 + 0.6 = 1 for a leaves no zone of agreement at table ab: every deal is lost
+    variant = load_scenario(TINY, {"tables.ab.preferences.a.outside_option": 0.6})
     frame = compare_scenarios(base, variant, runs=40, master_seed=5).set_index("table")
     assert frame.loc["ab", "variant_p"] == 0.0
     assert frame.loc["ab", "high"] < 0.0  # a significant fall
@@ -130,7 +130,7 @@ def test_issue_changes_pair_moves_and_skip_issues_off_the_table() -> None:
 
 def test_issue_changes_on_real_runs_agree_with_deals() -> None:
     base = load_scenario(TINY)
-    variant = load_scenario(TINY, {"tables.ab.preferences.a.reservation": 0.95})
+    variant = load_scenario(TINY, {"tables.ab.preferences.a.outside_option": 0.6})
     rows = simulate_pair(base, variant, runs=30, master_seed=2)
     issues = paired_issue_changes(*rows).set_index(["table", "issue"])
     assert set(issues.index) == {("ab", "x"), ("ab", "y"), ("cd", "x"), ("cd", "y")}

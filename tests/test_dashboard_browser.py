@@ -33,8 +33,8 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT = 180.0
 UI_TIMEOUT_MS = 60_000
-RESERVATION = "tables.us-china.preferences.us.reservation"
-START = get_value(load_scenario(), RESERVATION)  # the default scenario's value
+OUTSIDE = "tables.us-china.preferences.us.outside_option"
+START = get_value(load_scenario(), OUTSIDE)  # the default scenario's value
 MOVED = round(START + 0.05, 2)  # after five presses of the arrow key (step 0.01)
 
 
@@ -126,19 +126,17 @@ def test_slider_and_step_change_the_charts_and_numbers(dashboard_url: str, tmp_p
             summary = page.locator(".negotiation-summary")
             summary_before = summary.inner_text()
 
-            # move a slider: the us reservation value at us-china, up 0.05 in five key presses
-            slider = page.locator(".param--tables-us-china-preferences-us-reservation")
+            # move a slider: the us outside option at us-china, up 0.05 in five key presses
+            slider = page.locator(".param--tables-us-china-preferences-us-outside_option")
             thumb = slider.locator("[role=slider]")
             expect(thumb).to_have_attribute("aria-valuenow", f"{START:g}")
             thumb.focus()
             for _ in range(5):
                 thumb.press("ArrowRight")
             expect(thumb).to_have_attribute("aria-valuenow", f"{MOVED:g}", timeout=UI_TIMEOUT_MS)
-            expect(slider).to_contain_text(f"us: reservation value = {MOVED:g}", timeout=UI_TIMEOUT_MS)
-            expect(page.locator(".override")).to_have_text(
-                f"{RESERVATION} = {MOVED:g}", timeout=UI_TIMEOUT_MS
-            )
-            wait_for_new_image(page, ".utility-space-chart", space_before)  # reservation lines moved
+            expect(slider).to_contain_text(f"us: outside option = {MOVED:g}", timeout=UI_TIMEOUT_MS)
+            expect(page.locator(".override")).to_have_text(f"{OUTSIDE} = {MOVED:g}", timeout=UI_TIMEOUT_MS)
+            wait_for_new_image(page, ".utility-space-chart", space_before)  # value-of-no-deal lines moved
 
             # step the model: the round, the numbers and the concession chart change
             page.get_by_role("button", name="Step one round").click()

@@ -57,7 +57,7 @@ def test_catalogue_has_the_key_parameters_of_every_actor_and_table(scenario) -> 
     for table_id, table in scenario.tables.items():
         assert catalogue[f"tables.{table_id}.deadline"].kind == "int"
         for party in table.parties:
-            assert f"tables.{table_id}.preferences.{party}.reservation" in catalogue
+            assert f"tables.{table_id}.preferences.{party}.outside_option" in catalogue
             for issue in table.issues:
                 assert f"tables.{table_id}.preferences.{party}.weights.{issue}" in catalogue
     assert catalogue["actors.china.strategy.kind"].choices == STRATEGY_KINDS
@@ -227,7 +227,7 @@ def test_compare_with_previous_keeps_the_earlier_probabilities(state) -> None:
     first = state.start_batch().result(timeout=120)
     state.set_parameter("tables.us-china.deadline", 2)
     assert state.previous is first and state.probabilities is None
-    state.set_parameter("tables.us-china.preferences.china.reservation", 0.9)
+    state.set_parameter("tables.us-china.preferences.china.outside_option", 0.5)
     assert state.previous is first  # still the last estimate before the changes
     second = state.start_batch().result(timeout=120)
     assert state.previous is first and state.probabilities is second

@@ -166,18 +166,17 @@ def test_the_model_level_reporters_count_tables(traced: NegotiationModel) -> Non
 def test_face_validity_in_a_few_dozen_runs(default_compiled: CompiledScenario) -> None:
     """The article's signals, loosely (docs/face-validity.md has the 2000-run numbers).
 
-    US-Japan ("seek to finalize") agrees more often than US-Korea ("talks have stalled"), and the
-    merely speculated US-North Korea summit happens in a minority of runs (about 15% in the docs;
-    the bound here is loose so that 60 runs cannot miss it by chance).
+    US-Japan ("seek to finalize") agrees more often than US-Korea ("talks have stalled"), a deal can
+    be partial (some deals leave at least one issue at its status quo), and no deal anywhere leaves a
+    party below its value of no deal. (The speculated US-North Korea summit is no longer rare: see
+    pattern P2 in docs/face-validity.md.)
     """
     runs = [run_once(default_compiled, seed) for seed in range(60)]
     ids = default_compiled.table_ids
     deal_rate = {t: np.mean([r.status[ids.index(t)] == DEAL for r in runs]) for t in ids}
     assert deal_rate["us-japan"] > deal_rate["us-korea"]
-    korea = ids.index("us-north-korea")
-    summit = default_compiled.table_issues[korea].index("summit")
-    summit_rate = np.mean([r.status[korea] == DEAL and r.values[korea, summit] == 1.0 for r in runs])
-    assert summit_rate < 1 / 3
-    # and a deal can be partial: some deals leave at least one issue at its status quo
     partial = [o.table for r in runs for o in table_outcomes(default_compiled, r) if o.partial]
     assert partial
+    for r in runs:
+        deal = r.status == DEAL
+        assert np.all(r.utilities[deal] >= r.reservation[deal] - 1e-9)

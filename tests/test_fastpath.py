@@ -8,6 +8,22 @@ import pytest
 from negotiation.bargaining.engine import run_many
 from negotiation.bargaining.outcomes import RunArrays
 from negotiation.model import prepare, run_once
+from negotiation.scenario.loading import load_scenario
+
+_DEFAULT = load_scenario()
+_ACTORS = list(_DEFAULT.actors)
+
+
+def _every_actor(**fields: object) -> dict[str, object]:
+    return {f"actors.{a}.{name}": value for a in _ACTORS for name, value in fields.items()}
+
+
+def _curved() -> dict[str, float]:
+    return {
+        f"tables.{t}.preferences.{p}.curvature": 1.5 + 0.5 * i
+        for t, table in _DEFAULT.tables.items()
+        for i, p in enumerate(table.parties)
+    }
 
 
 def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
@@ -27,8 +43,21 @@ def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
         {f"events.{i}.probability": 1.0 for i in range(5)},
         # frequent walk-outs at us-china, so escalation linkages fire
         {"tables.us-china.breakdown_risk": 0.5},
+        # the equilibrium strategy at every US table (one with a binary issue) and at us-china
+        {"actors.us.strategy.kind": "equilibrium", "actors.china.strategy.kind": "equilibrium"},
+        # the rules before the equilibrium, learning and efficient offers: similarity, concede, fixed
+        {
+            **_every_actor(**{"strategy.offers": "similarity", "strategy.last_offer": "concede"}),
+            **_every_actor(**{"strategy.opponent_model": "fixed"}),
+        },
+        # impatience and costs of delay, curved gains (the convex solve, the sampled frontier)
+        {
+            **_every_actor(discount=0.9, delay_cost=0.01),
+            **_curved(),
+            "actors.us.strategy.kind": "equilibrium",
+        },
     ],
-    ids=["default", "all-events", "escalation"],
+    ids=["default", "all-events", "escalation", "equilibrium", "old-rules", "impatient-curved"],
 )
 def test_fast_path_matches_mesa_model_bit_for_bit(overrides):
     compiled = prepare(None, overrides)

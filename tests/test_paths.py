@@ -185,7 +185,11 @@ def test_an_inverted_uncertainty_range_names_the_value(default_scenario: Scenari
         ("tables.us-china.deadline", (1.0, 10_000.0, True)),
         ("tables.us-korea.deadline", (12.0, 10_000.0, True)),
         ("tables.us-china.breakdown_risk", (0.0, 0.5, False)),
-        ("tables.us-china.preferences.us.reservation", (0.0, 1.0, False)),
+        ("tables.us-china.preferences.us.outside_option", (-1.0, 1.0, False)),
+        ("actors.us.discount", (1e-6, 1.0, False)),
+        ("actors.us.delay_cost", (0.0, 1.0, False)),
+        ("tables.us-malaysia.no_deal.tariff", (10.0, 40.0, False)),
+        ("model.learning_prior", (0.0, 1000.0, False)),
         ("tables.us-china.preferences.china.weights.taiwan", (0.0, math.inf, False)),
         ("tables.us-japan.preferences.japan.ideal.defence", (1.0, 3.0, False)),
         ("linkages.1.strength", (0.0, 1.0, False)),
@@ -203,7 +207,9 @@ def test_numeric_bounds_of_varying_parameters(default_scenario: Scenario, path: 
         "actors.china.name",
         "actors.atlantis.resolve",
         "tables.us-china.preferences.us.ideal.rare_earths",  # "increase" is not a number
-        "tables.us-china.preferences.japan.reservation",  # japan is not at the table
+        "tables.us-china.preferences.japan.outside_option",  # japan is not at the table
+        "tables.us-china.preferences.us.reservation",  # derived, not a parameter
+        "tables.us-china.no_deal.tariff",  # us-china declares no threat
         "tables.us-china.opens",
         "linkages.9.strength",
         "model.nonsense",

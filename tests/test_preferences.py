@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from negotiation.bargaining.preferences import from_gain, gain, trade_off, utility
+from negotiation.bargaining import analysis
+from negotiation.bargaining.equilibrium import best_given, package_frontiers
+from negotiation.bargaining.preferences import (
+    efficient_offer,
+    from_gain,
+    gain,
+    guaranteed_offer,
+    trade_off,
+    utility,
+)
 
 RNG_SEED = 20251030
 
@@ -258,3 +269,187 @@ def test_curved_trade_off_offer_has_exactly_the_target_utility(curvature: float)
     offers = trade_off(target, weights, ideal, opponent, believed, curvature)
     assert np.all((offers >= 0.0) & (offers <= 1.0))
     np.testing.assert_allclose(utility(offers, weights, ideal, curvature), target, atol=1e-9)
+
+
+# --- efficient offers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fine_curved_frontier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sample curved frontiers finely here, so that the dominance checks below miss little."""
+    monkeypatch.setattr(analysis, "FRONTIER_SAMPLES", 2001)
+
+
+def dominance_gap(
+    offer: np.ndarray,
+    weights: np.ndarray,
+    ideal: np.ndarray,
+    curvature: np.ndarray,
+    binary: np.ndarray,
+) -> float:
+    """How much one side could gain without the other losing (0 on the Pareto frontier).
+
+    ``weights``, ``ideal`` (2, K) and ``curvature`` (2,) of the proposer (side 0) and the opponent.
+    The frontier is exact for linear gains; for curved gains it is the sampled frontier of
+    ``analysis`` (points on the true frontier, sampled finely), so a positive gap is a real domination.
+    """
+    u = np.array([utility(offer, weights[s], ideal[s], curvature[s]) for s in (0, 1)])
+    frontiers = package_frontiers(weights[None], ideal[None], curvature[None], binary[None])
+    points = frontiers.reshape(-1, 2)
+    better = (points[:, 0] >= u[0]) & (points[:, 1] >= u[1])
+    sampled = float(np.max(np.where(better, np.maximum(points[:, 0] - u[0], points[:, 1] - u[1]), 0.0)))
+    own, _ = best_given(frontiers, np.array([u[1]]), 0)
+    opp, _ = best_given(frontiers, np.array([u[0]]), 1)
+    return max(sampled, float(own[0] - u[0]), float(opp[0] - u[1]))
+
+
+@st.composite
+def efficient_problems(draw: st.DrawFn, curved: bool = False) -> tuple:
+    k = draw(st.integers(1, 4))
+    unit = st.floats(0.0, 1.0)
+    # a weight is 0 or at least 1e-6: gains of 1e-67 vanish in floating point, where they cannot be
+    # told from a domination
+    weight = st.one_of(st.just(0.0), st.floats(1e-6, 1.0))
+    weights = np.array([[draw(weight) for _ in range(k)] for _ in range(2)])
+    weights[:, 0] += 1e-3  # every side weighs something
+    weights /= weights.sum(axis=1, keepdims=True)
+    binary = np.array([not curved and draw(st.booleans()) and draw(st.booleans()) for _ in range(k)])
+    ideal = np.array(
+        [
+            [
+                float(draw(st.integers(0, 1)))
+                if binary[i]
+                else draw(st.one_of(st.sampled_from([0.0, 1.0]), unit))
+                for i in range(k)
+            ]
+            for _ in range(2)
+        ]
+    )
+    curvature = np.array([draw(st.floats(1.0, 4.0)) if curved else 1.0 for _ in range(2)])
+    return weights, ideal, curvature, binary, draw(st.floats(0.0, 1.0))
+
+
+def offer_for(problem: tuple) -> np.ndarray:
+    weights, ideal, curvature, binary, target = problem
+    offer = efficient_offer(
+        np.array([target]),
+        weights[:1],
+        ideal[:1],
+        curvature[:1, None],
+        weights[1:],
+        ideal[1:],
+        curvature[1:, None],
+        binary[None],
+    )[0]
+    own = utility(offer, weights[0], ideal[0], curvature[0])
+    assert own >= target - 1e-9 or np.allclose(offer, ideal[0]), "the target is met where it can be"
+    return offer
+
+
+@given(efficient_problems())
+@settings(max_examples=300)
+def test_with_true_beliefs_no_efficient_offer_is_pareto_dominated(problem: tuple) -> None:
+    """Linear gains (binary issues included): the offer is on the exact frontier, to 1e-9."""
+    weights, ideal, curvature, binary, _ = problem
+    assert dominance_gap(offer_for(problem), weights, ideal, curvature, binary) <= 1e-9
+
+
+@given(efficient_problems(curved=True))
+@settings(max_examples=300)
+def test_with_true_beliefs_no_efficient_offer_with_curved_gains_is_pareto_dominated(problem: tuple) -> None:
+    """Curved gains: no point of the (finely sampled, true) frontier is better for both sides.
+
+    Near an ideal a curved gain is so flat that one side's loss rounds to nothing while the other
+    gains 1e-9 or more; so this check asks for a strict improvement on both sides, and the exact
+    optimality of the solve is checked against a general-purpose optimiser below.
+    """
+    weights, ideal, curvature, _, _ = problem
+    offer = offer_for(problem)
+    points = package_frontiers(weights[None], ideal[None], curvature[None], np.zeros((1, offer.size), bool))
+    u = np.array([utility(offer, weights[s], ideal[s], curvature[s]) for s in (0, 1)])
+    assert np.max(np.min(points.reshape(-1, 2) - u, axis=-1)) <= 1e-9
+
+
+def test_a_general_optimiser_cannot_improve_curved_efficient_offers() -> None:
+    """SLSQP, from many starts, finds no offer better for the opponent at the proposer's utility."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(RNG_SEED)
+    for _ in range(40):
+        k = int(rng.integers(1, 4))
+        w, v = random_weights(rng, 1, k)[0], random_weights(rng, 1, k)[0]
+        p, q = rng.choice([0.0, 1.0, rng.random()], k), rng.choice([0.0, 1.0, rng.random()], k)
+        cw, co = rng.uniform(1.0, 4.0), rng.uniform(1.0, 4.0)
+        offer = efficient_offer(
+            np.array([rng.random()]), w[None], p[None], np.array([[cw]]), v[None], q[None], np.array([[co]])
+        )[0]
+        own, opp = utility(offer, w, p, cw), utility(offer, v, q, co)
+
+        def theirs(y: np.ndarray, v=v, q=q, co=co) -> float:
+            return -utility(y, v, q, co)
+
+        def enough(y: np.ndarray, w=w, p=p, cw=cw, own=own) -> float:
+            return utility(y, w, p, cw) - own
+
+        for start in rng.random((6, k)):
+            found = minimize(
+                theirs,
+                start,
+                bounds=[(0.0, 1.0)] * k,
+                constraints=[{"type": "ineq", "fun": enough}],
+                method="SLSQP",
+                options={"ftol": 1e-14, "maxiter": 500},
+            )
+            if found.success and utility(found.x, w, p, cw) >= own - 1e-10:
+                assert -found.fun <= opp + 1e-7
+
+
+def test_efficient_offers_meet_the_target_exactly_unless_the_opponents_ideal_beats_it() -> None:
+    _, target, weights, ideal, _, believed = trade_off_instances("interior")
+    opponent_ideal = np.random.default_rng(RNG_SEED + 1).random(ideal.shape)
+    ones = np.ones((len(target), 1))
+    offers = efficient_offer(target, weights, ideal, ones, believed, opponent_ideal, ones)
+    own = utility(offers, weights, ideal)
+    beats = utility(opponent_ideal, weights, ideal) >= target
+    np.testing.assert_allclose(own[~beats], target[~beats], atol=1e-12)
+    np.testing.assert_allclose(offers[beats], opponent_ideal[beats], atol=1e-12)
+
+
+def test_efficient_offers_concede_in_order_of_the_opponents_gain_over_ones_loss() -> None:
+    # ratios v/w: issue 0 3.0, issue 1 1.0, issue 2 0.2: issue 0 goes first, then issue 1 in part
+    weights = np.array([[0.2, 0.4, 0.4]])
+    believed = np.array([[0.6, 0.32, 0.08]])
+    ones = np.ones((1, 1))
+    offer = efficient_offer(np.array([0.6]), weights, np.ones((1, 3)), ones, believed, np.zeros((1, 3)), ones)
+    np.testing.assert_allclose(offer, [[0.0, 0.5, 1.0]])
+
+
+def test_an_efficient_offer_is_worth_more_to_the_opponent_than_the_similarity_offer() -> None:
+    """Faratin's similarity rule keeps the option: same target, but not the best for the opponent."""
+    _, target, weights, ideal, opponent, believed = trade_off_instances("range ends", curvature=1.0)
+    opponent_ideal = 1.0 - ideal
+    ones = np.ones((len(target), 1))
+    efficient = efficient_offer(target, weights, ideal, ones, believed, opponent_ideal, ones)
+    similar = trade_off(target, weights, ideal, opponent, believed)
+    assert np.all(
+        utility(efficient, believed, opponent_ideal) >= utility(similar, believed, opponent_ideal) - 1e-12
+    )
+    assert (
+        np.mean(
+            utility(efficient, believed, opponent_ideal) > utility(similar, believed, opponent_ideal) + 1e-6
+        )
+        > 0.5
+    )
+
+
+def test_the_guaranteed_offer_is_worth_the_floor_to_the_opponent_whatever_its_weights() -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    n, k = 200, 3
+    ideal, opponent_ideal = rng.random((n, k)), rng.random((n, k))
+    floor = rng.random(n)
+    curvature = rng.uniform(1.0, 3.0, (n, 1))
+    offers = guaranteed_offer(floor, random_weights(rng, n, k), ideal, opponent_ideal, curvature)
+    gains = gain(offers, opponent_ideal, curvature)
+    assert np.all(gains >= floor[:, None] - 1e-12)
+    for _ in range(20):  # so any weights give at least the floor
+        assert np.all(utility(offers, random_weights(rng, n, k), opponent_ideal, curvature) >= floor - 1e-12)

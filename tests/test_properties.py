@@ -1,10 +1,13 @@
 """Invariants of the negotiation model, checked with hypothesis on random small scenarios.
 
-(a) no agreement gives a party less than its effective reservation utility;
+(a) no side ever agrees to terms worth less to it than its value of no deal at that moment, and a
+    table without a deal ends at its no-deal outcome, worth exactly the values of no deal;
 (b) agreed values stay inside the issue ranges, in real units;
 (c) symmetric agents with symmetric preferences split symmetrically;
 (d) a Boulware agent against a Conceder gets the larger share;
-(e) raising a side's reservation value never raises its opponent's utility in an agreement.
+(e) raising a side's value of no deal never raises its opponent's utility in an agreement;
+(f) raising a side's value of no deal never lowers its own utility in an agreement (efficient offers,
+    time-dependent tactics, true beliefs, no walk-outs).
 
 Each example runs whole models, so example counts are modest (conftest.py sets the profile).
 """
@@ -19,9 +22,11 @@ from helpers import mirror_scenario, run_model, tiny_scenario
 from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
+from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import DEAL
 from negotiation.bargaining.strategies import time_dependent_target
 from negotiation.model import NegotiationModel
+from negotiation.scenario.paths import apply_overrides
 from negotiation.scenario.schema import Scenario
 from negotiation.scenario.validation import scenario_from_dict
 
@@ -31,11 +36,11 @@ ISSUE_NAMES = ("p", "q", "r")
 # --- random scenarios ------------------------------------------------------------------------
 
 
-ALL_KINDS = ("time_dependent", "boulware", "linear", "conceder", "tit_for_tat", "hardliner")
+ALL_KINDS = ("time_dependent", "boulware", "linear", "conceder", "tit_for_tat", "hardliner", "equilibrium")
 
 
 @st.composite
-def strategies_(draw: st.DrawFn, kinds: tuple[str, ...] = ALL_KINDS) -> dict[str, Any]:
+def strategies_(draw: st.DrawFn, kinds: tuple[str, ...] = ALL_KINDS, options: bool = True) -> dict[str, Any]:
     kind = draw(st.sampled_from(kinds))
     strategy: dict[str, Any] = {"kind": kind}
     if kind == "time_dependent":
@@ -43,6 +48,10 @@ def strategies_(draw: st.DrawFn, kinds: tuple[str, ...] = ALL_KINDS) -> dict[str
     if kind == "tit_for_tat":
         strategy["reciprocity"] = draw(st.floats(0.0, 3.0))
         strategy["initial_concession"] = draw(st.floats(0.0, 0.3))
+    if options:
+        strategy["offers"] = draw(st.sampled_from(["efficient", "similarity"]))
+        strategy["last_offer"] = draw(st.sampled_from(["ultimatum", "concede"]))
+        strategy["opponent_model"] = draw(st.sampled_from(["bayesian", "fixed"]))
     return strategy
 
 
@@ -80,7 +89,7 @@ def preference_(
     return {
         "weights": weights,
         "ideal": ideal,
-        "reservation": draw(st.floats(0.0, 0.95)),
+        "outside_option": draw(st.floats(-0.6, 0.6)),
         "curvature": curvature,
     }
 
@@ -104,6 +113,8 @@ def random_scenarios(
             "domestic_pressure": draw(UNIT),
             "resolve": draw(UNIT),
             "rapport": {o: draw(UNIT) for o in others if draw(st.booleans())},
+            "discount": draw(st.one_of(st.just(1.0), st.floats(0.5, 1.0))),
+            "delay_cost": draw(st.one_of(st.just(0.0), st.floats(0.0, 0.05))),
             "strategy": draw(strategies_(kinds)),
         }
     tables = {}
@@ -131,6 +142,7 @@ def random_scenarios(
             "status_quo": {
                 i: min(max(lo + draw(UNIT) * (hi - lo), lo), hi) for i, (lo, hi) in ranges.items()
             },
+            "no_deal": _no_deal(draw, issues, table_issues, ranges),
             "preferences": {p: draw(preference_(issues, table_issues, ranges)) for p in parties},
         }
         if table_id == "t1" and len(layout) == 1 and draw(st.booleans()):
@@ -161,23 +173,54 @@ def random_scenarios(
     return scenario_from_dict(data, "<hypothesis>")
 
 
+def _no_deal(draw: st.DrawFn, issues: dict, table_issues: list[str], ranges: dict) -> dict[str, float]:
+    """A threat point on some issues of a table (the status quo on the others)."""
+    threat = {}
+    for i in table_issues:
+        if not draw(st.booleans()):
+            continue
+        if issues[i].get("kind") == "binary":
+            threat[i] = float(draw(st.integers(0, 1)))
+        else:
+            low, high = ranges.get(i, (issues[i]["low"], issues[i]["high"]))
+            threat[i] = min(max(low + draw(UNIT) * (high - low), low), high)
+    return threat
+
+
 # --- (a) individual rationality, (b) ranges ---------------------------------------------------
 
 
 @given(random_scenarios(), st.integers(0, 2**32 - 1))
-def test_no_agreement_gives_a_party_less_than_its_effective_reservation(
-    scenario: Scenario, seed: int
-) -> None:
-    arrays = run_model(scenario, seed=seed).arrays()
+def test_nobody_ever_agrees_below_its_value_of_no_deal_at_that_moment(scenario: Scenario, seed: int) -> None:
+    model = run_model(scenario, seed=seed)
+    arrays = model.arrays()
     deal = arrays.status == DEAL
     event(f"deals: {int(deal.sum())} of {deal.size} tables")
-    note(f"status {arrays.status}, utilities {arrays.utilities}, reservation {arrays.reservation}")
+    note(f"status {arrays.status}, utilities {arrays.utilities}, values of no deal {arrays.reservation}")
+    # `reservation` is each side's value of no deal when the table ended: the moment of agreement
     assert np.all(arrays.utilities[deal] >= arrays.reservation[deal] - 1e-9)
-    # without a deal each side is left with exactly its reservation (BATNA) utility
+    # without a deal each side is left with exactly its value of no deal ...
     np.testing.assert_array_equal(arrays.utilities[~deal], arrays.reservation[~deal])
+    # ... which is the utility of the recorded no-deal outcome plus the outside term (no linkage
+    # touched these tables, and there are no events)
+    compiled, d = model.compiled, model.negotiation.derived
+    targets = {int(t) for link_targets in compiled.link_targets for t in link_targets}
+    for t in range(compiled.n_tables):
+        if deal[t] or t in targets:
+            continue
+        x = (arrays.values[t] - compiled.low[t]) / (compiled.high[t] - compiled.low[t])
+        x = np.where(compiled.issue_mask[t], x, 0.0)
+        np.testing.assert_allclose(
+            x[compiled.issue_mask[t]], d.disagreement[t][compiled.issue_mask[t]], atol=1e-12
+        )
+        for side, party in enumerate(scenario.tables[compiled.table_ids[t]].parties):
+            outside = scenario.tables[compiled.table_ids[t]].preferences[party].outside_option
+            expected = utility(x, d.weights[t, side], d.ideal[t, side], d.curvature[t, side]) + outside
+            expected += d.public_outside[t, side]
+            assert arrays.utilities[t, side] == pytest.approx(expected, abs=1e-12)
 
 
-def test_a_subnormal_weight_never_gives_a_deal_below_the_reservation() -> None:
+def test_a_subnormal_weight_never_gives_a_deal_below_the_value_of_no_deal() -> None:
     binary = {"unit": "yes/no", "kind": "binary", "low": 0.0, "high": 1.0, "status_quo": 0.0}
     scenario = tiny_scenario(
         {
@@ -190,12 +233,12 @@ def test_a_subnormal_weight_never_gives_a_deal_below_the_reservation() -> None:
             "tables.ab.preferences.a": {
                 "weights": {"r": 1.0, "y": 0.0, "p": 0.0},
                 "ideal": {"r": "increase", "y": "decrease", "p": "increase"},
-                "reservation": 0.0,
+                "outside_option": 0.0,
             },
             "tables.ab.preferences.b": {
                 "weights": {"r": 5e-324, "y": 1.0, "p": 0.0},
                 "ideal": {"r": "decrease", "y": "increase", "p": "increase"},
-                "reservation": 0.5,
+                "outside_option": 0.5,
             },
         }
     )
@@ -214,11 +257,12 @@ def test_agreed_values_stay_inside_the_issue_ranges(scenario: Scenario, seed: in
             if scenario.issues[issue].kind == "binary":
                 assert value in (0.0, 1.0)
             if not outcome.deal:
-                assert value == pytest.approx(scenario.status_quo(outcome.table, issue))
+                # the disagreement point: the declared threat, or the status quo
+                assert value == pytest.approx(scenario.no_deal(outcome.table, issue))
 
 
 @pytest.mark.parametrize("ideal", [0.0, 1.0, "increase"])
-def test_binary_issue_deals_never_give_less_than_reservation(ideal: object) -> None:
+def test_binary_issue_deals_never_give_less_than_the_value_of_no_deal(ideal: object) -> None:
     # interior ideals on binary issues are rejected when the scenario loads (test_scenario)
     scenario = tiny_scenario(
         {
@@ -244,7 +288,11 @@ def test_binary_issue_deals_never_give_less_than_reservation(ideal: object) -> N
 # --- (c) symmetry -------------------------------------------------------------------------------
 
 MIRROR_WEIGHTS = st.lists(st.floats(0.05, 1.0), min_size=1, max_size=4).map(tuple)
-TIME_DEPENDENT = st.builds(lambda e: {"kind": "time_dependent", "e": e}, st.floats(0.1, 8.0))
+TIME_DEPENDENT = st.builds(
+    lambda e, last: {"kind": "time_dependent", "e": e, "last_offer": last},
+    st.floats(0.1, 8.0),
+    st.sampled_from(["ultimatum", "concede"]),
+)
 
 
 def both_orders(**kwargs: Any) -> tuple[NegotiationModel, NegotiationModel]:
@@ -271,7 +319,9 @@ def test_symmetric_agents_split_symmetrically(
     utility averaged over both opening orders is the same. And for time-dependent agents the
     turn-order advantage in a single run is bounded: the proposer gets its target f(t), the responder
     1 - f(t) (u_a + u_b = 1 for mirror preferences), and AC_next gives |u_a - u_b| <= the larger of
-    the concession steps f(t-1) - f(t) and f(t) - f(t+1) around the agreement round t.
+    the concession steps f(t-1) - f(t) and f(t) - f(t+1) around the agreement round t, unless the
+    last round's ultimatum is in play: then a deal in the last round gives the last proposer all but
+    the responder's value of no deal r (its guaranteed offer leaves the responder exactly r).
     """
     a_opens, b_opens = both_orders(
         weights=weights,
@@ -294,11 +344,16 @@ def test_symmetric_agents_split_symmetrically(
         exponent = a_opens.negotiation.derived.exponent[0, 0]
         r = a_opens.negotiation.reservation[0, 0]
         t = first.round
-        rounds = np.array([max(t - 1, 0), t, t + 1])
-        f = time_dependent_target(rounds, np.full(3, deadline), np.full(3, exponent), np.full(3, r))
-        step = max(f[0] - f[1], f[1] - f[2])
         assert first.utilities["a"] + first.utilities["b"] == pytest.approx(1.0)
-        assert abs(first.utilities["a"] - first.utilities["b"]) <= step + 1e-9
+        ultimatum = strategy.get("last_offer", "ultimatum") == "ultimatum"
+        if ultimatum and t == deadline and r <= 0.5:
+            last_proposer = "a" if deadline % 2 == 0 else "b"
+            assert first.utilities[last_proposer] == pytest.approx(1.0 - r, abs=1e-9)
+        elif not ultimatum or t < deadline - 1:
+            rounds = np.array([max(t - 1, 0), t, t + 1])
+            f = time_dependent_target(rounds, np.full(3, deadline), np.full(3, exponent), np.full(3, r))
+            step = max(f[0] - f[1], f[1] - f[2])
+            assert abs(first.utilities["a"] - first.utilities["b"]) <= step + 1e-9
 
 
 # --- (d) Boulware against Conceder ----------------------------------------------------------------
@@ -320,11 +375,16 @@ def test_boulware_gets_the_larger_share_against_a_conceder(
     deadline: int,
     opener: str,
 ) -> None:
-    """a is Boulware, b Conceder; preferences mirror each other; everything else is equal."""
+    """a is Boulware, b Conceder; preferences mirror each other; everything else is equal.
+
+    Both concede to their value of no deal in the last round (``last_offer = "concede"``): with
+    ultimatums the last proposer's power decides a negotiation that reaches the deadline, whoever
+    concedes faster before (property (c) pins that case).
+    """
     scenario = mirror_scenario(
         weights=weights,
-        strategy_a={"kind": "time_dependent", "e": boulware_e},
-        strategy_b={"kind": "time_dependent", "e": conceder_e},
+        strategy_a={"kind": "time_dependent", "e": boulware_e, "last_offer": "concede"},
+        strategy_b={"kind": "time_dependent", "e": conceder_e, "last_offer": "concede"},
         reservation=reservation,
         deadline=deadline,
         opener=opener,
@@ -335,31 +395,37 @@ def test_boulware_gets_the_larger_share_against_a_conceder(
     assert outcome.utilities["a"] > outcome.utilities["b"]
 
 
-# --- (e) reservation monotonicity -------------------------------------------------------------------
+# --- (e), (f) monotonicity in the value of no deal ----------------------------------------------------
 
 
 TIME_DEPENDENT_OR_HARDLINER = ("time_dependent", "boulware", "linear", "conceder", "hardliner")
+TIME_DEPENDENT_KINDS = ("time_dependent", "boulware", "linear", "conceder")
 
 
-@st.composite
-def reservation_pairs(draw: st.DrawFn) -> tuple[Scenario, Scenario, str]:
-    """A random one-table scenario without walk-outs, and the same with one side's reservation raised.
-
-    Strategies are time-dependent or hardliner: the property fails against tit-for-tat, as the
-    explicit xfail test below shows.
-    """
-    scenario = draw(random_scenarios(walkouts=False, second_table=False, kinds=TIME_DEPENDENT_OR_HARDLINER))
+def raise_outside_option(draw: st.DrawFn, scenario: Scenario) -> tuple[Scenario, Scenario, str]:
+    """The scenario and a copy in which one side's outside option (so its value of no deal) is higher."""
     data = scenario.model_dump(mode="python")
     side = draw(st.sampled_from(["a", "b"]))
     preference = data["tables"]["t1"]["preferences"][side]
-    low = preference["reservation"]
+    low = preference["outside_option"]
     assume(low < 0.95)
-    preference["reservation"] = draw(st.floats(low, 1.0).filter(lambda v: v > low))
+    preference["outside_option"] = draw(st.floats(low, 1.0).filter(lambda v: v > low))
     return scenario, scenario_from_dict(data, "<raised>"), side
 
 
-@given(reservation_pairs(), st.integers(0, 2**32 - 1))
-def test_raising_a_reservation_never_raises_the_opponents_utility_in_an_agreement(
+@st.composite
+def raised_pairs(draw: st.DrawFn) -> tuple[Scenario, Scenario, str]:
+    """A random one-table scenario without walk-outs, and the same with one side's value of no deal raised.
+
+    Strategies are time-dependent or hardliner: the property fails against tit-for-tat, as the
+    explicit test below shows.
+    """
+    scenario = draw(random_scenarios(walkouts=False, second_table=False, kinds=TIME_DEPENDENT_OR_HARDLINER))
+    return raise_outside_option(draw, scenario)
+
+
+@given(raised_pairs(), st.integers(0, 2**32 - 1))
+def test_raising_a_value_of_no_deal_never_raises_the_opponents_utility_in_an_agreement(
     pair: tuple[Scenario, Scenario, str], seed: int
 ) -> None:
     base, raised, side = pair
@@ -372,8 +438,44 @@ def test_raising_a_reservation_never_raises_the_opponents_utility_in_an_agreemen
         assert after.utilities[opponent] <= before.utilities[opponent] + 1e-9
 
 
-def one_issue(b_reservation: float, a_strategy: dict, deadline: int) -> Scenario:
-    """One issue x that a wants high and b low; b is linear; a's strategy and b's reservation vary."""
+@st.composite
+def informed_pairs(draw: st.DrawFn) -> tuple[Scenario, Scenario, str]:
+    """As ``raised_pairs``, with time-dependent tactics making efficient offers and full rapport."""
+    scenario = draw(random_scenarios(walkouts=False, second_table=False, kinds=TIME_DEPENDENT_KINDS))
+    data = scenario.model_dump(mode="python")
+    for actor, other in (("a", "b"), ("b", "a"), ("a", "c"), ("c", "a")):
+        data["actors"][actor]["rapport"][other] = 1.0
+        data["actors"][actor]["strategy"]["offers"] = "efficient"
+    data["tables"]["t1"].pop("mediator", None)
+    return raise_outside_option(draw, scenario_from_dict(data, "<informed>"))
+
+
+@given(informed_pairs(), st.integers(0, 2**32 - 1))
+def test_raising_own_value_of_no_deal_never_lowers_own_utility_in_an_agreement(
+    pair: tuple[Scenario, Scenario, str], seed: int
+) -> None:
+    """Property (f): with efficient offers and time-dependent tactics (true beliefs, no walk-outs).
+
+    Efficient offers do not depend on the opponent's last offer, so a higher value of no deal only
+    raises one's own targets: one's own offers are worth less to the opponent and accepted no
+    earlier, and the opponent's offers, which improve for oneself as it concedes, are accepted no
+    earlier either; whichever deal comes later is worth at least what the earlier one was.
+    """
+    base, raised, side = pair
+    before = run_model(base, seed=seed).outcomes()[0]
+    after = run_model(raised, seed=seed).outcomes()[0]
+    note(f"before: {before}\nafter:  {after}")
+    event(f"deal before: {before.deal}, after: {after.deal}")
+    if before.deal and after.deal:
+        assert after.utilities[side] >= before.utilities[side] - 1e-9
+
+
+def one_issue(b_value: float, a_strategy: dict, deadline: int) -> Scenario:
+    """One issue x that a wants high and b low; b is linear; a's strategy and b's value of no deal vary.
+
+    The status quo (x = 50 of 0-100) is worth 0.5 to each; the outside options make a's value of no
+    deal 0 and b's ``b_value``.
+    """
     return tiny_scenario(
         {
             "tables.ab.issues": ["x"],
@@ -381,21 +483,24 @@ def one_issue(b_reservation: float, a_strategy: dict, deadline: int) -> Scenario
             "tables.ab.preferences.a": {
                 "weights": {"x": 1.0},
                 "ideal": {"x": "increase"},
-                "reservation": 0.0,
+                "outside_option": -0.5,
             },
             "tables.ab.preferences.b": {
                 "weights": {"x": 1.0},
                 "ideal": {"x": "decrease"},
-                "reservation": b_reservation,
+                "outside_option": b_value - 0.5,
             },
             "actors.a.strategy": a_strategy,
+            # b concedes to its value of no deal in the last round (no ultimatum), as before the
+            # last-round rule existed: these tests are about the concession curves
+            "actors.b.strategy": {"kind": "linear", "last_offer": "concede"},
         }
     )
 
 
-def test_raising_a_reservation_against_a_linear_opponent_minimal_case() -> None:
+def test_raising_a_value_of_no_deal_against_a_linear_opponent_minimal_case() -> None:
     """The passing counterpart of the tit-for-tat case below: the same table with a linear too."""
-    linear = {"kind": "linear"}
+    linear = {"kind": "linear", "last_offer": "concede"}
     before = run_model(one_issue(0.0, linear, 5), seed=0).outcomes()[0]
     after = run_model(one_issue(0.1, linear, 5), seed=0).outcomes()[0]
     assert before.deal and after.deal
@@ -405,7 +510,7 @@ def test_raising_a_reservation_against_a_linear_opponent_minimal_case() -> None:
 def test_property_e_is_stated_without_tit_for_tat_because_reciprocity_rewards_a_tougher_opponent() -> None:
     """Why property (e) excludes tit-for-tat: this is reciprocity working, not a bug.
 
-    b (linear, deadline 5) raises its reservation 0 -> 0.1, so it concedes less each round; a
+    b (linear, deadline 5) raises its value of no deal 0 -> 0.1, so it concedes less each round; a
     (tit-for-tat, no opening concession) mirrors those smaller concessions, keeps a higher target, and
     the deal moves from round 3 (b proposes) to round 4 (a proposes): a ends better off. The test pins
     this documented behaviour (docs/model-odd.md), so a change to it is noticed.
@@ -417,8 +522,12 @@ def test_property_e_is_stated_without_tit_for_tat_because_reciprocity_rewards_a_
     assert after.utilities["a"] > before.utilities["a"] + 0.01, (before.utilities, after.utilities)
 
 
-def binary_pair(b_reservation: float) -> Scenario:
-    """Two binary issues: a cares only about q (wants 1), b only about r (wants 0); deadline 1."""
+def binary_pair(b_value: float) -> Scenario:
+    """Two binary issues: a cares only about q (wants 1), b only about r (wants 0); deadline 1.
+
+    The status quo (both 0) is worth 0 to a and 1 to b; b's outside option makes its value of no deal
+    ``b_value``.
+    """
     issue = {"unit": "yes/no", "kind": "binary", "low": 0.0, "high": 1.0, "status_quo": 0.0}
     return tiny_scenario(
         {
@@ -429,26 +538,51 @@ def binary_pair(b_reservation: float) -> Scenario:
             "tables.ab.preferences.a": {
                 "weights": {"q": 1.0, "r": 0.0},
                 "ideal": {"q": "increase", "r": "increase"},
-                "reservation": 0.0,
+                "outside_option": 0.0,
             },
             "tables.ab.preferences.b": {
                 "weights": {"q": 0.0, "r": 1.0},
                 "ideal": {"q": "decrease", "r": "decrease"},
-                "reservation": b_reservation,
+                "outside_option": b_value - 1.0,
             },
         }
     )
 
 
-def test_raising_a_reservation_with_binary_issues_never_helps_the_opponent() -> None:
+def test_raising_a_value_of_no_deal_with_binary_issues_never_helps_the_opponent() -> None:
     before = run_model(binary_pair(0.3), seed=0).outcomes()[0]
     after = run_model(binary_pair(1.0), seed=0).outcomes()[0]
     assert before.deal and after.deal
     assert after.utilities["a"] <= before.utilities["a"] + 1e-9, (before.values, after.values)
 
 
-def test_binary_rounding_never_offers_a_dominated_package() -> None:
+def test_an_ultimatum_gives_away_what_the_proposer_does_not_weigh() -> None:
+    # b makes the last offer (round 1), an ultimatum: it claims r, which it weighs, and leaves q to a
+    similarity = {"kind": "linear", "offers": "similarity"}
+    scenario = apply_overrides(
+        binary_pair(0.3), {"actors.a.strategy": similarity, "actors.b.strategy": similarity}
+    )
+    offers = run_model(scenario, seed=0, trace=True).datacollector.get_table_dataframe("offers")
+    last = offers.iloc[-1]
+    assert (last["proposer"], last["offer"]) == ("b", {"q": 1.0, "r": 0.0})
+
+
+def test_efficient_offers_with_binary_issues_give_away_what_the_proposer_does_not_weigh() -> None:
     model = run_model(binary_pair(0.3), seed=0, trace=True)
+    offers = model.datacollector.get_table_dataframe("offers")
+    first = offers.iloc[0]
+    # a cares only about q: its opening offer gives b its ideal on r (efficient), and b takes it
+    assert (first["proposer"], first["offer"]) == ("a", {"q": 1.0, "r": 0.0})
+    assert first["status"] == "deal"
+
+
+def test_binary_rounding_never_offers_a_dominated_package() -> None:
+    """With Faratin's similarity rule, binary issues are rounded without giving up a free issue."""
+    similarity = {"kind": "linear", "offers": "similarity", "last_offer": "concede"}
+    scenario = apply_overrides(
+        binary_pair(0.3), {"actors.a.strategy": similarity, "actors.b.strategy": similarity}
+    )
+    model = run_model(scenario, seed=0, trace=True)
     offers = model.datacollector.get_table_dataframe("offers")
     b_offers = offers[offers["proposer"] == "b"]
     assert len(b_offers) == 1

@@ -1,7 +1,8 @@
 """Alternating offers at one table (negotiation.bargaining.protocol), observed through the model's trace.
 
-The tiny scenario (tests/helpers.py) has neutral leverage, pressure and resolve, so each side's
-effective reservation is its declared one and its effective exponent is its strategy's ``e``.
+The tiny scenario (tests/helpers.py) has neutral leverage, pressure and resolve, so each side's value of
+no deal is its utility of the status quo plus its outside option (0.3 for both) and its effective
+exponent is its strategy's ``e``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import compiled_tiny, run_model, tiny_scenario
+from helpers import TINY_NO_DEAL_UTILITY, compiled_tiny, run_model, tiny_scenario, tiny_value
 
 from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.strategies import time_dependent_target
@@ -83,14 +84,18 @@ def test_hardliner_always_asks_for_everything() -> None:
     np.testing.assert_allclose(mine["proposer_utility"], 1.0, atol=1e-9)
 
 
-def test_deadline_fallback_accepts_a_last_offer_at_the_reservation_value() -> None:
-    """Against a hardliner, a linear opener's last offer (at its reservation) is taken at the deadline.
+def test_conceding_in_the_last_round_gives_the_last_offer_at_the_value_of_no_deal() -> None:
+    """With ``last_offer = "concede"`` (the old behaviour) the last proposer gives its whole surplus.
 
     The deadline is round 10 and the opener proposes on even rounds, so it makes the last offer, at
-    target = its reservation 0.3. The hardliner's AC_next (next target 1) rejects everything before,
-    but with no turn left it takes anything worth its reservation (0.1) or more.
+    target = its value of no deal 0.3. The hardliner's AC_next (next target 1) rejects everything
+    before, but with no turn left it takes anything worth its value of no deal (0.1) or more.
     """
-    changes = {"actors.b.strategy": HARDLINER, "tables.ab.preferences.b.reservation": 0.1}
+    changes = {
+        "actors.a.strategy": {"kind": "linear", "last_offer": "concede"},
+        "actors.b.strategy": HARDLINER,
+        **tiny_value("b", 0.1),
+    }
     model = run_model(tiny_scenario(changes), seed=3, trace=True)
     offers, outcome = trace(model), tiny_outcome(model)
     assert outcome.status == "deal"
@@ -98,6 +103,25 @@ def test_deadline_fallback_accepts_a_last_offer_at_the_reservation_value() -> No
     assert outcome.utilities["a"] == pytest.approx(0.3)
     assert outcome.utilities["b"] >= 0.1
     assert (offers[offers["round"] < 10]["status"] == "open").all()
+
+
+def test_an_ultimatum_in_the_last_round_leaves_the_responder_its_value_of_no_deal_on_every_issue() -> None:
+    """With the ultimatum (the default) the last proposer claims all but what b must get.
+
+    b (a hardliner, value of no deal 0.1) accepts anything worth 0.1 in the last round. a does not
+    know b's weights, so it offers b a gain of 0.1 on every issue (worth 0.1 to b whatever its
+    weights): x and y 90% of the way from b's ideal to a's, z where b's gain is 0.1 (9.2: b's ideal is 2).
+    """
+    changes = {"actors.b.strategy": HARDLINER, **tiny_value("b", 0.1)}
+    model = run_model(tiny_scenario(changes), seed=3, trace=True)
+    offers, outcome = trace(model), tiny_outcome(model)
+    last = offers.iloc[-1]
+    assert (last["round"], last["proposer"], outcome.status) == (10, "a", "deal")
+    assert outcome.values == pytest.approx({"x": 90.0, "y": 0.9, "z": 2.0 + 0.9 * 8.0})
+    assert outcome.utilities["b"] == pytest.approx(0.1)
+    # a's gain on z (ideal 10 of 0-10) at 9.2 is 0.92
+    assert outcome.utilities["a"] == pytest.approx(0.5 * 0.9 + 0.3 * 0.9 + 0.2 * 0.92)
+    assert last["target"] == pytest.approx(outcome.utilities["a"])
 
 
 def test_an_offer_below_the_reservation_is_refused_even_at_the_deadline() -> None:
@@ -111,7 +135,7 @@ def test_an_offer_below_the_reservation_is_refused_even_at_the_deadline() -> Non
     assert outcome.round == 9
 
 
-def test_a_table_without_a_deal_ends_at_the_status_quo_with_reservation_utilities() -> None:
+def test_a_table_without_a_deal_ends_at_the_status_quo_worth_the_values_of_no_deal() -> None:
     changes = {"actors.a.strategy": HARDLINER, "actors.b.strategy": HARDLINER}
     outcome = tiny_outcome(run_model(tiny_scenario(changes), seed=4))
     assert outcome.status == "deadline"
@@ -124,7 +148,7 @@ def test_a_table_without_a_deal_ends_at_the_status_quo_with_reservation_utilitie
 def test_tit_for_tat_mirrors_the_opponent_concessions_in_its_own_utility() -> None:
     changes = {
         "actors.b.strategy": {"kind": "tit_for_tat", "reciprocity": 1.0, "initial_concession": 0.05},
-        "tables.ab.preferences.b.reservation": 0.0,
+        **tiny_value("b", 0.0),
         "actors.a.strategy": {"kind": "time_dependent", "e": 0.5},
         "tables.ab.deadline": 20,
     }
@@ -225,15 +249,35 @@ def test_effective_reservation_moves_with_the_leverage_gap_and_the_mediator() ->
     np.testing.assert_allclose(reservation, [0.3 + 0.2 * 0.6 - 0.05, 0.3 - 0.2 * 0.6 - 0.05])
 
 
-def test_effective_reservation_is_clipped_to_the_utility_scale() -> None:
+def test_values_of_no_deal_are_not_clipped_and_one_above_1_rules_out_a_deal() -> None:
     changes = {
         "actors.a.leverage": 1.0,
         "actors.b.leverage": 0.0,
         "model.leverage_effect": 1.0,
-        "tables.ab.preferences.a.reservation": 0.5,
+        **tiny_value("a", 0.5),
     }
-    reservation = NegotiationModel(tiny_scenario(changes), seed=0).negotiation.reservation[0]
-    np.testing.assert_allclose(reservation, [1.0, 0.0])
+    model = run_model(tiny_scenario(changes), seed=0)
+    np.testing.assert_allclose(model.negotiation.reservation[0], [1.5, -0.7])
+    outcome = tiny_outcome(model)
+    assert not outcome.deal  # no offer is worth 1.5 to a, and a never agrees to less
+    assert outcome.utilities == pytest.approx({"a": 1.5, "b": -0.7})
+
+
+def test_a_declared_threat_is_the_no_deal_outcome_and_sets_the_values_of_no_deal() -> None:
+    """Without a deal x falls to 0 (a threat): worth 0.5 * 0 + 0.3 * 0 + 0.2 * 1 to a, 0.2 + 0.3 to b."""
+    changes = {
+        "actors.a.strategy": HARDLINER,
+        "actors.b.strategy": HARDLINER,
+        "tables.ab.no_deal": {"x": 0.0},
+    }
+    model = run_model(tiny_scenario(changes), seed=4)
+    outcome = tiny_outcome(model)
+    assert outcome.status == "deadline"
+    assert outcome.values == pytest.approx({"x": 0.0, "y": 0.0, "z": 10.0})
+    assert not any(outcome.moved.values())
+    outside = {"a": 0.3 - TINY_NO_DEAL_UTILITY["a"], "b": 0.3 - TINY_NO_DEAL_UTILITY["b"]}
+    assert outcome.utilities == pytest.approx({"a": 0.2 + outside["a"], "b": 0.5 + outside["b"]})
+    assert outcome.reservation == pytest.approx(outcome.utilities)
 
 
 def test_pressure_speeds_concession_and_resolve_slows_it() -> None:
@@ -246,7 +290,7 @@ def test_pressure_speeds_concession_and_resolve_slows_it() -> None:
     assert exponent(0.5, 0.9) < 1.0 < exponent(0.5, 0.1)
 
 
-def test_weights_are_normalised_and_beliefs_follow_trust() -> None:
+def test_weights_are_normalised_and_prior_beliefs_follow_trust() -> None:
     changes = {
         "tables.ab.preferences.a.weights": {"x": 2.0, "y": 1.0, "z": 1.0},
         "actors.a.rapport": {"b": 1.0},
@@ -255,9 +299,12 @@ def test_weights_are_normalised_and_beliefs_follow_trust() -> None:
     derived = NegotiationModel(tiny_scenario(changes), seed=0).negotiation.derived
     np.testing.assert_allclose(derived.weights[0, 0], [0.5, 0.25, 0.25])
     np.testing.assert_allclose(derived.weights[0].sum(axis=-1), 1.0)
-    # full trust: a knows b's weights; no trust: b assumes a cares equally about every issue
-    np.testing.assert_allclose(derived.believed[0, 0], derived.weights[0, 1])
-    np.testing.assert_allclose(derived.believed[0, 1], [1 / 3, 1 / 3, 1 / 3])
+    # full trust: a knows b's weights (and need not learn them); no trust: b starts out assuming a
+    # cares equally about every issue, and learns from a's offers with a prior of no strength
+    np.testing.assert_allclose(derived.prior[0, 0], derived.weights[0, 1])
+    np.testing.assert_allclose(derived.prior[0, 1], [1 / 3, 1 / 3, 1 / 3])
+    assert derived.learns[0].tolist() == [False, True]
+    assert derived.prior_strength[0, 1] == 0.0
 
 
 def test_outcome_utilities_are_the_additive_utilities_of_the_agreement() -> None:

@@ -58,7 +58,10 @@ def test_read_toml_returns_data(tiny_file: Path) -> None:
 
 REVERSED_X = ("low = 0.0\nhigh = 100.0", "low = 100.0\nhigh = 0.0")
 A_WEIGHTS = "weights = { x = 0.5, y = 0.3, z = 0.2 }"
-A_RESERVATION = 'z = "increase" }\nreservation = 0.3'
+A_OUTSIDE = 'z = "increase" }\noutside_option = -0.15'
+A_STRATEGY = 'rapport = { b = 0.5 }\nstrategy = { kind = "linear" }'
+# from actor a's strategy to the table's deadline: one edit that changes both
+_SPAN = TINY_TOML[TINY_TOML.index(A_STRATEGY) : TINY_TOML.index("deadline = 10") + len("deadline = 10")]
 
 _CASES = [
     ("syntax error", ("deadline = 10", "deadline = = 10"), None, "line 45", "valid TOML"),
@@ -120,11 +123,58 @@ _CASES = [
         "number",
     ),
     (
-        "reservation no outcome meets",
-        (A_RESERVATION, 'z = "increase" }\nreservation = 1.5'),
-        "tables.ab.preferences.a.reservation",
+        "outside option off the utility scale",
+        (A_OUTSIDE, 'z = "increase" }\noutside_option = 1.5'),
+        "tables.ab.preferences.a.outside_option",
         "1.5",
         "less than or equal to 1",
+    ),
+    (
+        "a reservation value (the format before values of no deal were derived)",
+        (A_OUTSIDE, 'z = "increase" }\nreservation = 0.3'),
+        "tables.ab.preferences.a.reservation",
+        "0.3",
+        "outside_option instead",
+    ),
+    (
+        "discount factor of 0",
+        (A_STRATEGY, 'rapport = { b = 0.5 }\ndiscount = 0.0\nstrategy = { kind = "linear" }'),
+        "actors.a.discount",
+        "0.0",
+        "greater than 0",
+    ),
+    (
+        "discount factor above 1",
+        (A_STRATEGY, 'rapport = { b = 0.5 }\ndiscount = 1.2\nstrategy = { kind = "linear" }'),
+        "actors.a.discount",
+        "1.2",
+        "less than or equal to 1",
+    ),
+    (
+        "threat point outside the issue's range",
+        ("breakdown_risk = 0.0\n", "breakdown_risk = 0.0\nno_deal = { x = 150.0 }\n"),
+        "tables.ab.no_deal.x",
+        "150.0",
+        "a value in the issue's range [0.0, 100.0]",
+    ),
+    (
+        "threat point on an issue not at the table",
+        ("breakdown_risk = 0.0\n", "breakdown_risk = 0.0\nno_deal = { w = 1.0 }\n"),
+        "tables.ab.status_quo/ranges/no_deal.w",
+        "'w'",
+        "table issue",
+    ),
+    (
+        "equilibrium strategy on a table too long to solve",
+        (
+            _SPAN,
+            _SPAN.replace('kind = "linear"', 'kind = "equilibrium"', 1).replace(
+                "deadline = 10", "deadline = 5000"
+            ),
+        ),
+        "actors.a.strategy.kind",
+        "'equilibrium'",
+        "keeps a value per round; the window may reach 5000 rounds, at most 1000",
     ),
     ("inverted issue range", REVERSED_X, "issues.x", "{'low': 100.0, 'high': 0.0}", "low < high"),
     (
@@ -150,9 +200,9 @@ _CASES = [
         "[0.0, 10.0]",
     ),
     (
-        "NaN reservation",
-        (A_RESERVATION, 'z = "increase" }\nreservation = nan'),
-        "tables.ab.preferences.a.reservation",
+        "NaN outside option",
+        (A_OUTSIDE, 'z = "increase" }\noutside_option = nan'),
+        "tables.ab.preferences.a.outside_option",
         "nan",
         "finite number",
     ),

@@ -9,6 +9,7 @@ import pytest
 
 from negotiation.bargaining.strategies import (
     accepts,
+    later_value,
     time_dependent_target,
     tit_for_tat_target,
     walkout_hazard,
@@ -99,27 +100,51 @@ def test_tit_for_tat_sequence_tracks_the_opponent_step_by_step() -> None:
 
 # --- acceptance ------------------------------------------------------------------------------
 
+PATIENT = (np.ones(3), np.zeros(3))  # no discounting, no cost of delay
+
 
 def test_ac_next_accepts_an_offer_at_least_as_good_as_the_own_next_offer() -> None:
-    got = accepts(np.array([0.7, 0.69, 0.7]), np.array([0.7, 0.7, 0.71]), np.full(3, 0.3), np.zeros(3, bool))
+    got = accepts(
+        np.array([0.7, 0.69, 0.7]), np.array([0.7, 0.7, 0.71]), np.full(3, 0.3), *PATIENT, np.zeros(3, bool)
+    )
     assert got.tolist() == [True, False, False]
 
 
-def test_deadline_fallback_accepts_anything_at_or_above_the_reservation_value() -> None:
+def test_deadline_fallback_accepts_anything_at_or_above_the_value_of_no_deal() -> None:
     offer = np.array([0.31, 0.3, 0.29])
-    got = accepts(offer, np.full(3, 0.9), np.full(3, 0.3), np.ones(3, bool))
+    got = accepts(offer, np.full(3, 0.9), np.full(3, 0.3), *PATIENT, np.ones(3, bool))
     assert got.tolist() == [True, True, False]
 
 
-def test_no_offer_below_the_reservation_value_is_ever_accepted() -> None:
+def test_no_offer_below_the_value_of_no_deal_is_ever_accepted() -> None:
     rng = np.random.default_rng(7)
     offer, next_target, reservation = rng.random(1000), rng.random(1000), rng.random(1000)
+    discount, delay = rng.uniform(0.5, 1.0, 1000), rng.uniform(0.0, 0.1, 1000)
     last_chance = rng.random(1000) < 0.5
-    got = accepts(offer, next_target, reservation, last_chance)
+    got = accepts(offer, next_target, reservation, discount, delay, last_chance)
     assert not np.any(got & (offer < reservation - 1e-12))
-    # and the rule is exactly AC_next or the fallback, above the reservation value
-    expected = (offer >= reservation) & ((offer >= next_target) | last_chance)
+    # and the rule is exactly AC_next on discounted values, or the fallback, never below r
+    waiting = reservation + discount * (next_target - reservation) - delay
+    expected = (offer >= reservation) & ((offer >= waiting) | last_chance)
     assert np.array_equal(got, expected)
+
+
+def test_an_impatient_responder_accepts_less_than_its_next_target() -> None:
+    # next target 0.8, value of no deal 0.3: waiting a round is worth 0.3 + d (0.8 - 0.3) - c now
+    offer = np.full(4, 0.74)
+    discount = np.array([1.0, 0.9, 0.9, 1.0])
+    delay = np.array([0.0, 0.0, 0.02, 0.07])
+    got = accepts(offer, np.full(4, 0.8), np.full(4, 0.3), discount, delay, np.zeros(4, bool))
+    # 0.8, 0.75, 0.73 and 0.73: only the patient one waits
+    assert got.tolist() == [False, False, True, True]
+
+
+def test_later_value_discounts_the_surplus_not_the_value_of_no_deal() -> None:
+    # a deal worth exactly the value of no deal is worth that at any time; costs only erode surplus
+    assert later_value(np.array([0.3]), np.array([0.3]), np.array([0.5]), np.zeros(1))[0] == 0.3
+    np.testing.assert_allclose(
+        later_value(np.array([0.9]), np.array([0.3]), np.array([0.5]), np.zeros(1)), 0.6
+    )
 
 
 # --- walk-out hazard -------------------------------------------------------------------------

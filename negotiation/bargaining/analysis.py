@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from negotiation.bargaining.preferences import gain
+from negotiation.bargaining.preferences import gain, power
 
 FRONTIER_SAMPLES = 65
 """Points on a curved frontier (weights a evenly spaced in [0, 1])."""
@@ -53,7 +53,7 @@ def pareto_frontier(
         ratio = np.where(traded, step_gain / np.where(traded, step_cost, 1.0), -np.inf)
     order = np.argsort(-ratio, axis=-1, kind="stable")
     u0_start = np.sum(w0 * gain(p1, p0), axis=-1) + np.sum(np.where(free_for_0, gain_0, 0.0), axis=-1)
-    start = np.stack([u0_start, np.ones(w0.shape[:-1])], axis=-1)
+    start = np.stack([u0_start, np.sum(w1, axis=-1)], axis=-1)  # side 1 at its ideal on every issue
     steps = np.stack(
         [np.take_along_axis(step_gain, order, axis=-1), -np.take_along_axis(step_cost, order, axis=-1)],
         axis=-1,
@@ -70,11 +70,11 @@ def _curved_frontier(weights: np.ndarray, ideal: np.ndarray, curvature: np.ndarr
     span0, span1 = 1.0 - gain(p1, p0), 1.0 - gain(p0, p1)
     # the ends stay a hair inside (0, 1) so that issues one side ignores still go to the other side
     alpha = np.linspace(1e-9, 1.0 - 1e-9, FRONTIER_SAMPLES)[:, None]
-    pull0 = alpha * w0 * c0 * span0**c0
-    pull1 = (1.0 - alpha) * w1 * c1 * span1**c1
+    pull0 = alpha * w0 * c0 * power(span0, c0)
+    pull1 = (1.0 - alpha) * w1 * c1 * power(span1, c1)
 
     def slope(t: np.ndarray) -> np.ndarray:
-        return pull0 * (1.0 - t) ** (c0 - 1.0) - pull1 * t ** (c1 - 1.0)
+        return pull0 * power(1.0 - t, c0 - 1.0) - pull1 * power(t, c1 - 1.0)
 
     low = np.zeros(np.broadcast_shapes(pull0.shape, pull1.shape))
     high = np.ones_like(low)
@@ -84,8 +84,8 @@ def _curved_frontier(weights: np.ndarray, ideal: np.ndarray, curvature: np.ndarr
         low = np.where(rising, middle, low)
         high = np.where(rising, high, middle)
     t = np.where(slope(np.zeros_like(low)) <= 0.0, 0.0, np.where(slope(np.ones_like(low)) >= 0.0, 1.0, low))
-    u0 = np.sum(w0 * (1.0 - ((1.0 - t) * span0) ** c0), axis=-1)
-    u1 = np.sum(w1 * (1.0 - (t * span1) ** c1), axis=-1)
+    u0 = np.sum(w0 * (1.0 - power((1.0 - t) * span0, c0)), axis=-1)
+    u1 = np.sum(w1 * (1.0 - power(t * span1, c1)), axis=-1)
     return np.stack([u0, u1], axis=-1)
 
 

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri
 
-from negotiation.bargaining.strategies import STRATEGY_CODES
+from negotiation.bargaining.strategies import (
+    LAST_OFFER_CODES,
+    OFFER_RULE_CODES,
+    OPPONENT_MODEL_CODES,
+    STRATEGY_CODES,
+)
 from negotiation.scenario.bounds import numeric_bounds
 from negotiation.scenario.schema import Scenario
 
@@ -23,10 +28,13 @@ PARAMETER_ARRAYS = (
     "exponent",
     "reciprocity",
     "initial_concession",
+    "discount",
+    "delay_cost",
     "weights",
     "ideal",
-    "reservation",
+    "outside_option",
     "curvature",
+    "no_deal",
     "breakdown_risk",
     "deadline",
     "link_strength",
@@ -34,7 +42,7 @@ PARAMETER_ARRAYS = (
 )
 """Arrays that uncertain parameters may be written into; each run gets its own copy."""
 
-COEFFICIENTS = ("leverage_effect", "urgency_gain", "resolve_gain", "mediation_strength")
+COEFFICIENTS = ("leverage_effect", "urgency_gain", "resolve_gain", "mediation_strength", "learning_prior")
 _DIST_CODES = {"uniform": 0, "normal": 1, "triangular": 2}
 
 
@@ -110,6 +118,12 @@ class CompiledScenario:
     """(T, K) normalised status quo."""
     strategy: np.ndarray
     """(A,) strategy code (see strategies.STRATEGY_CODES)."""
+    offer_rule: np.ndarray
+    """(A,) offer-rule code (strategies.OFFER_RULE_CODES)."""
+    last_offer: np.ndarray
+    """(A,) last-round code of time-dependent tactics (strategies.LAST_OFFER_CODES)."""
+    opponent_model: np.ndarray
+    """(A,) opponent-model code (strategies.OPPONENT_MODEL_CODES)."""
     link_kind: np.ndarray
     """(L,) 0 precedent, 1 escalation."""
     link_source: np.ndarray
@@ -215,8 +229,9 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     shape = (n_tables, width)
     mask, binary = np.zeros(shape, bool), np.zeros(shape, bool)
     low, high, status_quo = np.zeros(shape), np.ones(shape), np.zeros(shape)
+    no_deal = np.zeros(shape)
     weights, ideal = np.zeros((n_tables, 2, width)), np.zeros((n_tables, 2, width))
-    reservation = np.zeros((n_tables, 2))
+    outside_option = np.zeros((n_tables, 2))
     curvature = np.ones((n_tables, 2))
     parties = np.zeros((n_tables, 2), np.intp)
     mediator = np.full(n_tables, -1, np.intp)
@@ -230,9 +245,10 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
             mask[t, k], binary[t, k] = True, scenario.issues[issue_id].kind == "binary"
             low[t, k], high[t, k] = lo, hi
             status_quo[t, k] = (scenario.status_quo(table_id, issue_id) - lo) / (hi - lo)
+            no_deal[t, k] = (scenario.no_deal(table_id, issue_id) - lo) / (hi - lo)
         for side, party in enumerate(table.parties):
             pref = table.preferences[party]
-            reservation[t, side] = pref.reservation
+            outside_option[t, side] = pref.outside_option
             curvature[t, side] = pref.curvature
             for k, issue_id in enumerate(table.issues):
                 weights[t, side, k] = pref.weights.get(issue_id, 0.0)
@@ -252,13 +268,16 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         "pressure": np.array([a.domestic_pressure for a in actors]),
         "resolve": np.array([a.resolve for a in actors]),
         "rapport": rapport,
+        "discount": np.array([a.discount for a in actors]),
+        "delay_cost": np.array([a.delay_cost for a in actors]),
         "exponent": np.array([a.strategy.e for a in actors]),
         "reciprocity": np.array([a.strategy.reciprocity for a in actors]),
         "initial_concession": np.array([a.strategy.initial_concession for a in actors]),
         "weights": weights,
         "ideal": ideal,
-        "reservation": reservation,
+        "outside_option": outside_option,
         "curvature": curvature,
+        "no_deal": no_deal,
         "breakdown_risk": np.array([scenario.tables[t].breakdown_risk for t in table_ids]),
         "deadline": np.array([float(scenario.tables[t].deadline) for t in table_ids]),
         "link_strength": np.array([link.strength for link in links]),
@@ -305,6 +324,9 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         high=high,
         status_quo=status_quo,
         strategy=np.array([STRATEGY_CODES[a.strategy.kind] for a in actors], np.int8),
+        offer_rule=np.array([OFFER_RULE_CODES[a.strategy.offers] for a in actors], np.int8),
+        last_offer=np.array([LAST_OFFER_CODES[a.strategy.last_offer] for a in actors], np.int8),
+        opponent_model=np.array([OPPONENT_MODEL_CODES[a.strategy.opponent_model] for a in actors], np.int8),
         link_kind=np.array([0 if link.kind == "precedent" else 1 for link in links], np.int8),
         link_source=np.array([table_index[link.source] for link in links], np.intp),
         link_targets=tuple(np.array([table_index[t] for t in link.targets], np.intp) for link in links),
@@ -343,6 +365,8 @@ def _slot(
             "leverage": "leverage",
             "domestic_pressure": "pressure",
             "resolve": "resolve",
+            "discount": "discount",
+            "delay_cost": "delay_cost",
             "e": "exponent",
             "reciprocity": "reciprocity",
             "initial_concession": "initial_concession",
@@ -353,8 +377,13 @@ def _slot(
         table = scenario.tables[parts[1]]
         if parts[2] in ("breakdown_risk", "deadline"):
             return Slot(path, parts[2], t)
+        if parts[2] == "no_deal":
+            k = table.issues.index(parts[3])
+            lo, hi = scenario.issue_range(parts[1], parts[3])
+            flat = np.ravel_multi_index((t, k), base["no_deal"].shape)
+            return Slot(path, "no_deal", int(flat), 1.0 / (hi - lo), -lo / (hi - lo))
         side = table.parties.index(parts[3])
-        if parts[4] in ("reservation", "curvature"):
+        if parts[4] in ("outside_option", "curvature"):
             return Slot(path, parts[4], t * 2 + side)
         k = table.issues.index(parts[5])
         flat = np.ravel_multi_index((t, side, k), base[parts[4]].shape)

@@ -78,24 +78,29 @@ class Runs:
         """Apply events scheduled for this round in the runs where they happen and that are still going.
 
         Parameters change from this round on (outcomes of tables that already ended keep the
-        preferences in force when they ended); reservation shifts that linkages made earlier in a run
-        are kept on top of the re-derived values.
+        preferences in force when they ended); shifts that linkages made earlier in a run to the
+        values of no deal are kept on top of the re-derived values, open tables move to the new
+        no-deal outcome, and beliefs are recomputed from the new priors and the evidence so far.
         """
         n_tables = self.compiled.n_tables
-        running = (self.negotiation.status == OPEN).reshape(self.n_runs, n_tables).any(axis=1)
+        negotiation = self.negotiation
+        running = (negotiation.status == OPEN).reshape(self.n_runs, n_tables).any(axis=1)
         for index, event in enumerate(self.compiled.events):
             hit = self.event_happens[:, index] & running
             if event.round != round_ or not hit.any():
                 continue
-            self.negotiation.measure_agreements()
+            negotiation.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
             derived, reservation = derive(self.compiled, self.params)
             rows = np.repeat(hit, n_tables)
-            linkage_shift = self.negotiation.reservation[rows] - self._base_reservation[rows]
+            linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
             self._base_reservation[rows] = reservation[rows]
-            self.negotiation.derived = derived
-            self.negotiation.reservation[rows] = np.clip(reservation[rows] + linkage_shift, 0.0, 1.0)
+            negotiation.derived = derived
+            negotiation.reservation[rows] = reservation[rows] + linkage_shift
+            still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
+            negotiation.agreement[still_open] = derived.disagreement[still_open]
+            negotiation.refresh_beliefs(np.flatnonzero(rows))
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -120,8 +125,7 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
     for round_ in range(runs.horizon):
         _, ended = runs.play(round_)
         if ended.size:
-            shift = negotiation.linkage_shifts(ended)
-            negotiation.reservation = np.clip(negotiation.reservation + shift, 0.0, 1.0)
+            negotiation.reservation = negotiation.reservation + negotiation.linkage_shifts(ended)
         if negotiation.finished:
             break
     negotiation.measure_agreements()

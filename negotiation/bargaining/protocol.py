@@ -2,14 +2,17 @@
 
 State is kept as rows: one row per (run, table), run-major, so one round costs a fixed number of array
 operations however many tables and runs are in play. The Mesa model plays one run (rows = its
-tables); the batch fast path (:mod:`negotiation.fastpath`) plays hundreds of runs in lockstep
-through exactly the same code, each run drawing from its own generator, so both give the same
-outcomes on the same seeds.
+tables); the batch fast path (:func:`negotiation.bargaining.engine.run_many`) plays hundreds of runs
+in lockstep through exactly the same code, each run drawing from its own generator, so both give the
+same outcomes on the same seeds.
 
 Each round, at each open table, the side whose turn it is (the opener on even rounds since the table
-opened) makes a trade-off offer at its current target utility; the other side accepts (AC_next,
-deadline-aware), walks out with a small hazard, or lets the turn pass to it. A table that reaches its
-deadline without agreement ends at the status quo.
+opened) makes an offer at its current target utility (efficient or, as an option, nearest the
+opponent's last offer); the other side updates its beliefs about the proposer's weights from the
+offer, then accepts (AC_next on discounted values, deadline-aware, never below its value of no deal),
+walks out with a small hazard, or lets the turn pass to it. A table that ends without a deal ends at
+its disagreement point: the no-deal outcome (the status quo unless the table declares a threat), worth
+each side's value of no deal.
 """
 
 from __future__ import annotations
@@ -20,10 +23,24 @@ import numpy as np
 
 from negotiation.bargaining.analysis import distance_to_frontier, nash_point, pareto_frontier
 from negotiation.bargaining.compiled import CompiledScenario
-from negotiation.bargaining.preferences import gain, trade_off, utility
+from negotiation.bargaining.equilibrium import package_frontiers, subgame_perfect_values
+from negotiation.bargaining.learning import OpponentModels, concession_evidence, prior_strength
+from negotiation.bargaining.preferences import (
+    efficient_offer,
+    gain,
+    guaranteed_offer,
+    power,
+    trade_off,
+    utility,
+)
 from negotiation.bargaining.strategies import (
+    BAYESIAN,
+    EQUILIBRIUM,
     HARDLINER,
+    SIMILARITY,
+    TIME_DEPENDENT,
     TIT_FOR_TAT,
+    ULTIMATUM,
     accepts,
     time_dependent_target,
     tit_for_tat_target,
@@ -45,16 +62,33 @@ class Derived:
     """(R, 2, K) normalised ideal points."""
     curvature: np.ndarray
     """(R, 2, 1) each side's gain curvature (1 linear), shaped to broadcast over issues."""
-    believed: np.ndarray
-    """(R, 2, K) each side's belief of its opponent's weights (trust-weighted)."""
+    disagreement: np.ndarray
+    """(R, K) the no-deal outcome (normalised): the status quo, or the table's declared threat."""
+    public_outside: np.ndarray
+    """(R, 2) the part of each side's outside term that both sides see: leverage gap and mediation."""
+    prior: np.ndarray
+    """(R, 2, K) each side's prior belief of its opponent's weights (trust-weighted; true if it plays
+    the equilibrium strategy)."""
+    prior_strength: np.ndarray
+    """(R, 2) how many offers the prior counts as (opponent learning)."""
+    learns: np.ndarray
+    """(R, 2) True where a side learns its opponent's weights from offers."""
     exponent: np.ndarray
     """(R, 2) effective concession exponent (strategy e moved by pressure and resolve)."""
     reciprocity: np.ndarray
     """(R, 2) effective tit-for-tat reciprocity."""
     initial_concession: np.ndarray
     """(R, 2) tit-for-tat opening concession."""
+    discount: np.ndarray
+    """(R, 2) effective per-round discount factor (the actor's, to the power pace)."""
+    delay_cost: np.ndarray
+    """(R, 2) effective per-round cost of delay (the actor's, times pace)."""
     kind: np.ndarray
     """(R, 2) strategy code of each side."""
+    similarity: np.ndarray
+    """(R, 2) True where a side makes Faratin's similarity trade-off offers instead of efficient ones."""
+    ultimatum: np.ndarray
+    """(R, 2) True where a time-dependent side makes an ultimatum offer in the last round."""
     trust: np.ndarray
     """(R, 2) each side's rapport with the other side."""
     resolve: np.ndarray
@@ -70,37 +104,45 @@ class Derived:
 
 
 def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[Derived, np.ndarray]:
-    """Derive runs' fixed quantities and their starting reservation values.
+    """Derive runs' fixed quantities and each side's starting value of no deal.
 
     Args:
         compiled: The compiled scenario.
         params: Parameter arrays with a leading run axis of length N (from ``compiled.draw``).
 
     Returns:
-        The derived quantities and the (R, 2) effective reservation values (R = N * T rows), which
-        linkages move during a run.
+        The derived quantities and the (R, 2) values of no deal (R = N * T rows): the utility of the
+        table's no-deal outcome plus the outside term (outside option, leverage gap, mediation).
+        Linkages and events move them during a run.
     """
     coefficients = params["coefficients"]
     n_runs = coefficients.shape[0]
-    leverage_effect, urgency_gain, resolve_gain, mediation_strength = (
-        coefficients[:, i, None, None] for i in range(4)
+    leverage_effect, urgency_gain, resolve_gain, mediation_strength, learning_prior = (
+        coefficients[:, i, None, None] for i in range(5)
     )
     mask = compiled.issue_mask[None, :, None, :]
     raw = params["weights"] * mask
     weights = raw / raw.sum(axis=-1, keepdims=True)
     parties, other = compiled.parties, compiled.parties[:, ::-1]
     trust = params["rapport"][:, parties, other]
+    kind = np.broadcast_to(compiled.strategy[parties], trust.shape)
     uniform = mask / mask.sum(axis=-1, keepdims=True)
-    believed = trust[..., None] * weights[:, :, ::-1] + (1.0 - trust[..., None]) * uniform
+    informed = kind == EQUILIBRIUM  # complete information
+    blend = trust[..., None] * weights[:, :, ::-1] + (1.0 - trust[..., None]) * uniform
+    prior = np.where(informed[..., None], weights[:, :, ::-1], blend)
+    learns = (compiled.opponent_model[parties] == BAYESIAN) & ~informed & (trust < 1.0)
     pressure, resolve = params["pressure"][:, parties], params["resolve"][:, parties]
     pace = np.exp(urgency_gain * (pressure - 0.5) - resolve_gain * (resolve - 0.5))
     leverage = params["leverage"]
     mediator_leverage = np.where(compiled.mediator >= 0, leverage[:, compiled.mediator], 0.0)
-    reservation = (
-        params["reservation"]
-        + leverage_effect * (leverage[:, parties] - leverage[:, other])
+    public_outside = (
+        leverage_effect * (leverage[:, parties] - leverage[:, other])
         - mediation_strength * mediator_leverage[:, :, None]
     )
+    disagreement = params["no_deal"]
+    curvature = params["curvature"]
+    no_deal_utility = utility(disagreement[:, :, None, :], weights, params["ideal"], curvature[..., None])
+    value_of_no_deal = no_deal_utility + params["outside_option"] + public_outside
     rows = n_runs * compiled.n_tables
 
     def flat(array: np.ndarray) -> np.ndarray:
@@ -109,12 +151,20 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
     derived = Derived(
         weights=flat(weights),
         ideal=flat(params["ideal"]),
-        curvature=flat(params["curvature"])[..., None],
-        believed=flat(believed),
+        curvature=flat(curvature)[..., None],
+        disagreement=flat(disagreement),
+        public_outside=flat(public_outside),
+        prior=flat(prior),
+        prior_strength=flat(prior_strength(trust, learning_prior)),
+        learns=flat(learns),
         exponent=flat(params["exponent"][:, parties] * pace),
         reciprocity=flat(params["reciprocity"][:, parties] * pace),
         initial_concession=flat(params["initial_concession"][:, parties]),
-        kind=np.tile(compiled.strategy[parties], (n_runs, 1)),
+        discount=flat(power(params["discount"][:, parties], pace)),
+        delay_cost=flat(params["delay_cost"][:, parties] * pace),
+        kind=flat(kind),
+        similarity=flat(np.broadcast_to(compiled.offer_rule[parties] == SIMILARITY, trust.shape) & ~informed),
+        ultimatum=flat(np.broadcast_to(compiled.last_offer[parties] == ULTIMATUM, trust.shape)),
         trust=flat(trust),
         resolve=flat(resolve),
         mediation=flat(mediator_leverage),
@@ -122,7 +172,7 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
         deadline=flat(params["deadline"]).astype(np.int64),
         link_strength=params["link_strength"],
     )
-    return derived, flat(np.clip(reservation, 0.0, 1.0))
+    return derived, flat(value_of_no_deal)
 
 
 @dataclass(frozen=True)
@@ -153,34 +203,41 @@ class Negotiation:
         Args:
             compiled: The compiled scenario.
             derived: The runs' fixed quantities (see :func:`derive`).
-            reservation: (R, 2) starting effective reservation values; moved by linkages and events.
+            reservation: (R, 2) starting values of no deal; moved by linkages and events.
         """
         n_rows = reservation.shape[0]
         self.compiled = compiled
         self.n_runs = n_rows // compiled.n_tables
         self.derived = derived
         self.reservation = reservation
+        """(R, 2) each side's value of no deal (its effective reservation value) at this moment."""
         self.status = np.zeros(n_rows, np.int8)
         self.end_round = np.full(n_rows, -1, np.int64)
         self.opens = np.tile(compiled.opens, self.n_runs)
         self.binary = np.tile(compiled.binary, (self.n_runs, 1))
-        self.agreement = np.tile(compiled.status_quo, (self.n_runs, 1))
+        self.mask = np.tile(compiled.issue_mask, (self.n_runs, 1))
+        self.agreement = derived.disagreement.copy()
+        """(R, K) the agreement, or the disagreement point while there is none."""
         self.offers = np.zeros((n_rows, 2, compiled.n_issues))
         self.has_offer = np.zeros((n_rows, 2), bool)
         self.received_last = np.full((n_rows, 2), np.nan)
         self.received_prev = np.full((n_rows, 2), np.nan)
         self.tft_target = 1.0 - derived.initial_concession
+        self.believed = derived.prior.copy()
+        """(R, 2, K) each side's current belief of its opponent's weights."""
+        self.models: OpponentModels | None = None
+        """Each side's evidence about its opponent's weights (made when a side first learns)."""
         self.outcome_utility = np.full((n_rows, 2), np.nan)
         """(R, 2) utility of each table's outcome to each side, fixed when the table ends."""
         self.closing_reservation = np.full((n_rows, 2), np.nan)
-        """(R, 2) effective reservation values when each table ended."""
+        """(R, 2) values of no deal when each table ended."""
         self.pareto_distance = np.full(n_rows, np.nan)
         """(R,) agreement's distance to the Pareto frontier, when it was made; NaN without a deal."""
         self.nash_distance = np.full(n_rows, np.nan)
         """(R,) agreement's distance to the Nash point, when it was made; NaN without a deal."""
-        self._any_binary = bool(compiled.binary.any())
         self._unmeasured: list[np.ndarray] = []
         self._links = _LinkIndex(compiled)
+        self._equilibrium = _EquilibriumPlan(derived.kind)
 
     @property
     def finished(self) -> bool:
@@ -203,6 +260,7 @@ class Negotiation:
         rows = np.flatnonzero((self.status == OPEN) & (self.opens <= round_) & (round_ <= d.deadline))
         if rows.size == 0:
             return None
+        self._equilibrium.refresh(d, self.reservation, self.opens, self.binary)
         opens = self.opens[rows]
         elapsed = round_ - opens
         duration = d.deadline[rows] - opens
@@ -211,22 +269,31 @@ class Negotiation:
 
         target, mirrored, kind = self._targets(rows, side, elapsed, duration)
         self.tft_target[rows, side] = np.where(kind == TIT_FOR_TAT, mirrored, self.tft_target[rows, side])
-        own_ideal = d.ideal[rows, side]
-        own_curvature = d.curvature[rows, side]
-        opponent_offer = np.where(self.has_offer[rows, other][:, None], self.offers[rows, other], own_ideal)
-        weights = d.weights[rows, side]
-        offer = trade_off(target, weights, own_ideal, opponent_offer, d.believed[rows, side], own_curvature)
-        if self._any_binary:
-            offer = _round_binary(self.binary[rows], offer, target, weights, own_ideal, own_curvature)
+        offer = self._offer(rows, side, target)
+        last = self._last_offer(rows, side, elapsed, duration, kind)
+        if last.any():
+            _, ultimatum, sure = self._ultimatum(rows[last], side[last])
+            offer[np.flatnonzero(last)[sure]] = ultimatum[sure]
         self.offers[rows, side] = offer
         self.has_offer[rows, side] = True
 
+        own_value = utility(offer, d.weights[rows, side], d.ideal[rows, side], d.curvature[rows, side])
         offer_value = utility(offer, d.weights[rows, other], d.ideal[rows, other], d.curvature[rows, other])
         self.received_prev[rows, other] = self.received_last[rows, other]
         self.received_last[rows, other] = offer_value
+        self._learn(rows, other, offer, elapsed, duration)
         next_target = self._targets(rows, other, elapsed + 1, duration)[0]
         last_chance = round_ + 1 > d.deadline[rows]
-        accepted = accepts(offer_value, next_target, self.reservation[rows, other], last_chance)
+        accepted = accepts(
+            offer_value,
+            next_target,
+            self.reservation[rows, other],
+            d.discount[rows, other],
+            d.delay_cost[rows, other],
+            last_chance,
+        )
+        # a proposal is a commitment: none is agreed below the proposer's own value of no deal either
+        accepted &= own_value >= self.reservation[rows, side] - 1e-12
         hazard = walkout_hazard(
             d.breakdown_risk[rows],
             d.resolve[rows, other],
@@ -249,8 +316,95 @@ class Negotiation:
         value_to = np.empty((rows.size, 2))
         index = np.arange(rows.size)
         value_to[index, other] = offer_value
-        value_to[index, side] = utility(offer, weights, own_ideal, own_curvature)
+        value_to[index, side] = own_value
         return RoundTrace(round_, rows, side, offer, value_to, target, status)
+
+    def _offer(self, rows: np.ndarray, side: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Each proposer's offer at its target: efficient, or Faratin's similarity trade-off."""
+        d = self.derived
+        other = 1 - side
+        weights, ideal, curvature = d.weights[rows, side], d.ideal[rows, side], d.curvature[rows, side]
+        binary = self.binary[rows]
+        offer = np.empty((rows.size, self.compiled.n_issues))
+        similar = d.similarity[rows, side]
+        for group in (np.flatnonzero(~similar), np.flatnonzero(similar)):
+            if group.size == 0:
+                continue
+            r, s, o = rows[group], side[group], other[group]
+            if similar[group[0]]:
+                opponent_offer = np.where(self.has_offer[r, o][:, None], self.offers[r, o], ideal[group])
+                chosen = trade_off(
+                    target[group],
+                    weights[group],
+                    ideal[group],
+                    opponent_offer,
+                    self.believed[r, s],
+                    curvature[group],
+                )
+                if binary[group].any():
+                    chosen = _round_binary(
+                        binary[group], chosen, target[group], weights[group], ideal[group], curvature[group]
+                    )
+            else:
+                chosen = efficient_offer(
+                    target[group],
+                    weights[group],
+                    ideal[group],
+                    curvature[group],
+                    self.believed[r, s],
+                    d.ideal[r, o],
+                    d.curvature[r, o],
+                    binary[group],
+                )
+            offer[group] = chosen
+        return offer
+
+    def _learn(
+        self,
+        rows: np.ndarray,
+        learner: np.ndarray,
+        offer: np.ndarray,
+        elapsed: np.ndarray,
+        duration: np.ndarray,
+    ) -> None:
+        """The responders that learn update their beliefs from the offer they just received."""
+        d = self.derived
+        learning = d.learns[rows, learner]
+        if not learning.any():
+            return
+        r, s = rows[learning], learner[learning]
+        proposer = 1 - s
+        features, expected = concession_evidence(
+            offer[learning],
+            d.ideal[r, proposer],
+            d.curvature[r, proposer],
+            self.mask[r],
+            elapsed[learning],
+            duration[learning],
+            self.reservation[r, proposer],
+        )
+        if self.models is None:
+            self.models = OpponentModels(
+                d.prior.reshape(2 * d.prior.shape[0], -1),
+                d.prior_strength.reshape(-1),
+                np.repeat(self.mask, 2, axis=0),
+            )
+        index = 2 * r + s
+        self.believed[r, s] = self.models.update(index, features, expected, d.prior[r, s])
+
+    def refresh_beliefs(self, rows: np.ndarray) -> None:
+        """Start beliefs at these rows afresh from the new priors after an event.
+
+        The evidence so far was weighed against the old prior; after an event (which may change the
+        opponent's weights) a side starts again from its new prior and learns from the offers to come.
+        """
+        d = self.derived
+        self.believed[rows] = d.prior[rows]
+        if self.models is not None:
+            index = (2 * rows[:, None] + np.arange(2)).reshape(-1)
+            self.models.reset(
+                index, d.prior[rows].reshape(2 * rows.size, -1), d.prior_strength[rows].reshape(-1)
+            )
 
     def _close(self, rows: np.ndarray, offers: np.ndarray, deal: np.ndarray) -> None:
         """Fix the outcome of tables that just ended, with the preferences in force at that moment."""
@@ -288,18 +442,19 @@ class Negotiation:
             self.nash_distance[group] = np.linalg.norm(reached - point, axis=-1)
 
     def linkage_shifts(self, ended: np.ndarray) -> np.ndarray:
-        """Reservation shifts at still-open tables caused by tables that just ended.
+        """Shifts of the values of no deal at still-open tables caused by tables that just ended.
 
-        A precedent (e.g. a 15% US-Japan tariff) moves each party's reservation at each linked open
-        table by ``strength * w_k * (gain(precedent) - gain(status quo))``: the side it favours asks
-        more, the side it hurts expects less. An escalation (a walk-out at the source) lowers by
-        ``strength`` the reservation of every party at a linked open table who is not at the source.
+        A precedent (e.g. a 15% US-Japan tariff) moves each party's value of no deal at each linked
+        open table by ``strength * w_k * (gain(precedent) - gain(no-deal value))``: the side it
+        favours asks more, the side it hurts expects less. An escalation (a walk-out at the source)
+        lowers by ``strength`` the value of no deal of every party at a linked open table who is not
+        at the source.
 
         Args:
             ended: Rows that ended in the last round.
 
         Returns:
-            (R, 2) shifts to add to the reservation values (zero almost everywhere).
+            (R, 2) shifts to add to the values of no deal (zero almost everywhere).
         """
         shift = np.zeros_like(self.reservation)
         if ended.size == 0 or self._links.count == 0:
@@ -338,8 +493,8 @@ class Negotiation:
         ideal = d.ideal[target_rows, :, target_col]
         weight = d.weights[target_rows, :, target_col]
         curvature = d.curvature[target_rows, :, 0]
-        status_quo = np.full_like(precedent, c.status_quo[target, target_col])
-        return weight * (gain(precedent, ideal, curvature) - gain(status_quo, ideal, curvature))
+        no_deal = d.disagreement[target_rows, target_col][:, None]
+        return weight * (gain(precedent, ideal, curvature) - gain(no_deal, ideal, curvature))
 
     def _targets(
         self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray, duration: np.ndarray
@@ -349,6 +504,9 @@ class Negotiation:
         reservation = self.reservation[rows, side]
         kind = d.kind[rows, side]
         timed = time_dependent_target(elapsed, duration, d.exponent[rows, side], reservation)
+        last = self._last_offer(rows, side, elapsed, duration, kind)
+        if last.any():
+            timed[last] = self._ultimatum(rows[last], side[last])[0]
         conceded = self.received_last[rows, side] - self.received_prev[rows, side]
         mirrored = tit_for_tat_target(
             self.tft_target[rows, side],
@@ -356,8 +514,107 @@ class Negotiation:
             d.reciprocity[rows, side],
             reservation,
         )
-        target = np.where(kind == TIT_FOR_TAT, mirrored, np.where(kind == HARDLINER, 1.0, timed))
+        target = np.select(
+            [kind == TIT_FOR_TAT, kind == HARDLINER, kind == EQUILIBRIUM],
+            [mirrored, 1.0, self._equilibrium.value(rows, side, elapsed)],
+            timed,
+        )
         return np.maximum(target, reservation), mirrored, kind
+
+    def _last_offer(
+        self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray, duration: np.ndarray, kind: np.ndarray
+    ) -> np.ndarray:
+        """True where a time-dependent proposer makes its ultimatum (the last round, if it chose to)."""
+        return (elapsed == duration) & (kind == TIME_DEPENDENT) & self.derived.ultimatum[rows, side]
+
+    def _ultimatum(self, rows: np.ndarray, side: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A last-round ultimatum: the most demanding offer the responder is sure to accept.
+
+        Values of no deal are common knowledge (weights are the private part of preferences), and a
+        responder in the last round accepts anything worth its value of no deal ``r``. A proposer
+        who fully trusts its belief of the responder's weights claims everything but ``r`` by that
+        belief (the efficient offer that leaves the responder ``r``); any other proposer makes the
+        offer that gives the responder a gain of at least ``r`` on every issue, worth at least ``r``
+        whatever its weights (:func:`negotiation.bargaining.preferences.guaranteed_offer`). If that
+        leaves the proposer less than its own value of no deal, it concedes to that value instead.
+
+        Returns:
+            The proposer's target, the ultimatum offers, and where the ultimatum is made (True) or
+            the proposer concedes to its value of no deal (False).
+        """
+        d = self.derived
+        other = 1 - side
+        floor = self.reservation[rows, other]
+        own_weights, own_ideal, own_curvature = (
+            d.weights[rows, side],
+            d.ideal[rows, side],
+            d.curvature[rows, side],
+        )
+        opponent_ideal, opponent_curvature = d.ideal[rows, other], d.curvature[rows, other]
+        offer = guaranteed_offer(
+            floor, own_weights, own_ideal, opponent_ideal, opponent_curvature, self.binary[rows]
+        )
+        certain = np.flatnonzero(d.trust[rows, side] >= 1.0)
+        if certain.size:
+            offer[certain] = efficient_offer(
+                floor[certain],
+                self.believed[rows[certain], side[certain]],
+                opponent_ideal[certain],
+                opponent_curvature[certain],
+                own_weights[certain],
+                own_ideal[certain],
+                own_curvature[certain],
+                self.binary[rows[certain]],
+            )
+        claimed = utility(offer, own_weights, own_ideal, own_curvature)
+        sure = claimed >= self.reservation[rows, side]
+        return np.maximum(claimed, self.reservation[rows, side]), offer, sure
+
+
+class _EquilibriumPlan:
+    """The subgame-perfect values of the tables where a side plays the equilibrium strategy.
+
+    Solved when a run starts and again whenever the values of no deal or the preferences change (a
+    linkage or an event); the players do not foresee such news.
+    """
+
+    def __init__(self, kind: np.ndarray) -> None:
+        self.rows = np.flatnonzero((kind == EQUILIBRIUM).any(axis=1))
+        self.position = np.full(kind.shape[0], -1, np.intp)
+        self.position[self.rows] = np.arange(self.rows.size)
+        self.values = np.zeros((self.rows.size, 1, 2))
+        self._solved_for: tuple[Derived, np.ndarray] | None = None
+
+    def refresh(
+        self, derived: Derived, reservation: np.ndarray, opens: np.ndarray, binary: np.ndarray
+    ) -> None:
+        """Solve again if the values of no deal or the preferences changed since the last solve."""
+        if self.rows.size == 0:
+            return
+        rows = self.rows
+        current = reservation[rows]
+        if (
+            self._solved_for is not None
+            and self._solved_for[0] is derived
+            and np.array_equal(self._solved_for[1], current)
+        ):
+            return
+        d = derived
+        frontiers = package_frontiers(d.weights[rows], d.ideal[rows], d.curvature[rows, :, 0], binary[rows])
+        duration = d.deadline[rows] - opens[rows]
+        self.values = subgame_perfect_values(
+            frontiers, current, d.discount[rows], d.delay_cost[rows], duration
+        )
+        self._solved_for = (d, current.copy())
+
+    def value(self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+        """Equilibrium value of ``side`` from round ``elapsed`` on (0 where no side plays it)."""
+        if self.rows.size == 0:
+            return np.zeros(rows.size)
+        position = self.position[rows]
+        at = np.clip(elapsed, 0, self.values.shape[1] - 1)
+        found = self.values[np.maximum(position, 0), at, side]
+        return np.where(position >= 0, found, 0.0)
 
 
 class _LinkIndex:

@@ -108,7 +108,7 @@ def parameter_catalogue(scenario: Scenario) -> dict[str, ParameterSpec]:
     """The key parameters of every actor and table, keyed by path.
 
     Per actor: ``resolve``, ``strategy.kind`` and ``strategy.e``. Per table: ``deadline`` and, for
-    each party, its ``reservation`` value and the weight of every table issue.
+    each party, its ``outside_option`` and the weight of every table issue.
 
     Args:
         scenario: The base scenario (defaults and bounds come from it).
@@ -163,7 +163,7 @@ def parameter_catalogue(scenario: Scenario) -> dict[str, ParameterSpec]:
         )
         for party in table.parties:
             pref = f"{base}.preferences.{party}"
-            add(f"{pref}.reservation", table_id, "table", f"{party}: reservation value", "float")
+            add(f"{pref}.outside_option", table_id, "table", f"{party}: outside option", "float", low=-1.0)
             for issue in table.issues:
                 weight = (
                     float(get_value(scenario, f"{pref}.weights.{issue}"))

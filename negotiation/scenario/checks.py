@@ -20,6 +20,35 @@ class FieldProblem(ValueError):
         super().__init__(f"{field}: {value!r}; {expected}")
 
 
+MAX_EQUILIBRIUM_ROUNDS = 1000
+"""Longest table window (deadline - opens) the equilibrium strategy solves: it keeps a value per round."""
+MAX_EQUILIBRIUM_BINARY = 8
+"""Most binary issues at a table the equilibrium strategy solves: it compares all 2**n packages."""
+
+
+def check_no_reservation(data: Any) -> None:
+    """Reject the ``reservation`` field of older scenarios with what replaced it.
+
+    Args:
+        data: A scenario document before validation.
+
+    Raises:
+        FieldProblem: A preference still declares a reservation value.
+    """
+    tables = data.get("tables") if isinstance(data, dict) else None
+    for table_id, table in (tables or {}).items() if isinstance(tables, dict) else ():
+        preferences = table.get("preferences") if isinstance(table, dict) else None
+        for party, pref in (preferences or {}).items() if isinstance(preferences, dict) else ():
+            if isinstance(pref, dict) and "reservation" in pref:
+                raise FieldProblem(
+                    f"tables.{table_id}.preferences.{party}.reservation",
+                    pref["reservation"],
+                    "no reservation: the value of no deal is derived (the utility of the table's "
+                    "no-deal outcome plus outside_option, see docs/scenario-format.md); give "
+                    "outside_option instead",
+                )
+
+
 def check_scenario(scenario: Scenario) -> None:
     """Check names and values that span several parts of a scenario.
 
@@ -37,6 +66,7 @@ def check_scenario(scenario: Scenario) -> None:
             _require(other in actors, f"actors.{actor_id}.rapport.{other}", other, actors, "actor")
     for table_id, _table in scenario.tables.items():
         _check_table(scenario, table_id, actors)
+        _check_equilibrium(scenario, table_id)
     for index, link in enumerate(scenario.linkages):
         _check_linkage(scenario, index, link)
     for path in scenario.uncertainty:
@@ -96,9 +126,13 @@ def _check_table(scenario: Scenario, table_id: str, actors: set[str]) -> None:
         _require(issue_id in issues, f"{where}.issues", issue_id, issues, "issue")
     if len(set(table.issues)) != len(table.issues):
         raise FieldProblem(f"{where}.issues", list(table.issues), "each issue listed once")
-    for key in (*table.status_quo, *table.ranges):
+    for key in (*table.status_quo, *table.ranges, *table.no_deal):
         _require(
-            key in table.issues, f"{where}.status_quo/ranges.{key}", key, set(table.issues), "table issue"
+            key in table.issues,
+            f"{where}.status_quo/ranges/no_deal.{key}",
+            key,
+            set(table.issues),
+            "table issue",
         )
     for issue_id, (low, high) in table.ranges.items():
         if not low < high:
@@ -110,6 +144,14 @@ def _check_table(scenario: Scenario, table_id: str, actors: set[str]) -> None:
         value = scenario.status_quo(table_id, issue_id)
         if not low <= value <= high:
             raise FieldProblem(f"{where}.status_quo.{issue_id}", value, f"a value in [{low}, {high}]")
+    for issue_id, value in table.no_deal.items():
+        low, high = scenario.issue_range(table_id, issue_id)
+        if not low <= value <= high:
+            raise FieldProblem(
+                f"{where}.no_deal.{issue_id}", value, f"a value in the issue's range [{low}, {high}]"
+            )
+        if scenario.issues[issue_id].kind == "binary" and value not in (0.0, 1.0):
+            raise FieldProblem(f"{where}.no_deal.{issue_id}", value, "0 or 1 for a binary issue")
     if set(table.preferences) != set(table.parties):
         raise FieldProblem(
             f"{where}.preferences",
@@ -173,3 +215,34 @@ def _check_linkage(scenario: Scenario, index: int, link: Any) -> None:
                     link.issue,
                     f"an issue on both source and target tables (not on {table_id})",
                 )
+
+
+def _check_equilibrium(scenario: Scenario, table_id: str) -> None:
+    """An equilibrium strategy at a table must be computable there."""
+    table = scenario.tables[table_id]
+    players = [p for p in table.parties if scenario.actors[p].strategy.kind == "equilibrium"]
+    if not players:
+        return
+    where = f"actors.{players[0]}.strategy.kind"
+    binary = [i for i in table.issues if scenario.issues[i].kind == "binary"]
+    if len(binary) > MAX_EQUILIBRIUM_BINARY:
+        raise FieldProblem(
+            where,
+            "equilibrium",
+            f"a strategy the table {table_id} allows: the equilibrium compares every package of its "
+            f"{len(binary)} binary issues (2**{len(binary)}); at most {MAX_EQUILIBRIUM_BINARY}",
+        )
+    deadline = float(table.deadline)
+    dist = scenario.uncertainty.get(f"tables.{table_id}.deadline")
+    if dist is not None:
+        deadline = numeric_bounds(scenario, f"tables.{table_id}.deadline")[1]
+        if dist.dist in ("uniform", "triangular"):
+            deadline = min(deadline, float(dist.high))  # type: ignore[arg-type]
+    if deadline - table.opens > MAX_EQUILIBRIUM_ROUNDS:
+        raise FieldProblem(
+            where,
+            "equilibrium",
+            f"a strategy the table {table_id} allows: the equilibrium solves the game backwards from "
+            f"the deadline and keeps a value per round; the window may reach {deadline - table.opens:g} "
+            f"rounds, at most {MAX_EQUILIBRIUM_ROUNDS}",
+        )

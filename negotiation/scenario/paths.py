@@ -16,7 +16,7 @@ from negotiation.errors import MISSING, OverrideError
 from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario
 from negotiation.scenario.validation import validation_error
 
-OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges"}
+OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges", "no_deal"}
 """Mapping fields to which an override may add a key that the scenario does not list yet."""
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from negotiation.scenario.checks import check_scenario
+from negotiation.scenario.checks import check_no_reservation, check_scenario
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Direction = Literal["increase", "decrease"]
@@ -48,14 +48,33 @@ class Strategy(Frozen):
     """A concession strategy and its parameters.
 
     ``kind`` is one of ``time_dependent`` (exponent ``e``: <1 Boulware, 1 linear, >1 Conceder),
-    ``tit_for_tat`` (mirrors the opponent's concessions), ``hardliner`` (never concedes), or a
-    preset name ``boulware``/``linear``/``conceder`` that fixes ``e`` unless it is given.
+    ``tit_for_tat`` (mirrors the opponent's concessions), ``hardliner`` (never concedes),
+    ``equilibrium`` (the subgame-perfect offers of the alternating-offers game with complete
+    information), or a preset name ``boulware``/``linear``/``conceder`` that fixes ``e`` unless it
+    is given. ``offers``, ``last_offer`` and ``opponent_model`` choose the offer rule, the last-round
+    behaviour of time-dependent tactics and the opponent model (the equilibrium strategy needs none:
+    it knows the opponent and makes efficient offers).
     """
 
-    kind: Literal["time_dependent", "boulware", "linear", "conceder", "tit_for_tat", "hardliner"]
+    kind: Literal[
+        "time_dependent", "boulware", "linear", "conceder", "tit_for_tat", "hardliner", "equilibrium"
+    ]
     e: float = Field(1.0, gt=0.0, le=50.0, description="Concession exponent (time-dependent).")
     reciprocity: float = Field(1.0, ge=0.0, le=5.0, description="Tit-for-tat mirroring factor.")
     initial_concession: Unit = Field(0.05, description="Tit-for-tat opening concession.")
+    offers: Literal["efficient", "similarity"] = Field(
+        "efficient",
+        description="Offer rule: the offer at the target best for the opponent (believed), or the one "
+        "nearest the opponent's last offer (Faratin's similarity criterion).",
+    )
+    last_offer: Literal["ultimatum", "concede"] = Field(
+        "ultimatum",
+        description="Time-dependent tactics in the last round: an ultimatum offer, or concede to the "
+        "value of no deal.",
+    )
+    opponent_model: Literal["bayesian", "fixed"] = Field(
+        "bayesian", description="Learn the opponent's weights from its offers, or keep the prior."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -75,6 +94,10 @@ class Actor(Frozen):
     domestic_pressure: Unit = Field(description="Pressure at home to show a result; urgency.")
     resolve: Unit = Field(0.5, description="Determination to hold out; slows concession.")
     rapport: dict[str, Unit] = Field(default_factory=dict, description="Trust in named actors.")
+    discount: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1.0, description="Per-round discount factor of a deal's surplus (1: patient)."
+    )
+    delay_cost: Unit = Field(0.0, description="Utility of a deal's surplus lost per round of delay.")
     strategy: Strategy
 
 
@@ -87,7 +110,11 @@ class Preference(Frozen):
     ideal: dict[str, float | Direction] = Field(
         description="Ideal point in real units, or 'increase'/'decrease' for a range end."
     )
-    reservation: Unit = Field(description="Reservation utility (BATNA) on the 0-1 utility scale.")
+    outside_option: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        0.0,
+        description="Value of the alternative beyond the table, added to the utility of the no-deal "
+        "outcome to give the value of no deal.",
+    )
     curvature: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
         1.0, description="Gain falls as 1 - distance**curvature: 1 linear, >1 diminishing sensitivity."
     )
@@ -110,6 +137,11 @@ class Table(Frozen):
     )
     ranges: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="Table-specific [low, high] per issue (real units)."
+    )
+    no_deal: dict[str, float] = Field(
+        default_factory=dict,
+        description="What an issue becomes without a deal (a threat point, real units); the status "
+        "quo where not given.",
     )
     preferences: dict[str, Preference]
 
@@ -140,6 +172,9 @@ class ModelSettings(Frozen):
         1.5, description="How strongly resolve slows concession."
     )
     mediation_strength: Unit = Field(0.1, description="Mediator pressure on reservation values.")
+    learning_prior: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        5.0, description="Strength of the belief prior, in offers, at rapport 0.5."
+    )
 
 
 class Distribution(Frozen):
@@ -203,6 +238,12 @@ class Scenario(Frozen):
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     events: tuple[Event, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_reservation(cls, data: Any) -> Any:
+        check_no_reservation(data)
+        return data
+
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
         check_scenario(self)
@@ -224,6 +265,10 @@ class Scenario(Frozen):
     def status_quo(self, table_id: str, issue_id: str) -> float:
         """Return the status-quo value of an issue at a table."""
         return self.tables[table_id].status_quo.get(issue_id, self.issues[issue_id].status_quo)
+
+    def no_deal(self, table_id: str, issue_id: str) -> float:
+        """Return the value of an issue at a table if the table ends without a deal."""
+        return self.tables[table_id].no_deal.get(issue_id, self.status_quo(table_id, issue_id))
 
 
 def is_finite_number(value: Any) -> bool:
