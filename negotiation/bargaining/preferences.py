@@ -49,7 +49,8 @@ def gain(x: np.ndarray, ideal: np.ndarray, curvature: np.ndarray | float = 1.0) 
     left_span = np.where(ideal > 0.0, ideal, 1.0)
     right_span = np.where(ideal < 1.0, 1.0 - ideal, 1.0)
     below = x < ideal
-    distance = np.where(below, (ideal - x) / left_span, (x - ideal) / right_span)
+    with np.errstate(over="ignore"):  # the branch not taken may divide by a tiny span; it is discarded
+        distance = np.where(below, (ideal - x) / left_span, (x - ideal) / right_span)
     return np.clip(1.0 - power(np.clip(distance, 0.0, 1.0), curvature), 0.0, 1.0)
 
 

@@ -270,6 +270,9 @@ class Negotiation:
         target, mirrored, kind = self._targets(rows, side, elapsed, duration)
         self.tft_target[rows, side] = np.where(kind == TIT_FOR_TAT, mirrored, self.tft_target[rows, side])
         offer = self._offer(rows, side, target)
+        informed = kind == EQUILIBRIUM
+        if informed.any():
+            offer[informed] = self._equilibrium_offer(rows[informed], side[informed], elapsed[informed])
         last = self._last_offer(rows, side, elapsed, duration, kind)
         if last.any():
             _, ultimatum, sure = self._ultimatum(rows[last], side[last])
@@ -358,6 +361,25 @@ class Negotiation:
                 )
             offer[group] = chosen
         return offer
+
+    def _equilibrium_offer(self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+        """The subgame-perfect offer: the best for the proposer that gives the responder its due.
+
+        Found from the responder's side (the efficient offer at the responder's equilibrium value, with
+        the proposer's true weights), so the responder gets at least what backward induction promised.
+        """
+        d = self.derived
+        other = 1 - side
+        return efficient_offer(
+            self._equilibrium.value(rows, other, elapsed),
+            d.weights[rows, other],
+            d.ideal[rows, other],
+            d.curvature[rows, other],
+            d.weights[rows, side],
+            d.ideal[rows, side],
+            d.curvature[rows, side],
+            self.binary[rows],
+        )
 
     def _learn(
         self,
