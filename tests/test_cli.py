@@ -13,6 +13,7 @@ from helpers import edited, write_tiny
 from test_scenario import BAD_FILES
 
 from negotiation.commands.main import main
+from negotiation.scenario.bounds import MAX_ROUNDS
 from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.validation import scenario_from_dict
 
@@ -190,7 +191,9 @@ def test_validate_reports_each_bad_file_on_one_line(
 
 def test_validate_does_not_run_anything(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # a file that validates but whose run would take very long: validate must not run it
-    slow = write_tiny(tmp_path, edited("deadline = 10", "deadline = 100000000"))
+    slow = write_tiny(
+        tmp_path, edited("deadline = 10", f"deadline = {MAX_ROUNDS}").replace("linear", "hardliner")
+    )
     code, out, _ = cli(capsys, "validate", str(slow))
     assert code == 0 and out.strip() == f"{slow}: ok"
 
