@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from outdirs import make_outdir, make_repeated_outdir
+from outdirs import hand_made_outdir, make_outdir, make_repeated_outdir
 
 from negotiation.batch.reader import load_metadata, load_results, load_scenario_json
 from negotiation.charts.report import write_outputs
@@ -152,20 +152,16 @@ def test_weighted_quantiles_and_levels_equal_those_of_repeated_rows() -> None:
 
 def test_bad_results_are_one_line_errors(sweep: Path, tmp_path: Path) -> None:
     scenario = load_scenario_json(sweep)
-    (tmp_path / "results").mkdir()
     rows = pq.read_table(next((sweep / "results").glob("*.parquet")))
     renamed = rows.set_column(
         rows.schema.get_field_index("table"), "table", pa.array(["atlantis"] * len(rows))
     )
-    pq.write_table(renamed, tmp_path / "results" / "part-0.parquet")
     with pytest.raises(ExperimentError, match="atlantis") as info:
-        read_digest(tmp_path, scenario)
+        read_digest(hand_made_outdir(tmp_path / "renamed", [renamed], like=sweep), scenario)
     assert "\n" not in info.value.one_line()
     clash = rows.set_column(rows.schema.get_field_index("round"), "round", pa.array(["x"] * len(rows)))
-    pq.write_table(rows, tmp_path / "results" / "part-0.parquet")
-    pq.write_table(clash, tmp_path / "results" / "part-1.parquet")
     with pytest.raises(ExperimentError, match="one schema"):
-        read_digest(tmp_path, scenario)
+        read_digest(hand_made_outdir(tmp_path / "clash", [rows, clash], like=sweep), scenario)
 
 
 def _peaks(action: Callable[[], object]) -> tuple[int, int]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from outdirs import frame_outdir
 
 from negotiation.commands.main import main
 from negotiation.tuning.discovery import discover, discover_folder
@@ -37,10 +37,7 @@ def planted_folder(
                         "deal": deal,
                     }
                 )
-    (outdir / "results").mkdir(parents=True)
-    pd.DataFrame(rows).to_parquet(outdir / "results" / "part-0.parquet")
-    (outdir / "metadata.json").write_text(json.dumps({"parameters": list(parameters), "master_seed": 1}))
-    return outdir
+    return frame_outdir(outdir, pd.DataFrame(rows), parameters=parameters)
 
 
 def test_planted_box_is_found_with_coverage_and_density(tmp_path: Path) -> None:

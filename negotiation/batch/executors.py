@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from negotiation.batch.chunks import chunk_name
 from negotiation.errors import ExperimentError, NegotiationError
 
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -56,7 +57,7 @@ class ChunkTask:
     @property
     def name(self) -> str:
         """File name of the chunk's results (fixed by point and replication range only)."""
-        return f"point-{self.point:06d}-reps-{self.start:09d}-{self.stop:09d}.parquet"
+        return chunk_name(self.point, self.start, self.stop)
 
 
 def run_chunk(task: ChunkTask, scenario_json: str) -> bytes:

@@ -58,6 +58,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from negotiation.documents import read_json
 from negotiation.errors import MISSING, ExperimentError, InputError
 from negotiation.scenario.loading import load_scenario, read_toml
 from negotiation.scenario.schema import Scenario
@@ -378,7 +379,7 @@ def _load_base(reference: str, fixed: dict[str, Any], source: str, base_dir: Pat
         resolved = str(file.resolve())
         if file.suffix == ".json":
             try:
-                scenario = Scenario.model_validate_json(file.read_text(encoding="utf-8"))
+                scenario = Scenario.model_validate(read_json(file, ExperimentError))
             except ValidationError as exc:
                 raise ExperimentError(
                     str(file),
