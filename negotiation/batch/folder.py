@@ -181,6 +181,8 @@ class BatchFolder:
             problem = self.first_problem()
             if problem is None:
                 self.complete = True
+                if resume:
+                    self.remove_debris()
             elif not resume:
                 raise ExperimentError(
                     str(problem.path),
@@ -254,8 +256,7 @@ class BatchFolder:
         ``charts/``), and chunk files without a record (the crash came between the file and its
         record) or with damaged bytes; those chunks run again.
         """
-        for folder in (self.root, self.results, self.root / CHARTS_DIR):
-            remove_debris(folder)
+        self.remove_debris()
         intact = {name for name, r in self.records.items() if check_chunk(self.results, name, r) is None}
         self.records = {name: r for name, r in self.records.items() if name in intact}
         if self.results.is_dir():
@@ -263,6 +264,11 @@ class BatchFolder:
                 if CHUNK_FILE.match(path.name) and path.name not in intact:
                     path.unlink(missing_ok=True)
         return intact
+
+    def remove_debris(self) -> None:
+        """Remove the temporary files a killed writer left (here, in ``results/`` and ``charts/``)."""
+        for folder in (self.root, self.results, self.root / CHARTS_DIR):
+            remove_debris(folder)
 
     def sorted_records(self) -> dict[str, Record]:
         """The chunk records, by file name."""

@@ -4,7 +4,8 @@
 runner calls it at the end and ``negotiation plot OUTDIR`` calls it again without re-running
 anything. It streams the results once into a :class:`~negotiation.stats.digest.ResultsDigest`, so its
 memory does not grow with the number of runs. Every file is written atomically: a reader never sees
-half of one.
+half of one. The folder is locked while the outputs are written (a second writer is refused), and
+temporary files that an earlier, killed writer left are removed first.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Any
 
 import pandas as pd
 
-from negotiation.atomic import write_atomic, write_text_atomic
+from negotiation.atomic import make_folder, remove_debris, write_atomic, write_text_atomic
 from negotiation.batch.reader import load_metadata, load_scenario_json, output_folder
 from negotiation.charts.plan import CHARTS_DIR, Chart, cloud_scope, plan_charts, render_png, write_chart
 from negotiation.errors import ExperimentError
+from negotiation.folders import hold_folder
 from negotiation.scenario.schema import Scenario
 from negotiation.stats.digest import read_digest
 from negotiation.stats.summary import issue_table, summary_table
@@ -54,8 +56,11 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
         then SVG), report.html.
 
     Raises:
-        ExperimentError: The folder, its metadata, scenario or results are missing or invalid, an
-            output is unknown, or the folder cannot be written.
+        ExperimentError: The folder, its metadata, scenario or results are missing, invalid or
+            damaged, or an output is unknown.
+        FolderBusyError: Another process is writing into the folder.
+        FileSystemError: A file cannot be written (a full disk, no permission, ...); files already
+            there are left whole (each is either the old or the new one).
     """
     folder = output_folder(outdir)
     metadata = load_metadata(folder)
@@ -66,28 +71,41 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
     results = read_digest(folder, scenario, parameters, cloud_scope(parameters), sample_cloud=drawn)
     summary = summary_table(results, metadata)
     charts = plan_charts(results, metadata, scenario) if drawn else []
+    with hold_folder(folder):
+        return _write(folder, wanted, metadata, scenario, results, summary, charts)
+
+
+def _write(
+    folder: Path,
+    wanted: set[str],
+    metadata: dict[str, Any],
+    scenario: Scenario,
+    results: Any,
+    summary: pd.DataFrame,
+    charts: list[Chart],
+) -> list[Path]:
+    """Write the outputs asked for (the folder is held)."""
+    for place in (folder, folder / CHARTS_DIR):
+        remove_debris(place)
     written: list[Path] = []
-    try:
-        if "summary" in wanted:
-            written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
-            written.append(write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata)))
-            issues = issue_table(results, metadata)
-            issues.insert(issues.columns.get_loc("issue") + 1, "unit", issues["issue"].map(_units(scenario)))
-            written.append(write_atomic(folder / ISSUES_CSV, lambda tmp: issues.to_csv(tmp, index=False)))
-        pictures: list[tuple[Chart, bytes]] = []
-        if "charts" in wanted:
-            (folder / CHARTS_DIR).mkdir(exist_ok=True)
-            for chart in charts:
-                paths = write_chart(chart, folder / CHARTS_DIR)
-                written += paths
-                pictures.append((chart, paths[0].read_bytes()))
-        elif "report" in wanted:
-            pictures = [(chart, render_png(chart)) for chart in charts]
-        if "report" in wanted:
-            report = report_html(metadata, scenario, summary, pictures, chart_files="charts" in wanted)
-            written.append(write_text_atomic(folder / REPORT_HTML, report))
-    except OSError as exc:
-        raise ExperimentError(str(folder), "", type(exc).__name__, "a writable output folder") from None
+    if "summary" in wanted:
+        written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
+        written.append(write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata)))
+        issues = issue_table(results, metadata)
+        issues.insert(issues.columns.get_loc("issue") + 1, "unit", issues["issue"].map(_units(scenario)))
+        written.append(write_atomic(folder / ISSUES_CSV, lambda tmp: issues.to_csv(tmp, index=False)))
+    pictures: list[tuple[Chart, bytes]] = []
+    if "charts" in wanted:
+        make_folder(folder / CHARTS_DIR)
+        for chart in charts:
+            paths = write_chart(chart, folder / CHARTS_DIR)
+            written += paths
+            pictures.append((chart, paths[0].read_bytes()))
+    elif "report" in wanted:
+        pictures = [(chart, render_png(chart)) for chart in charts]
+    if "report" in wanted:
+        report = report_html(metadata, scenario, summary, pictures, chart_files="charts" in wanted)
+        written.append(write_text_atomic(folder / REPORT_HTML, report))
     return written
 
 
