@@ -54,7 +54,7 @@ from negotiation.batch.chunks import (
     valid_record,
 )
 from negotiation.batch.executors import ChunkTask
-from negotiation.errors import ExperimentError
+from negotiation.errors import ExperimentError, os_reason
 from negotiation.folders import listing, own_entries
 
 BATCH_FILES = ("metadata.json", "spec.toml", "scenario.json", JOURNAL_FILE)
@@ -117,7 +117,7 @@ class BatchFolder:
                 self.source,
                 "",
                 str(self.root),
-                f"a folder you can write to ({exc.strerror or type(exc).__name__})",
+                f"a folder you can write to ({os_reason(exc)})",
             ) from None
 
     def open(
