@@ -211,6 +211,27 @@ def test_memory_of_the_outputs_does_not_grow_with_the_runs(
         assert many <= 1.3 * few + 1_000_000, f"{name} peak grew from {few:,} to {many:,} bytes"
 
 
+def test_memory_of_scoring_does_not_grow_with_the_runs(tmp_path: Path) -> None:
+    # `negotiation score` streams the folder (it once loaded every run: 946 MB at 100,000 runs)
+    from negotiation.tuning.scoring import score_batch
+
+    runs = 1000
+    small = make_repeated_outdir(tmp_path / "small", runs, block=250)
+    large = make_repeated_outdir(tmp_path / "large", 4 * runs, block=250)
+    outcomes = tmp_path / "outcomes.toml"
+    outcomes.write_text("[tables.us-china]\ndeal = true\n[tables.us-japan]\ndeal = false\n")
+    score_batch(small, outcomes)  # warm caches and imports
+    small_peaks = _peaks(lambda: score_batch(small, outcomes))
+    large_peaks = _peaks(lambda: score_batch(large, outcomes))
+    for name, few, many in zip(("traced", "arrow"), small_peaks, large_peaks, strict=True):
+        assert many <= 1.3 * few + 1_000_000, f"{name} peak grew from {few:,} to {many:,} bytes"
+    # the same forecasts as from the whole table in memory
+    events = score_batch(large, outcomes)[1].set_index("event")["model"]
+    frame = load_results(large)
+    for table in ("us-china", "us-japan"):
+        assert events[table] == pytest.approx(frame[frame["table"] == table]["deal"].astype(bool).mean())
+
+
 def test_chart_histograms_are_numpy_histograms_of_the_deals(sweep: Path) -> None:
     results = load_results(sweep)
     digest = read_digest(sweep, load_scenario_json(sweep), cloud_point=None)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from negotiation.errors import FileSystemError, os_reason
+from negotiation.errors import MISSING, FileSystemError, os_reason
 
 CHUNK_FILE = re.compile(r"^point-(\d{6,})-reps-(\d{9,})-(\d{9,})\.parquet$")
 """Names of chunk files: design point, first replication, one past the last."""
@@ -69,6 +69,11 @@ class ChunkProblem:
     def name(self) -> str:
         """The chunk's file name."""
         return self.path.name
+
+    @property
+    def value(self) -> Any:
+        """What was found, as an InputError's value (the MISSING sentinel for a missing file)."""
+        return MISSING if self.got == "missing" else self.got
 
 
 def check_chunk(results: Path, name: str, record: Record) -> ChunkProblem | None:

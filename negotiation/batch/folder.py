@@ -187,7 +187,7 @@ class BatchFolder:
                 raise ExperimentError(
                     str(problem.path),
                     "",
-                    problem.got,
+                    problem.value,
                     "the chunk as the batch wrote it: add --resume to re-run the damaged and missing chunks",
                 )
         elif not resume:

@@ -158,10 +158,7 @@ def result_files(outdir: str | Path) -> list[Path]:
         problem = check_chunk(results, name, records[name])
         if problem is not None:
             raise ExperimentError(
-                str(problem.path),
-                "",
-                MISSING if problem.got == "missing" else problem.got,
-                (f"the chunk as the batch wrote it: {repair}"),
+                str(problem.path), "", problem.value, f"the chunk as the batch wrote it: {repair}"
             )
     return [results / name for name in sorted(records)]
 
