@@ -40,11 +40,17 @@ class NegotiationModel(mesa.Model):
     Args:
         scenario: A scenario file path, a Scenario, a CompiledScenario, or None for the default.
         trace: Collect the per-round trace of offers and utilities in ``datacollector``.
-        seed: Seed for the model's generator (Mesa's ``seed``); pass this or ``rng``.
+        seed: Integer seed of the run; pass this or ``rng``. It is handed to Mesa as ``rng`` (Mesa
+            3.5 deprecates its own ``seed`` keyword), which seeds the model's generator exactly as
+            Mesa's ``seed`` did, so ``seed=N`` is ``rng=N``. Mesa 3.5's ``batch_run`` passes its
+            seeds under this name because the model declares it.
         rng: A numpy Generator, SeedSequence or seed (Mesa's ``rng``). An integer here or in ``seed``
             reproduces ``negotiation run --seed N`` and batch rows; a Generator passed here first
             gives one number to Mesa's stdlib ``random``, so its stream is shifted by one draw.
         **overrides: Parameter path to value, e.g. ``{"tables.us-china.deadline": 10}``.
+
+    Raises:
+        ValueError: Both ``seed`` and ``rng`` were given.
     """
 
     def __init__(
@@ -56,7 +62,9 @@ class NegotiationModel(mesa.Model):
         rng: Any = None,
         **overrides: Any,
     ) -> None:
-        super().__init__(seed=seed, rng=rng)
+        if seed is not None and rng is not None:
+            raise ValueError("pass either seed or rng, not both")
+        super().__init__(rng=rng if seed is None else seed)
         self.compiled = prepare(scenario, overrides)
         self.trace = trace
         self.runs = Runs(self.compiled, [self.rng])
