@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import operator
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,8 @@ class NegotiationModel(mesa.Model):
 
     Each run draws the scenario's uncertain parameters from the model's generator, then plays rounds
     until every table has ended. Parameters are flat keyword arguments named by their paths, so
-    ``NegotiationModel(**{"actors.china.resolve": 0.8}, seed=1)`` and ``mesa.batch_run`` both work.
+    ``NegotiationModel(**{"actors.china.resolve": 0.8}, seed=1)`` and ``mesa.batch_run`` both work
+    (see :func:`batch_run_kwargs` for seeded replications on any Mesa 3 release).
 
     Args:
         scenario: A scenario file path, a Scenario, a CompiledScenario, or None for the default.
@@ -191,3 +195,50 @@ def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
     while model.running:
         model.step()
     return model.arrays()
+
+
+def batch_run_kwargs(parameters: Mapping[str, Any], seeds: Iterable[int]) -> dict[str, Any]:
+    """Keyword arguments for ``mesa.batch_run`` that run every parameter combination once per seed.
+
+    Mesa changed how ``batch_run`` takes seeds, and which Mesa is installed depends on the Python:
+
+    - Mesa 3.4 and later (Python 3.12+) take them as ``rng=[...]``; their ``iterations`` is
+      deprecated and seeds nothing (every row gets ``seed = None``), and a ``seed`` entry in
+      ``parameters`` is overwritten.
+    - Mesa 3.3 (the newest for Python 3.11) has no ``rng``: the seeds are swept as the model's
+      ``seed`` parameter, once each (``iterations=1``).
+
+    This returns whichever the installed ``mesa.batch_run`` accepts. Either way each row has a
+    ``seed`` column holding its seed, and the row equals ``NegotiationModel(seed=row["seed"], ...)``
+    run to the end, so the rows are reproducible::
+
+        rows = mesa.batch_run(
+            NegotiationModel,
+            **batch_run_kwargs({"actors.china.resolve": [0.5, 0.9], "trace": True}, seeds=range(20)),
+            max_steps=100,
+            number_processes=1,
+            data_collection_period=-1,
+        )
+
+    Args:
+        parameters: Model keyword arguments for ``batch_run`` (values or lists of values to sweep),
+            without ``seed`` or ``rng``.
+        seeds: Integer seeds, one run of every combination each.
+
+    Returns:
+        ``{"parameters": ..., "rng": [seeds]}`` for Mesa 3.4+, or
+        ``{"parameters": {..., "seed": [seeds]}, "iterations": 1}`` for Mesa 3.3.
+
+    Raises:
+        ValueError: ``parameters`` names ``seed`` or ``rng``, or there are no seeds.
+        TypeError: A seed is not an integer.
+    """
+    clash = sorted({"seed", "rng"} & set(parameters))
+    if clash:
+        raise ValueError(f"pass the seeds as `seeds`, not as parameter {clash[0]!r}")
+    seed_list = [operator.index(seed) for seed in seeds]
+    if not seed_list:
+        raise ValueError("seeds is empty: give at least one seed")
+    if "rng" in inspect.signature(mesa.batch_run).parameters:
+        return {"parameters": dict(parameters), "rng": seed_list}
+    return {"parameters": {**parameters, "seed": seed_list}, "iterations": 1}
