@@ -202,9 +202,9 @@ def batch_run_kwargs(parameters: Mapping[str, Any], seeds: Iterable[int]) -> dic
 
     Mesa changed how ``batch_run`` takes seeds, and which Mesa is installed depends on the Python:
 
-    - Mesa 3.4 and later (Python 3.12+) take them as ``rng=[...]``; their ``iterations`` is
-      deprecated and seeds nothing (every row gets ``seed = None``), and a ``seed`` entry in
-      ``parameters`` is overwritten.
+    - Mesa 3.4 and later (Python 3.12+) take them as ``rng=[...]`` and deprecate ``iterations``;
+      on Mesa 3.5 ``iterations`` seeds nothing (every row gets ``seed = None``) and a ``seed``
+      entry in ``parameters`` is overwritten.
     - Mesa 3.3 (the newest for Python 3.11) has no ``rng``: the seeds are swept as the model's
       ``seed`` parameter, once each (``iterations=1``).
 
