@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from negotiation.commands.main import main
+from negotiation.folders import LOCK_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGOTIATION = [sys.executable, "-m", "negotiation"]
@@ -86,13 +87,17 @@ def assert_refused(outcome: Outcome, *words: str, code: int = 2) -> str:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under a folder (hidden ones too) with the SHA-256 of its bytes."""
+    """Every file under a folder (hidden ones too) with the SHA-256 of its bytes.
+
+    The lock file of a folder a command was writing into (``.negotiation.lock``) is left out: it
+    holds no data, only the last holder's process id.
+    """
     if not folder.exists():
         return {}
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != LOCK_FILE
     }
 
 

@@ -68,10 +68,10 @@ def write_outputs(outdir: str | Path, outputs: Iterable[str] | None = None) -> l
     scenario = load_scenario_json(folder)
     parameters = metadata["parameters"]
     drawn = bool({"charts", "report"} & wanted)
-    results = read_digest(folder, scenario, parameters, cloud_scope(parameters), sample_cloud=drawn)
-    summary = summary_table(results, metadata)
-    charts = plan_charts(results, metadata, scenario) if drawn else []
-    with hold_folder(folder):
+    with hold_folder(folder):  # no batch repairs the chunks while they are read, no other writer
+        results = read_digest(folder, scenario, parameters, cloud_scope(parameters), sample_cloud=drawn)
+        summary = summary_table(results, metadata)
+        charts = plan_charts(results, metadata, scenario) if drawn else []
         return _write(folder, wanted, metadata, scenario, results, summary, charts)
 
 
