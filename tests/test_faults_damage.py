@@ -105,7 +105,8 @@ def test_batch_refuses_a_damaged_folder_and_resume_repairs_it(
     assert snapshot(folder) == before
     repaired = run_main(capsys, "batch", folder, "--workers", "1", "--no-progress", "--resume")
     assert repaired.code == 0 and repaired.err == "", repaired.err
-    assert "the damaged and missing chunks were run again" in repaired.out
+    assert "the damaged and missing chunks were run again (1)" in repaired.out
+    assert json.loads((folder / "metadata.json").read_text())["repairs"][-1]["chunks"] == [CHUNK]
     # the result equals the undamaged run: every chunk, the chunk records and the summary
     for name in ("results", "summary.csv", "summary.md", "issues.csv"):
         assert snapshot(folder / name) == snapshot(reference / name), name

@@ -90,6 +90,8 @@ class BatchFolder:
         self.results = self.root / "results"
         self.complete = False
         """True when the folder already holds this batch, finished and intact (set by :meth:`open`)."""
+        self.repairing = False
+        """True when the folder holds this batch, finished, and ``resume`` re-runs its damaged chunks."""
         self.metadata: dict[str, Any] = {}
         self.records: dict[str, Record] = {}
         """Chunk file name to its record (rows, SHA-256), for every chunk known to be written."""
@@ -183,7 +185,9 @@ class BatchFolder:
                 self.complete = True
                 if resume:
                     self.remove_debris()
-            elif not resume:
+            elif resume:
+                self.repairing = True
+            else:
                 raise ExperimentError(
                     str(problem.path),
                     "",

@@ -133,8 +133,11 @@ def _run(
     table_ids = list(compile_scenario(spec.base_scenario()).table_ids)
     started = folder.metadata.get("started") or _now()
     finished = folder.intact_chunks()
+    repairs = list(folder.metadata.get("repairs", []))
     metadata = _metadata(spec, design, scenario_json, table_ids, backend, workers, started)
     metadata["chunks"] = folder.sorted_records()
+    if repairs:
+        metadata["repairs"] = repairs
     folder.write_metadata(metadata)  # first: from here on the folder is this batch's, resumable
     folder.write_inputs(spec.to_toml(scenario="scenario.json"), scenario_json)
 
@@ -147,6 +150,9 @@ def _run(
     ]
     metadata["runs"] = int(np.sum(per_point))
     metadata["finished"] = _now()
+    if folder.repairing:  # a finished batch whose damaged or missing chunks ran again: say which
+        rerun = sorted(set(folder.records) - finished)
+        metadata["repairs"] = [*repairs, {"at": metadata["finished"], "chunks": rerun}]
     folder.finish(metadata)
 
 

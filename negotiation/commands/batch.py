@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from negotiation.batch.reader import load_metadata
 from negotiation.batch.spec import MAX_REPLICATIONS, ExperimentSpec, experiment_from_dict, load_experiment
 from negotiation.commands.common import LIMITS, add_overlay_argument, count, overrides_from
 from negotiation.errors import FileSystemError, InputError
@@ -97,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
     if fixed:
         spec = spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
     out = args.out or folder or RESULTS_ROOT / spec.name
-    already_finished = None if args.overwrite else _finished_at(out)
+    already_finished, repairs = (None, 0) if args.overwrite else _finished_at(out)
     try:
         outdir = run_batch(
             spec,
@@ -118,7 +119,8 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    untouched = already_finished is not None and _finished_at(outdir) == already_finished
+    repaired = _finished_at(outdir)[1] - repairs
+    untouched = already_finished is not None and not repaired
     if spec.outputs and not (untouched and (outdir / "report.html").exists()):
         from negotiation.charts.report import write_outputs
 
@@ -135,19 +137,20 @@ def main(args: argparse.Namespace) -> int:
             "(pass another --out, or --overwrite, to run it again)"
         )
     elif already_finished is not None:
-        print(f"{outdir}: the damaged and missing chunks were run again; the batch is whole")
+        chunks = len(load_metadata(outdir)["repairs"][-1]["chunks"])
+        print(f"{outdir}: the damaged and missing chunks were run again ({chunks}); the batch is whole")
     print(describe_outputs(outdir))
     return 0
 
 
-def _finished_at(folder: Path) -> str | None:
-    from negotiation.batch.reader import load_metadata
-
+def _finished_at(folder: Path) -> tuple[str | None, int]:
+    """When the batch in a folder finished (None: not a finished batch), and how often it was repaired."""
     try:
-        finished = load_metadata(folder).get("finished")
+        metadata = load_metadata(folder)
     except InputError:
-        return None
-    return finished if isinstance(finished, str) else None
+        return None, 0
+    finished, repairs = metadata.get("finished"), metadata.get("repairs", [])
+    return (finished if isinstance(finished, str) else None), len(repairs) if isinstance(repairs, list) else 0
 
 
 def resolve_experiment(argument: Path | None) -> tuple[ExperimentSpec, Path | None]:
@@ -174,8 +177,6 @@ def default_experiment() -> ExperimentSpec:
 
 def describe_outputs(outdir: Path) -> str:
     """A few lines saying what the batch wrote and where."""
-    from negotiation.batch.reader import load_metadata
-
     metadata = load_metadata(outdir)
     lines = [
         f"{metadata['experiment']}: {metadata['runs']} runs over {len(metadata['points'])} design "
