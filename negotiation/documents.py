@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,7 @@ def parse_toml(text: str, source: str, error: type[InputError]) -> dict[str, Any
     Raises:
         InputError: A syntax error, or nesting deeper than :data:`MAX_NESTING`.
     """
-    try:
-        data = tomllib.loads(text.removeprefix(BOM))
-    except tomllib.TOMLDecodeError as exc:
-        raise error(source, "", f"TOML syntax error ({exc})", "valid TOML") from None
-    except RecursionError:
-        raise too_deep(source, "", error) from None
-    check_nesting(data, source, "", error)
-    return data
+    return _parse(tomllib.loads, tomllib.TOMLDecodeError, "TOML", text, source, error)
 
 
 def read_toml(path: str | Path, error: type[InputError]) -> dict[str, Any]:
@@ -81,19 +75,30 @@ def parse_json(text: str, source: str, error: type[InputError]) -> Any:
     Raises:
         InputError: Not JSON, or nesting deeper than :data:`MAX_NESTING`.
     """
-    try:
-        data = json.loads(text.removeprefix(BOM))
-    except json.JSONDecodeError as exc:
-        raise error(source, "", f"JSON syntax error ({exc})", "valid JSON") from None
-    except RecursionError:
-        raise too_deep(source, "", error) from None
-    check_nesting(data, source, "", error)
-    return data
+    return _parse(json.loads, json.JSONDecodeError, "JSON", text, source, error)
 
 
 def read_json(path: str | Path, error: type[InputError]) -> Any:
     """Read a JSON file as data (see :func:`read_text` and :func:`parse_json`)."""
     return parse_json(read_text(path, error, "JSON"), str(path), error)
+
+
+def _parse(
+    loads: Callable[[str], Any],
+    syntax_error: type[ValueError],
+    kind: str,
+    text: str,
+    source: str,
+    error: type[InputError],
+) -> Any:
+    try:
+        data = loads(text.removeprefix(BOM))
+    except syntax_error as exc:
+        raise error(source, "", f"{kind} syntax error ({exc})", f"valid {kind}") from None
+    except RecursionError:
+        raise too_deep(source, "", error) from None
+    check_nesting(data, source, "", error)
+    return data
 
 
 def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:

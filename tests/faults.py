@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -174,6 +175,46 @@ def make_writable_by_nobody(*paths: Path) -> None:
         for path in paths:
             for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
                 os.chown(item, NOBODY, NOBODY)
+
+
+@contextmanager
+def nobody_home() -> Iterator[tuple[Path, Path]]:
+    """A shared folder, and a home in it the unprivileged user may write (matplotlib's cache)."""
+    with shared_folder() as shared:
+        home = shared / "home"
+        home.mkdir()
+        make_writable_by_nobody(home)
+        yield shared, home
+
+
+def batch_with_outcomes(folder: Path, replications: int = 3) -> tuple[Path, Path]:
+    """A finished one-table batch folder under ``folder``, and an outcomes file for it."""
+    from outdirs import make_outdir
+
+    batch = make_outdir(folder / "batch", replications=replications, tables=["us-china"])
+    outcomes = folder / "outcomes.toml"
+    outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    return batch, outcomes
+
+
+def start_batch(spec: Path, out: Path, workers: int = 1) -> subprocess.Popen:
+    """A ``negotiation batch`` running in a child process."""
+    return subprocess.Popen(
+        [*NEGOTIATION, "batch", str(spec), "--out", str(out), "--workers", str(workers), "--no-progress"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for_chunks(process: subprocess.Popen, out: Path, count: int = 1, timeout: float = 120) -> None:
+    """Wait until a running batch has written ``count`` chunk files (and its metadata)."""
+    deadline = time.monotonic() + timeout
+    while not (out / "metadata.json").exists() or len(list((out / "results").glob("*.parquet"))) < count:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "the batch ended")
+        assert time.monotonic() < deadline, "the batch wrote no chunk in time"
+        time.sleep(0.005)
 
 
 SMALL_EXPERIMENT = """\

@@ -20,12 +20,12 @@ from faults import (
     SMALL_EXPERIMENT,
     Outcome,
     assert_refused,
+    batch_with_outcomes,
     can_unshare,
     in_namespace,
-    make_writable_by_nobody,
+    nobody_home,
     run_main,
     run_process,
-    shared_folder,
     snapshot,
     temporary_files,
     unprivileged,
@@ -110,9 +110,7 @@ def test_full_disk_during_a_batch_then_resume_when_space_is_back(
 
 @needs_namespace
 def test_full_disk_while_writing_scores(tmp_path: Path) -> None:
-    batch = make_outdir(tmp_path / "batch", replications=3, tables=["us-china"])
-    outcomes = tmp_path / "outcomes.toml"
-    outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    batch, outcomes = batch_with_outcomes(tmp_path, replications=3)
     before = snapshot(batch)
     (tmp_path / "mnt").mkdir()
     script = """
@@ -199,10 +197,7 @@ def as_nobody(*argv: object, home: Path) -> Outcome:
 
 @needs_unprivileged
 def test_no_permission_to_write_the_run_pictures() -> None:
-    with shared_folder() as shared:
-        home = shared / "home"
-        home.mkdir()
-        make_writable_by_nobody(home)
+    with nobody_home() as (shared, home):
         locked = shared / "locked"
         locked.mkdir(mode=0o555)
         failed = as_nobody("run", "--plot", locked / "pictures", home=home)
@@ -212,13 +207,8 @@ def test_no_permission_to_write_the_run_pictures() -> None:
 
 @needs_unprivileged
 def test_no_permission_to_write_scores_into_a_batch_folder() -> None:
-    with shared_folder() as shared:
-        home = shared / "home"
-        home.mkdir()
-        make_writable_by_nobody(home)
-        batch = make_outdir(shared / "batch", replications=2, tables=["us-china"])
-        outcomes = shared / "outcomes.toml"
-        outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    with nobody_home() as (shared, home):
+        batch, outcomes = batch_with_outcomes(shared, replications=2)
         batch.chmod(0o555)
         before = snapshot(batch)
         failed = as_nobody("score", batch, "--outcomes", outcomes, home=home)
@@ -228,10 +218,7 @@ def test_no_permission_to_write_scores_into_a_batch_folder() -> None:
 
 @needs_unprivileged
 def test_no_permission_to_read_a_scenario() -> None:
-    with shared_folder() as shared:
-        home = shared / "home"
-        home.mkdir()
-        make_writable_by_nobody(home)
+    with nobody_home() as (shared, home):
         secret = shared / "secret.toml"
         secret.write_text('name = "x"\n', encoding="utf-8")
         secret.chmod(0o000)
@@ -277,9 +264,7 @@ set -e
 
 @needs_namespace
 def test_read_only_file_system(tmp_path: Path, spec_file: Path) -> None:
-    batch = make_outdir(tmp_path / "batch", replications=2, tables=["us-china"])
-    outcomes = tmp_path / "outcomes.toml"
-    outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    batch, outcomes = batch_with_outcomes(tmp_path, replications=2)
     (tmp_path / "mnt").mkdir()
     done = in_namespace(READ_ONLY, tmp_path, batch, spec_file, outcomes)
     assert done.returncode == 0, done.stderr
@@ -297,9 +282,7 @@ def test_read_only_file_system(tmp_path: Path, spec_file: Path) -> None:
 def test_read_only_file_system_injected_at_the_write_call(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    batch = make_outdir(tmp_path / "batch", replications=2, tables=["us-china"])
-    outcomes = tmp_path / "outcomes.toml"
-    outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    batch, outcomes = batch_with_outcomes(tmp_path, replications=2)
     with monkeypatch.context() as patch:
         fail_writes(patch, ".scores.csv.", errno.EROFS)
         failed = run_main(capsys, "score", batch, "--outcomes", outcomes)

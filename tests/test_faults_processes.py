@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from faults import NEGOTIATION, ROOT, SMALL_EXPERIMENT, run_main, snapshot, temporary_files
+from faults import SMALL_EXPERIMENT, run_main, snapshot, start_batch, temporary_files, wait_for_chunks
 from outdirs import make_outdir
 
 GONE_WITHIN = 5.0
@@ -64,26 +63,12 @@ def long_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("workers", [2])
 def test_kill_9_of_the_batch_leaves_no_process_behind(long_spec: Path, tmp_path: Path, workers: int) -> None:
     out = tmp_path / "out"
-    batch = subprocess.Popen(
-        [
-            *NEGOTIATION,
-            "batch",
-            str(long_spec),
-            "--out",
-            str(out),
-            "--workers",
-            str(workers),
-            "--no-progress",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    batch = start_batch(long_spec, out, workers)
+    wait_for_chunks(batch, out)
     deadline = time.monotonic() + 120
-    # wait for the pool to be up: workers, the fork server and the resource tracker below the batch
-    while len(below := children(batch.pid)) < workers + 2 or not list((out / "results").glob("*.parquet")):
-        assert batch.poll() is None, batch.stderr.read().decode() if batch.stderr else ""
-        assert time.monotonic() < deadline, below
+    # the pool is up: workers, the fork server and the resource tracker below the batch
+    while len(below := children(batch.pid)) < workers + 2:
+        assert batch.poll() is None and time.monotonic() < deadline, below
         time.sleep(0.05)
     os.kill(batch.pid, signal.SIGKILL)
     batch.wait()
@@ -152,16 +137,8 @@ def test_kill_9_mid_batch_then_resume_clears_debris_and_equals_an_uninterrupted_
 ) -> None:
     spec, reference = finished
     out = tmp_path / "cut"
-    batch = subprocess.Popen(
-        [*NEGOTIATION, "batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while len(list((out / "results").glob("*.parquet")) if (out / "results").is_dir() else []) < 3:
-        assert batch.poll() is None and time.monotonic() < deadline
-        time.sleep(0.005)
+    batch = start_batch(spec, out)
+    wait_for_chunks(batch, out, count=3)
     os.kill(batch.pid, signal.SIGKILL)
     batch.wait()
     (out / "charts").mkdir(exist_ok=True)

@@ -15,13 +15,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from faults import NEGOTIATION, ROOT, SMALL_EXPERIMENT, assert_refused, run_main, snapshot
+from faults import (
+    ROOT,
+    SMALL_EXPERIMENT,
+    assert_refused,
+    batch_with_outcomes,
+    run_main,
+    snapshot,
+    start_batch,
+    wait_for_chunks,
+)
 from helpers import TINY_TOML
-from outdirs import make_outdir
 
 from negotiation.folders import LOCK_FILE, hold_folder
 
@@ -68,9 +75,7 @@ def test_tuning_commands_refuse_a_folder_with_a_users_files(
 def test_score_refuses_then_overwrites_on_request_then_reuses_its_own_folder(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    batch = make_outdir(tmp_path / "batch", replications=3, tables=["us-china"])
-    outcomes = tmp_path / "outcomes.toml"
-    outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    batch, outcomes = batch_with_outcomes(tmp_path)
     out = users_folder(tmp_path / "mine", "scores.csv")
     before = snapshot(out)
     assert_refused(
@@ -188,17 +193,9 @@ def test_a_second_batch_resume_is_refused_naming_the_running_one(
     )
     spec.write_text(long, encoding="utf-8")
     out = tmp_path / "out"
-    first = subprocess.Popen(
-        [*NEGOTIATION, "batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    first = start_batch(spec, out)
     try:
-        deadline = time.monotonic() + 120
-        while not (out / "metadata.json").exists() or not list((out / "results").glob("*.parquet")):
-            assert first.poll() is None and time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_for_chunks(first, out)
         second = run_main(capsys, "batch", spec, "--out", out, "--workers", "1", "--no-progress", "--resume")
         assert_refused(second, f"{out}: in use by another negotiation command (pid {first.pid}: ", "batch")
     finally:
@@ -214,9 +211,7 @@ def test_a_second_batch_resume_is_refused_naming_the_running_one(
 def test_plot_and_score_are_refused_while_another_process_writes_the_folder(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    batch = make_outdir(tmp_path / "batch", replications=3, tables=["us-china"])
-    outcomes = tmp_path / "outcomes.toml"
-    outcomes.write_text("[tables.us-china]\ndeal = true\n", encoding="utf-8")
+    batch, outcomes = batch_with_outcomes(tmp_path)
     with Holder(batch) as holder:
         before = snapshot(batch)
         assert_refused(
