@@ -9,8 +9,8 @@ Real faults where the machine allows them, injected ones otherwise:
 - a full disk (ENOSPC) and a read-only file system (EROFS): a small tmpfs mounted inside a private
   user and mount namespace (``unshare -rm``), so no privilege is needed and nothing outside the
   test sees the mount (:func:`in_namespace`);
-- no permission (EACCES): a read-only folder, written by an unprivileged user (as root, the command
-  runs under ``setpriv`` as ``nobody``; :func:`unprivileged`);
+- no permission (EACCES): a read-only folder, written by an unprivileged process (as root, the
+  command runs in a user namespace without a mapping, or as ``nobody``; :func:`unprivileged`);
 - otherwise, an ``OSError`` with the errno raised at the write call (monkeypatch).
 """
 
@@ -147,12 +147,32 @@ def in_namespace(script: str, *args: object) -> subprocess.CompletedProcess[str]
 
 @functools.cache
 def unprivileged() -> list[str] | None:
-    """A command prefix under which permissions apply (None: no way to drop root here)."""
+    """A command prefix under which file permissions apply (None: there is none here).
+
+    Not root: none needed. As root: a user namespace without a mapping (``unshare -U``), where the
+    process keeps its user id but has no capability over the host's files, so their permission bits
+    apply; else ``setpriv`` as ``nobody``. Each is tried on the interpreter itself first.
+    """
     if os.geteuid() != 0:
         return []
-    if shutil.which("setpriv") is None:
-        return None
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    for prefix in (
+        ["unshare", "-U"],
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"],
+    ):
+        if shutil.which(prefix[0]) is None:
+            continue
+        try:
+            done = subprocess.run(
+                [*prefix, sys.executable, "-c", "import negotiation"],
+                cwd=ROOT,
+                capture_output=True,
+                timeout=60,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return prefix
+    return None
 
 
 @contextmanager
@@ -170,8 +190,8 @@ def shared_folder() -> Iterator[Path]:
 
 
 def make_writable_by_nobody(*paths: Path) -> None:
-    """Hand files and folders to the unprivileged user (when the tests run as root)."""
-    if os.geteuid() == 0:
+    """Hand files and folders to the unprivileged user (when the tests run as root, under setpriv)."""
+    if (unprivileged() or [""])[0] == "setpriv":
         for path in paths:
             for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
                 os.chown(item, NOBODY, NOBODY)
