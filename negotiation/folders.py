@@ -51,8 +51,8 @@ class FolderBusyError(NegotiationError):
         )
 
 
-_held: dict[Path, tuple[int, int]] = {}
-"""Folders this process holds: resolved path to (lock file descriptor, nesting count)."""
+_held: dict[tuple[Path, int], tuple[int, int]] = {}
+"""Folders this process holds: (resolved path, thread id) to (lock file descriptor, nesting count)."""
 _held_lock = threading.Lock()
 
 
@@ -60,15 +60,15 @@ _held_lock = threading.Lock()
 def hold_folder(folder: str | Path) -> Iterator[Path]:
     """Hold the write lock of a folder (created if missing) for the ``with`` block.
 
-    Re-entrant within a process: a library function that locks the folder may be called by a
-    command that already holds it.
+    Re-entrant within a thread: a library function that locks the folder may be called by a
+    command that already holds it. Another thread (or process) that wants the folder is refused.
 
     Raises:
         FolderBusyError: Another process holds the lock.
         FileSystemError: The folder or its lock file cannot be created.
     """
     folder = make_folder(folder)
-    key = folder.resolve()
+    key = (folder.resolve(), threading.get_ident())
     with _held_lock:
         if key in _held:
             fd, count = _held[key]

@@ -135,3 +135,27 @@ def test_a_file_the_batch_did_not_write_and_an_unfinished_batch_are_refused(
     assert_refused(
         run_main(capsys, "plot", folder), "field chunks: got 'point 1: no chunk records replications 8"
     )
+
+
+def test_a_folder_without_chunk_records_is_refused_and_resume_records_it(
+    capsys: pytest.CaptureFixture[str], reference: Path, spec_file: Path, tmp_path: Path
+) -> None:
+    # as a folder written before chunks were recorded: the bytes cannot be vouched for
+    folder = Path(shutil.copytree(reference, tmp_path / "out"))
+    metadata = json.loads((folder / "metadata.json").read_text())
+    del metadata["chunks"]
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    refused = run_main(capsys, "batch", spec_file, "--out", folder, "--workers", "1", "--no-progress")
+    assert_refused(
+        refused, f"{folder / 'metadata.json'}: got 'no valid record of the chunk files'", "--resume"
+    )
+    assert_refused(run_main(capsys, "plot", folder), "field chunks: missing")
+    resumed = run_main(
+        capsys, "batch", spec_file, "--out", folder, "--workers", "1", "--no-progress", "--resume"
+    )
+    assert resumed.code == 0, resumed.err
+    assert snapshot(folder / "results") == snapshot(reference / "results")
+    assert (
+        json.loads((folder / "metadata.json").read_text())["chunks"]
+        == json.loads((reference / "metadata.json").read_text())["chunks"]
+    )

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from faults import (
 )
 from helpers import TINY_TOML
 
-from negotiation.folders import LOCK_FILE, hold_folder
+from negotiation.folders import LOCK_FILE, _command, hold_folder
 
 EXPERIMENTS = ROOT / "experiments"
 
@@ -227,3 +228,27 @@ def test_plot_and_score_are_refused_while_another_process_writes_the_folder(
     assert run_main(capsys, "score", batch, "--outcomes", outcomes).code == 0
     with hold_folder(batch):
         pass
+
+
+def test_another_thread_of_the_same_process_is_refused_too(tmp_path: Path) -> None:
+    from negotiation.folders import FolderBusyError
+
+    refused: list[str] = []
+
+    def second_writer() -> None:
+        try:
+            with hold_folder(tmp_path / "out"):
+                refused.append("")
+        except FolderBusyError as exc:
+            refused.append(str(exc))
+
+    with hold_folder(tmp_path / "out"), hold_folder(tmp_path / "out"):  # re-entrant in one thread
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join()
+    assert refused == [
+        f"{tmp_path / 'out'}: in use by another negotiation command (pid {os.getpid()}: "
+        f"{_command()}); wait for it to finish, or choose another output folder"
+    ]
+    second_writer()  # released: now it is free
+    assert refused[-1] == ""

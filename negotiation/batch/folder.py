@@ -192,7 +192,8 @@ class BatchFolder:
                     str(problem.path),
                     "",
                     problem.value,
-                    "the chunk as the batch wrote it: add --resume to re-run the damaged and missing chunks",
+                    "every chunk as the batch wrote it (recorded in metadata.json): "
+                    "add --resume to re-run the damaged and missing ones",
                 )
         elif not resume:
             raise ExperimentError(
