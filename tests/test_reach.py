@@ -66,8 +66,9 @@ def _slot_values(compiled, keys):
 def test_fixing_one_drawn_parameter_leaves_every_other_draw_bit_identical(path, where):
     low, high, _ = numeric_bounds(DEFAULT, path)
     dist = DEFAULT.uncertainty[path]
-    low, high = max(low, dist.low if dist.dist != "normal" else dist.mean - dist.sd), min(
-        high, dist.high if dist.dist != "normal" else dist.mean + dist.sd
+    low, high = (
+        max(low, dist.low if dist.dist != "normal" else dist.mean - dist.sd),
+        min(high, dist.high if dist.dist != "normal" else dist.mean + dist.sd),
     )
     keys = streams.run_keys(range(50))
     before = _slot_values(compile_scenario(DEFAULT), keys)
@@ -128,7 +129,8 @@ def test_reach_is_not_everything_and_reached_tables_do_move():
     # the check above would pass if reach said "every table": make sure it says less, and that a
     # reached table really changes, so the test can fail
     path = "tables.us-china.preferences.china.reservation"
-    assert unreachable_tables(DEFAULT, path) == ("us-japan", "us-korea", "us-north-korea", "thailand-cambodia")
+    alone = ("us-japan", "us-korea", "us-north-korea", "thailand-cambodia")
+    assert unreachable_tables(DEFAULT, path) == alone
     base, variant = _rows(DEFAULT), _rows(load_scenario(None, {path: 0.9}))
     us_china = (base["table"] == "us-china").to_numpy()
     assert (base.loc[us_china, "deal"].to_numpy() != variant.loc[us_china, "deal"].to_numpy()).any()
@@ -144,7 +146,7 @@ def test_reach_follows_actors_mediators_rapport_and_linkages():
 
 
 def test_compare_fixing_chinas_reservation_changes_no_run_at_tables_it_cannot_reach():
-    """The issue's example: ``negotiation compare default fix.toml`` (China's US-China reservation at its mean)."""
+    """The issue's example: ``compare default fix.toml``, China's US-China reservation at its mean."""
     path = "tables.us-china.preferences.china.reservation"
     variant = load_scenario(None, {path: DEFAULT.uncertainty[path].mean})
     frame = compare_scenarios(DEFAULT, variant, runs=1000, master_seed=0).set_index("table")

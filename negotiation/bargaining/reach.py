@@ -105,8 +105,10 @@ def changed_paths(base: Scenario, variant: Scenario) -> list[str]:
 
     >>> from negotiation.scenario.loading import load_scenario
     >>> base = load_scenario(None)
-    >>> changed_paths(base, load_scenario(None, {"tables.us-china.preferences.china.reservation": 0.5}))
-    ['tables.us-china.preferences.china.reservation', 'uncertainty.tables.us-china.preferences.china.reservation']
+    >>> changed_paths(base, load_scenario(None, {"tables.us-china.deadline": 10}))
+    ['tables.us-china.deadline']
+    >>> changed_paths(base, load_scenario(None, {"actors.china.resolve": 0.75}))
+    ['actors.china.resolve', 'uncertainty.actors.china.resolve']
     """
     first, second = base.model_dump(mode="python"), variant.model_dump(mode="python")
     changed: list[str] = []
