@@ -107,7 +107,7 @@ def changed_paths(base: Scenario, variant: Scenario) -> list[str]:
     >>> base = load_scenario(None)
     >>> changed_paths(base, load_scenario(None, {"tables.us-china.deadline": 10}))
     ['tables.us-china.deadline']
-    >>> changed_paths(base, load_scenario(None, {"actors.china.resolve": 0.75}))
+    >>> changed_paths(base, load_scenario(None, {"actors.china.resolve": 0.9}))
     ['actors.china.resolve', 'uncertainty.actors.china.resolve']
     """
     first, second = base.model_dump(mode="python"), variant.model_dump(mode="python")
