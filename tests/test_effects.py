@@ -87,7 +87,7 @@ def test_logistic_fit_recovers_a_known_curve():
     fit = fit_table("t", x, deals, runs, ["x"])
     curve, _ = fit.partial_dependence("x", x[:, 0])
     assert np.max(np.abs(curve - truth)) < 0.03
-    change, low, high = fit.effect("x")
+    _, low, high = fit.effect("x")
     assert low < truth[-1] - truth[0] < high
 
 
