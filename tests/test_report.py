@@ -48,9 +48,9 @@ def test_every_output_is_written_and_not_empty(rendered: tuple[Path, list[Path]]
     assert {"summary.csv", "summary.md", "issues.csv", "report.html"} <= names
     charts = sorted(n for n in names if n.startswith("charts/"))
     stems = {Path(n).stem for n in charts}
-    assert {"deal-probability", "issue-moves", "time-to-deal", "sweep-actors-us-resolve"} <= stems
-    assert {f"{k}-{t}" for k in ("terms", "utility") for t in TABLES} <= stems
-    assert all(f"charts/{s}.png" in names and f"charts/{s}.svg" in names for s in stems)
+    assert stems == {f"sweep-{kind}actors-us-resolve" for kind in ("", "rounds-", "terms-")}
+    # PNG only: SVG copies only when asked for
+    assert all(f"charts/{s}.png" in names and f"charts/{s}.svg" not in names for s in stems)
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     assert not list(outdir.rglob("*.tmp")), "temporary files left behind"
 
@@ -63,7 +63,7 @@ def test_report_is_self_contained_and_embeds_every_chart(rendered: tuple[Path, l
         assert f'<figure id="{stem}">' in page
     assert page.count("data:image/png;base64,") == len(stems)
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page), "external resource"
-    assert "<script" not in page and "<link" not in page
+    assert "<script src" not in page and "<link" not in page
     metadata = load_metadata(outdir)
     for fact in (metadata["experiment"], metadata["scenario_hash"], str(metadata["master_seed"]), PARAMETER):
         assert fact in page
@@ -78,10 +78,15 @@ def test_summary_files_match_summarise(rendered: tuple[Path, list[Path]]) -> Non
     csv = pd.read_csv(outdir / "summary.csv")
     assert list(csv.columns) == list(expected.columns)
     pd.testing.assert_frame_equal(csv, expected, check_dtype=False, check_exact=False)
-    lines = (outdir / "summary.md").read_text(encoding="utf-8").splitlines()
-    table_lines = [line for line in lines if line.startswith("|")]
+    text = (outdir / "summary.md").read_text(encoding="utf-8")
+    pivot, rows = text.split("## Every design point and table")
+    table_lines = [line for line in rows.splitlines() if line.startswith("|")]
     assert len(table_lines) == 2 + len(expected)
     assert table_lines[0].split("|")[1].strip() == "point"
+    # the pivot: one row per value of the swept parameter, one column per table
+    pivot_lines = [line.split("|")[1:-1] for line in pivot.splitlines() if line.startswith("|")]
+    assert [c.strip() for c in pivot_lines[0]] == ["point", PARAMETER, *TABLES]
+    assert len(pivot_lines) == 2 + 2
 
 
 def test_issues_csv_has_units_and_move_probabilities(rendered: tuple[Path, list[Path]]) -> None:
@@ -121,7 +126,7 @@ def test_only_the_outputs_asked_for_are_written(outdir: Path, monkeypatch: pytes
     assert [p.name for p in written] == ["report.html"] and not (outdir / "charts").exists()
     page = written[0].read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 2
-    assert 'id="deal-probability"' in page and "Files: charts/" not in page
+    assert 'id="sweep-actors-us-resolve"' in page and "File: charts/" not in page
     with pytest.raises(ExperimentError, match="outputs"):
         write_outputs(outdir, ["pdf"])
 

@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
     if spec.outputs and not (already_finished and (outdir / "report.html").exists()):
         from negotiation.charts.report import write_outputs
 
-        write_outputs(outdir)
+        write_outputs(outdir, progress=args.progress)
     if already_finished:
         print(
             f"{outdir} already holds this batch, finished {already_finished}: nothing was run "
