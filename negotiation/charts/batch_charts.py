@@ -39,6 +39,8 @@ LINESTYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 MAX_DOTS = digests.MAX_DOTS
 """Most agreements drawn in a utility-space cloud (those with the smallest replication indices)."""
+OVERVIEW_DOTS = 600
+"""Most agreements drawn per table in the small multiples of every table's utility space."""
 
 
 def scope_label(results: Results, point: int | None, parameters: dict[str, Any] | None = None) -> str:
@@ -191,7 +193,7 @@ def draw_issue_histogram(
     else:
         edges = np.linspace(low, high, digests.CHART_BINS + 1)
         counts = rows.chart_bins[cells].sum(axis=0)  # numpy.histogram's counts of the agreed values
-        ax.hist(edges[:-1], bins=edges, weights=counts, color=COLORS[0], edgecolor="white")
+        ax.stairs(counts, edges, fill=True, color=COLORS[0])  # one patch, not one per bin: fast
         pad = 0.02 * (high - low)
         ax.set_xlim(low - pad, high + pad)
     ax.axvline(
@@ -204,8 +206,14 @@ def draw_issue_histogram(
 
 def terms_overview_chart(
     results: Results, scenario: Scenario, point: int | None = None, scope: str = ""
-) -> tuple[Figure, np.ndarray]:
-    """The agreed terms of every table at once: one row of issue histograms per table (small multiples).
+) -> tuple[Figure, Axes]:
+    """The agreed terms of every table at once: where deals put each issue within its range.
+
+    One row per table and issue: among the runs with a deal, the 5-95% range of the agreed value (thin
+    line), its quartiles (thick bar) and median (dot), on a scale from the low to the high end of the
+    issue's range at the table; the status quo is a black tick; the median and the status quo are
+    written beside each row in the issue's own unit. The full histograms of one table are
+    :func:`agreed_terms_chart`.
 
     Args:
         results: The results table, or its digest.
@@ -214,40 +222,54 @@ def terms_overview_chart(
         scope: Subtitle naming the runs shown (default: :func:`scope_label`).
 
     Returns:
-        The figure and its (tables, most issues) array of axes.
+        The figure and its axes.
     """
     results = as_digest(results, point, scenario=scenario)
     rows = results.select(point)
-    layout = []
-    for table in rows.tables:
-        on_table = set(rows.moves.loc[rows.moves["table"] == table, "issue"])
-        layout.append((table, [i for i in rows.issues if i in on_table]))
-    ncols = max([len(issues) for _, issues in layout] + [1])
-    fig, axes = plt.subplots(
-        len(layout), ncols, figsize=(2.9 * ncols + 1.0, 1.9 * len(layout) + 1.0), squeeze=False
+    data = stats.agreed_terms(rows, by=("table",))
+    moves = rows.moves[["table", "issue"]].drop_duplicates()
+    data = moves.merge(data, on=["table", "issue"], how="left")
+    y = np.arange(len(data))[::-1]
+    fig, ax = plt.subplots(figsize=(9.0, 1.4 + 0.3 * len(data)), layout="constrained")
+    group = data["table"].ne(data["table"].shift()).cumsum().to_numpy()
+    for g in np.unique(group)[1::2]:  # shade every other table's rows
+        rows_g = y[group == g]
+        ax.axhspan(rows_g.min() - 0.5, rows_g.max() + 0.5, color="0.93", zorder=0)
+    labels = []
+    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+        issue = scenario.issues[row.issue]
+        low, high = scenario.issue_range(row.table, row.issue)
+        span = (high - low) or 1.0
+        status_quo = scenario.status_quo(row.table, row.issue)
+        ax.plot([(status_quo - low) / span] * 2, [yi - 0.35, yi + 0.35], color="black", linewidth=1.5)
+        labels.append(f"{row.table}: {issue.name}")
+        if not row.deals or not np.isfinite(row.q50):
+            ax.annotate("no deal", (1.02, yi), va="center", fontsize="x-small", color="0.4")
+            continue
+        scale = [(getattr(row, q) - low) / span for q in ("q05", "q25", "q50", "q75", "q95")]
+        ax.plot([scale[0], scale[4]], [yi, yi], color=COLORS[0], linewidth=1)
+        ax.plot([scale[1], scale[3]], [yi, yi], color=COLORS[0], linewidth=5, solid_capstyle="butt")
+        ax.plot(scale[2], yi, "o", color="white", markeredgecolor=COLORS[0], ms=5)
+        unit = issue.unit.split(" (")[0]
+        ax.annotate(
+            f"{fmt(row.q50)} {unit} (status quo {fmt(status_quo)})",
+            (1.02, yi),
+            va="center",
+            fontsize="x-small",
+            annotation_clip=False,
+        )
+    ax.set_yticks(y, [textwrap.shorten(label, 60) for label in labels], fontsize="x-small")
+    ax.set_ylim(-0.6, len(data) - 0.4)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xticks([0, 0.5, 1], ["low end of the range", "middle", "high end"], fontsize="small")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(
+        "agreed value among deals: median (dot), quartiles (bar), 5-95% (line); status quo (black tick);"
+        "\nright: the median and the status quo in the issue's unit",
+        fontsize="small",
     )
-    for r, (table, issues) in enumerate(layout):
-        counts = rows.counts[rows.counts["table"] == table]
-        deals = int(counts["deals"].sum())
-        for c in range(ncols):
-            ax = axes[r, c]
-            if c >= len(issues):
-                ax.set_visible(False)
-                continue
-            draw_issue_histogram(ax, rows, scenario, table, issues[c], wrap=40)
-            ax.set_ylabel("")
-            ax.tick_params(labelsize="x-small")
-            ax.xaxis.label.set_fontsize("x-small")
-        axes[r, 0].set_ylabel(f"{table}\n{deals:,} deals", fontsize="small")
-    fig.suptitle(
-        "Agreed terms of every table: histograms of each issue's value among deals; dashed: status quo\n"
-        + (scope or scope_label(results, point)),
-        fontsize="medium",
-    )
-    fig.subplots_adjust(
-        left=0.09, right=0.99, top=1 - 0.9 / fig.get_figheight(), bottom=0.03, hspace=0.9, wspace=0.3
-    )
-    return fig, axes
+    _title(ax, "Agreed terms of every table", scope or scope_label(results, point))
+    return fig, ax
 
 
 def utility_overview_chart(
@@ -276,7 +298,7 @@ def utility_overview_chart(
     for ax, table in zip(axes.flat, tables, strict=False):
         t = compiled.table_ids.index(table)
         parties = tuple(compiled.actor_ids[a] for a in compiled.parties[t])
-        shown = cloud_sample(rows, table, MAX_DOTS // 5)
+        shown = cloud_sample(rows, table, OVERVIEW_DOTS)
         alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
         ax.scatter(
             shown["utility_0"],

@@ -1,4 +1,4 @@
-"""Which charts a batch gets, with captions, and rendering them to ``OUTDIR/charts`` (in parallel).
+"""Which charts a batch gets, with captions, and rendering them to ``OUTDIR/charts``.
 
 The charts depend on the design (:func:`negotiation.stats.effects.design_kind`):
 
@@ -20,12 +20,9 @@ rather than drawn. Charts are PNG files; SVG copies only when asked for (``svg``
 from __future__ import annotations
 
 import io
-import multiprocessing
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,7 +267,7 @@ def _table_charts(results: ResultsDigest, scenario: Scenario, pooled: bool) -> l
             "utility",
             "Utility space",
             f"For each table, each dot is one run's agreement in utility space (utility to each party, 0-1; "
-            f"{scope}; at most {plots.MAX_DOTS // 5:,} dots per table). The Pareto frontier (line), Nash "
+            f"{scope}; at most {plots.OVERVIEW_DOTS:,} dots per table). The Pareto frontier (line), Nash "
             "point (diamond) and reservation lines (dotted) are computed at the scenario's base parameters; "
             "uncertain parameters drawn in each run can put single agreements off that frontier.",
             plots.utility_overview_chart,
@@ -328,41 +325,29 @@ def _render(chart: Chart, folder: Path | None, formats: tuple[str, ...]) -> byte
 
 
 def render_charts(
-    charts: list[Chart],
-    folder: Path | None,
-    formats: tuple[str, ...] = FORMATS,
-    workers: int | None = None,
-    progress: bool = True,
+    charts: list[Chart], folder: Path | None, formats: tuple[str, ...] = FORMATS, progress: bool = True
 ) -> Iterator[tuple[Chart, bytes]]:
-    """Draw charts, in parallel worker processes when there are several, in report order.
+    """Draw charts one after the other, with a progress line on stderr, and yield them in order.
+
+    In this process: on two cores, worker processes would spend as long importing matplotlib as they
+    save (measured, benchmark F in ``benchmarks/bench.py``); a batch gets few, cheap charts instead.
 
     Args:
         charts: The charts.
         folder: Write each chart's files here (None: draw in memory only, for the report).
         formats: File formats to write (PNG first).
-        workers: Processes (default: the CPUs, at most one per chart; 1 draws in this process).
         progress: Show a progress line on stderr while the charts render.
 
     Yields:
         Each chart with its PNG bytes, in the order given.
     """
-    workers = min(workers or os.cpu_count() or 1, len(charts))
     bar = _progress(len(charts), progress)
     try:
-        if workers <= 1 or len(charts) < 3:
-            for chart in charts:
-                png = _render(chart, folder, formats)
-                bar.update(1)
-                yield chart, png
-            return
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["negotiation.charts.plan"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_render, chart, folder, formats) for chart in charts]
-            for future in futures:
-                future.add_done_callback(lambda _: bar.update(1))
-            for chart, future in zip(charts, futures, strict=True):
-                yield chart, future.result()
+        for chart in charts:
+            bar.set_postfix_str(chart.name)
+            png = _render(chart, folder, formats)
+            bar.update(1)
+            yield chart, png
     finally:
         bar.close()
 

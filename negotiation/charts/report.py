@@ -3,7 +3,7 @@
 :func:`write_outputs` reads only what the batch saved (results, metadata, scenario), so the batch
 runner calls it at the end and ``negotiation plot OUTDIR`` calls it again without re-running
 anything. It streams the results once into a :class:`~negotiation.stats.digest.ResultsDigest`, so its
-memory does not grow with the number of runs, and draws the charts in parallel worker processes.
+memory does not grow with the number of runs, and draws few charts, showing a progress line.
 Every file is written atomically: a reader never sees half of one.
 
 The report page is the Jinja2 template ``templates/report.html.j2`` (its layout in one place): the
@@ -27,7 +27,14 @@ import pandas as pd
 
 from negotiation.atomic import write_atomic, write_text_atomic
 from negotiation.batch.reader import load_metadata, load_scenario_json, output_folder
-from negotiation.charts.plan import CHARTS_DIR, Chart, cloud_scope, plan_charts, reach_of, render_charts
+from negotiation.charts.plan import (
+    CHARTS_DIR,
+    Chart,
+    cloud_scope,
+    plan_charts,
+    reach_of,
+    render_charts,
+)
 from negotiation.errors import ExperimentError
 from negotiation.scenario.paths import get_value
 from negotiation.scenario.schema import Scenario
@@ -52,10 +59,7 @@ HEADLINE_TABLES = 3
 
 
 def write_outputs(
-    outdir: str | Path,
-    outputs: Iterable[str] | None = None,
-    workers: int | None = None,
-    progress: bool = True,
+    outdir: str | Path, outputs: Iterable[str] | None = None, progress: bool = True
 ) -> list[Path]:
     """Write the summary, the charts and the report of a batch output folder from its saved results.
 
@@ -65,7 +69,6 @@ def write_outputs(
             "svg" (charts/*.svg too) and "report" (report.html) to write; default: the metadata's
             ``outputs``, else summary, charts and report. A report without "charts" still embeds
             every chart, drawn in memory.
-        workers: Processes that draw the charts (default: every CPU).
         progress: Show a progress line on stderr while the charts render.
 
     Returns:
@@ -104,7 +107,7 @@ def write_outputs(
             target = folder / CHARTS_DIR if files else None
             if target is not None:
                 target.mkdir(exist_ok=True)
-            pictures = list(render_charts(charts, target, formats, workers, progress))
+            pictures = list(render_charts(charts, target, formats, progress))
             if target is not None:
                 written += [target / f"{chart.name}.{fmt}" for chart, _ in pictures for fmt in formats]
         if "report" in wanted:
