@@ -43,11 +43,16 @@ MAX_TICK_LABELS = 12
 
 
 def reach_note(unreachable: Sequence[str], what: str) -> str:
-    """The note naming the tables a change cannot reach ('' when it reaches every table)."""
+    """The note naming the tables a change cannot reach ('' when it reaches every table).
+
+    Args:
+        unreachable: The tables.
+        what: The subject and verb, e.g. "actors.china.resolve cannot reach" or "neither parameter can reach".
+    """
     if not unreachable:
         return ""
     return textwrap.fill(
-        f"Not drawn: {', '.join(unreachable)}. {what} cannot reach "
+        f"Not drawn: {', '.join(unreachable)}. {what[0].upper() + what[1:]} "
         f"{'this table' if len(unreachable) == 1 else 'these tables'} by the scenario's structure "
         "(no shared actor, no linkage), so every run there plays the same at every level.",
         120,
@@ -88,7 +93,7 @@ def sweep_chart(
         "the same run seeds",
         fontweight="bold",
     )
-    _note(fig, reach_note(unreachable, parameter))
+    _note(fig, reach_note(unreachable, f"{parameter} cannot reach"))
     return fig, axes
 
 
@@ -113,7 +118,7 @@ def sweep_rounds_chart(
     fig.supxlabel(wrap_path(parameter, 70), fontsize="medium")
     fig.supylabel("round of the deal: median, quartile band", fontsize="medium")
     fig.suptitle(f"Time to deal across the sweep (runs with a deal; {digest.runs:,} runs)", fontweight="bold")
-    _note(fig, reach_note(unreachable, parameter))
+    _note(fig, reach_note(unreachable, f"{parameter} cannot reach"))
     return fig, axes
 
 
@@ -155,7 +160,7 @@ def sweep_terms_chart(
         "Agreed terms across the sweep: median (line) and quartiles (band) among deals; dashed: status quo",
         fontweight="bold",
     )
-    _note(fig, reach_note(unreachable, parameter))
+    _note(fig, reach_note(unreachable, f"{parameter} cannot reach"))
     return fig, axes
 
 
@@ -198,7 +203,7 @@ def grid_chart(
         f"Deal probability over the grid: {len(xs)} x {len(ys)} levels, {digest.runs:,} runs",
         fontweight="bold",
     )
-    _note(fig, reach_note(unreachable, "Neither varied parameter"))
+    _note(fig, reach_note(unreachable, "neither varied parameter can reach"))
     return fig, axes
 
 
@@ -253,7 +258,7 @@ def grid_difference_chart(
         fontweight="bold",
         fontsize="medium",
     )
-    _note(fig, reach_note(unreachable, "Neither varied parameter"))
+    _note(fig, reach_note(unreachable, "neither varied parameter can reach"))
     return fig, axes
 
 
@@ -337,7 +342,7 @@ def partial_dependence_chart(
         fontweight="bold",
         fontsize="medium",
     )
-    _note(fig, reach_note(unreachable, parameter))
+    _note(fig, reach_note(unreachable, f"{parameter} cannot reach"))
     return fig, axes
 
 
@@ -370,7 +375,8 @@ def panels(
 def _note(fig: Figure, text: str) -> None:
     if text:
         fig.text(0.01, 0.002, text, fontsize="small", color="0.3", va="bottom", ha="left")
-        fig.get_layout_engine().set(rect=(0, 0.045 if text.count("\n") == 0 else 0.07, 1, 1))
+        bottom = 0.045 if text.count("\n") == 0 else 0.07
+        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # (left, bottom, width, height)
 
 
 def _cells(frame: pd.DataFrame, px: str, py: str, column: str, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.commands.common import positive_int, seed_value
+from negotiation.commands.common import add_overlay_argument, overrides_from, positive_int, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default calibration/<name>)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="hold a parameter fixed at this value in every trial (repeatable; not a searched one)",
+    )
+    add_overlay_argument(parser)
     parser.set_defaults(handler=main)
 
 
@@ -50,6 +59,9 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.tuning.files import check_output_folder
 
     spec = load_experiment(args.experiment)
+    fixed = overrides_from(args)
+    if fixed:  # e.g. the dashboard's overlay: held in every trial, as for `negotiation batch`
+        spec = spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
     targets = read_targets(args.targets, spec.base_scenario())
     search_space(spec)  # fails early, with one line, when nothing varies
     out = args.out if args.out is not None else Path("calibration") / spec.name
@@ -66,6 +78,8 @@ def main(args: argparse.Namespace) -> int:
     command = (
         f"negotiation calibrate {args.experiment} --targets {args.targets} --trials {args.trials} "
         f"--runs {args.runs} --seed {seed}"
+        + (f" --overlay {args.overlay}" if args.overlay else "")
+        + "".join(f" --set {text}" for text in args.overrides)
     )
     written = write_calibration(result, spec, out, command)
     print(f"\n{len(written)} files written to {out} (overlay: {out / 'calibrated.toml'})")
