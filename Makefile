@@ -4,19 +4,29 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# make run needs only the package; make test (and lint, bench) also the extras the tests exercise
 EXTRAS ?= dev,dask,tuning,dashboard
 
-.PHONY: setup browser run test lint bench clean
+.PHONY: setup setup-run browser run test lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
+
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@ $(VENV)/.installed-run
+
+setup-run: $(VENV)/.installed-run
 
 setup: $(VENV)/.installed
 
-run: setup
+run: setup-run
 	$(VENV)/bin/negotiation batch
 
 # The dashboard's end-to-end test drives Debian's chromium (Playwright cannot download its own here).
