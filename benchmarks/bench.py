@@ -52,7 +52,7 @@ class BareModel(mesa.Model):
     """A Mesa model with the same number of agents, stepping and doing nothing."""
 
     def __init__(self, n_agents: int, seed: int) -> None:
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # rng: Mesa 3.5 deprecates seed
         for _ in range(n_agents):
             mesa.Agent(self)
 

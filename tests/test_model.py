@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from pathlib import Path
 
 import mesa
@@ -49,6 +50,22 @@ def test_an_integer_rng_is_the_same_as_the_seed_and_a_generator_is_reproducible(
         model.run()
         generator_runs.append(model.arrays())
     assert arrays_equal(*generator_runs)
+
+
+def test_an_integer_seed_seeds_both_generators_as_mesa_seed_did_without_a_deprecation_warning(
+    default_compiled: CompiledScenario,
+) -> None:
+    # Mesa 3.5 deprecates Model(seed=...); the model hands its seed to Mesa as rng, which seeds numpy's
+    # generator and Mesa's stdlib random exactly as Mesa's seed did on Mesa 3.3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = NegotiationModel(default_compiled, seed=5)
+    deprecations = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+    assert not [str(w.message) for w in caught if issubclass(w.category, deprecations)]
+    assert model._rng == np.random.default_rng(5).bit_generator.state  # Mesa keeps the initial state
+    assert model.random.getstate() == random.Random(5).getstate()  # the model itself never draws from it
+    with pytest.raises(ValueError, match="either seed or rng"):
+        NegotiationModel(default_compiled, seed=5, rng=5)
 
 
 def test_different_seeds_give_different_outcomes_where_the_scenario_is_uncertain(
@@ -116,11 +133,15 @@ def test_model_is_a_mesa_model_with_one_country_agent_per_actor(
 ) -> None:
     model = NegotiationModel(default_compiled, seed=0)
     assert isinstance(model, mesa.Model)
-    assert isinstance(model.agents, mesa.agent.AgentSet)
+    # model.agents is Mesa's registry: an AgentSet on Mesa 3.3, an AgentSet-like set of its own class on
+    # Mesa 3.5; both register every agent and answer AgentSet queries
     assert len(model.agents) == 11
+    us = model.agents.select(lambda agent: agent.actor_id == "us")
+    assert isinstance(us, mesa.agent.AgentSet)
+    assert list(us) == [model.agent("us")]
     assert all(isinstance(agent, CountryAgent) for agent in model.agents)
     assert sorted(a.actor_id for a in model.agents) == sorted(default_scenario.actors)
-    assert len(model.agents_by_type[CountryAgent]) == 11
+    assert set(model.agents_by_type[CountryAgent]) == set(model.agents)
 
 
 def test_each_agent_takes_part_in_every_table_it_sits_at(default_scenario: Scenario) -> None:
