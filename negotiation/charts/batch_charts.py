@@ -298,17 +298,7 @@ def utility_overview_chart(
     for ax, table in zip(axes.flat, tables, strict=False):
         t = compiled.table_ids.index(table)
         parties = tuple(compiled.actor_ids[a] for a in compiled.parties[t])
-        shown = cloud_sample(rows, table, OVERVIEW_DOTS)
-        alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
-        ax.scatter(
-            shown["utility_0"],
-            shown["utility_1"],
-            s=6,
-            alpha=alpha,
-            color=COLORS[0],
-            linewidths=0,
-            rasterized=True,
-        )
+        draw_cloud(ax, cloud_sample(rows, table, OVERVIEW_DOTS), size=6)
         draw_bargaining_set(ax, frontiers[t], reservation[t], nash[t], (parties[0], parties[1]))
         counts = rows.counts[rows.counts["table"] == table]
         ax.set_title(f"{table}: {int(counts['deals'].sum()):,} deals", fontsize="small")
@@ -448,19 +438,9 @@ def utility_space_chart(
     runs, deals = int(counts["n"].sum()), int(counts["deals"].sum())
     fig, ax = plt.subplots(figsize=(6.2, 6.0), layout="constrained")
     shown = cloud_sample(results.select(point), table, MAX_DOTS)
-    alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
     label = f"agreements ({deals:,} of {runs:,} runs"
     label += f"; {len(shown):,} shown)" if len(shown) < deals else ")"
-    ax.scatter(
-        shown["utility_0"],
-        shown["utility_1"],
-        s=10,
-        alpha=alpha,
-        color=COLORS[0],
-        linewidths=0,
-        rasterized=True,
-        label=label,
-    )
+    draw_cloud(ax, shown, size=10, label=label)
     draw_bargaining_set(ax, frontiers[t], reservation[t], nash[t], (parties[0], parties[1]))
     if deals:
         mean = counts[["deal_utility_0_sum", "deal_utility_1_sum"]].sum().to_numpy() / deals
@@ -469,6 +449,22 @@ def utility_space_chart(
     ax.legend(fontsize="small", loc="lower left")
     _title(ax, f"Utility space: {table}", scope or scope_label(results, point))
     return fig, ax
+
+
+def draw_cloud(ax: Axes, shown: pd.DataFrame, size: float, label: str | None = None) -> Axes:
+    """Draw agreements as dots in utility space, fainter the more there are (rasterised in SVG)."""
+    alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
+    ax.scatter(
+        shown["utility_0"],
+        shown["utility_1"],
+        s=size,
+        alpha=alpha,
+        color=COLORS[0],
+        linewidths=0,
+        rasterized=True,
+        label=label,
+    )
+    return ax
 
 
 def cloud_sample(results: ResultsDigest, table: str, count: int) -> pd.DataFrame:

@@ -76,15 +76,7 @@ def sweep_chart(
     fig, axes = panels(len(tables), 3.0, 2.3, sharex=True, sharey=True, note=bool(unreachable))
     for i, (ax, table) in enumerate(zip(axes.flat, tables, strict=False)):
         group = data[data["table"] == table].sort_values(parameter)
-        color = COLORS[i % len(COLORS)]
-        x = group[parameter].to_numpy(float)
-        ax.fill_between(x, group["low"], group["high"], color=color, alpha=0.2, linewidth=0)
-        ax.plot(x, group["p"], marker="o", color=color, ms=3.5)
-        ax.set_title(table, fontsize="medium")
-        ax.set_ylim(-0.02, 1.02)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.grid(alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+        _band(ax, i, table, group[parameter], group["p"], group["low"], group["high"], probability=True)
     levels = digest.points[parameter].nunique()
     fig.supxlabel(wrap_path(parameter, 70), fontsize="medium")
     fig.supylabel("probability of a deal, 95% Wilson band", fontsize="medium")
@@ -108,13 +100,7 @@ def sweep_rounds_chart(
     fig, axes = panels(len(tables), 3.0, 2.3, sharex=True, sharey=True, note=bool(unreachable))
     for i, (ax, table) in enumerate(zip(axes.flat, tables, strict=False)):
         group = data[data["table"] == table].sort_values(parameter)
-        color = COLORS[i % len(COLORS)]
-        x = group[parameter].to_numpy(float)
-        ax.fill_between(x, group["q25"], group["q75"], color=color, alpha=0.2, linewidth=0, step=None)
-        ax.plot(x, group["q50"], marker="o", color=color, ms=3.5)
-        ax.set_title(table, fontsize="medium")
-        ax.grid(alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+        _band(ax, i, table, group[parameter], group["q50"], group["q25"], group["q75"], probability=False)
     fig.supxlabel(wrap_path(parameter, 70), fontsize="medium")
     fig.supylabel("round of the deal: median, quartile band", fontsize="medium")
     fig.suptitle(f"Time to deal across the sweep (runs with a deal; {digest.runs:,} runs)", fontweight="bold")
@@ -326,14 +312,17 @@ def partial_dependence_chart(
     fig, axes = panels(max(len(tables), 1), 3.0, 2.3, sharex=True, sharey=True, note=bool(unreachable))
     for i, (ax, table) in enumerate(zip(axes.flat, tables, strict=False)):
         group = curves[curves["table"] == table]
-        color = COLORS[i % len(COLORS)]
-        ax.fill_between(group["value"], group["low"], group["high"], color=color, alpha=0.2, linewidth=0)
-        ax.plot(group["value"], group["p"], color=color)
-        ax.set_title(table, fontsize="medium")
-        ax.set_ylim(-0.02, 1.02)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.grid(alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+        _band(
+            ax,
+            i,
+            table,
+            group["value"],
+            group["p"],
+            group["low"],
+            group["high"],
+            probability=True,
+            dots=False,
+        )
     fig.supxlabel(wrap_path(parameter, 70), fontsize="medium")
     fig.supylabel("mean probability of a deal, 95% band", fontsize="medium")
     fig.suptitle(
@@ -370,6 +359,22 @@ def panels(
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, axes
+
+
+def _band(
+    ax: Any, i: int, title: str, x: Any, mid: Any, low: Any, high: Any, probability: bool, dots: bool = True
+) -> None:
+    """One panel: a line (with dots at the levels run) and its band, in the i-th table's colour."""
+    color = COLORS[i % len(COLORS)]
+    x = np.asarray(x, float)
+    ax.fill_between(x, low, high, color=color, alpha=0.2, linewidth=0)
+    ax.plot(x, mid, marker="o" if dots else None, color=color, ms=3.5)
+    ax.set_title(title, fontsize="medium")
+    if probability:
+        ax.set_ylim(-0.02, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(alpha=0.3)
+    ax.tick_params(axis="x", labelrotation=30, labelsize="small")
 
 
 def _note(fig: Figure, text: str) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.commands.common import add_overlay_argument, overrides_from, positive_int, seed_value
+from negotiation.commands.common import add_fixed_arguments, positive_int, seed_value, with_fixed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,15 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default calibration/<name>)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="hold a parameter fixed at this value in every trial (repeatable; not a searched one)",
-    )
-    add_overlay_argument(parser)
+    add_fixed_arguments(parser, "in every trial (not a searched one)")
     parser.set_defaults(handler=main)
 
 
@@ -59,9 +51,7 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.tuning.files import check_output_folder
 
     spec = load_experiment(args.experiment)
-    fixed = overrides_from(args)
-    if fixed:  # e.g. the dashboard's overlay: held in every trial, as for `negotiation batch`
-        spec = spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
+    spec = with_fixed(spec, args)  # e.g. the dashboard's overlay: held in every trial, as in `batch`
     targets = read_targets(args.targets, spec.base_scenario())
     search_space(spec)  # fails early, with one line, when nothing varies
     out = args.out if args.out is not None else Path("calibration") / spec.name
