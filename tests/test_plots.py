@@ -117,7 +117,7 @@ def test_grid_cells_are_the_deal_probabilities_and_their_half_widths(folders: di
             cell = by_cell.loc[(x, y, "us-china")]
             assert grid[iy, ix] == pytest.approx(cell["p"])
             assert half[iy, ix] == pytest.approx((cell["high"] - cell["low"]) / 2)
-    assert "us-north-korea" in fig.texts[-1].get_text()  # named, not drawn
+    assert "us-north-korea" in fig._supxlabel.get_text()  # named, not drawn
     assert sum(ax.get_visible() for ax in axes.flat) == 2
     plt.close(fig)
 
@@ -155,7 +155,7 @@ def test_sweep_lines_have_one_point_per_value_and_bands(folders: dict[str, Path]
     expected = stats.deal_probability(results[results["table"] == "us-china"])["p"]
     assert np.allclose(line.get_ydata(), expected)
     assert axes.flat[0].collections, "no interval band"
-    assert "us-north-korea" in fig.texts[-1].get_text() and "cannot reach" in fig.texts[-1].get_text()
+    assert "us-north-korea" in fig._supxlabel.get_text() and "cannot reach" in fig._supxlabel.get_text()
     plt.close(fig)
     fig, axes = design_charts.sweep_rounds_chart(results, RESOLVE, ["us-china"])
     rounds = results[(results["table"] == "us-china") & results["deal"]].groupby(RESOLVE)["round"].median()

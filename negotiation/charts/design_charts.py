@@ -52,7 +52,7 @@ def reach_note(unreachable: Sequence[str], what: str) -> str:
     if not unreachable:
         return ""
     return textwrap.fill(
-        f"Not drawn: {', '.join(unreachable)}. {what[0].upper() + what[1:]} "
+        f"Not drawn: {', '.join(unreachable)}; {what} "
         f"{'this table' if len(unreachable) == 1 else 'these tables'} by the scenario's structure "
         "(no shared actor, no linkage), so every run there plays the same at every level.",
         120,
@@ -350,7 +350,7 @@ def panels(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(width * ncols + 1.2, height * nrows + 1.3 + (0.5 if note else 0.0)),
+        figsize=(width * ncols + 1.2, height * nrows + 1.3 + (0.6 if note else 0.0)),
         layout="constrained",
         squeeze=False,
         sharex=sharex,
@@ -378,10 +378,11 @@ def _band(
 
 
 def _note(fig: Figure, text: str) -> None:
-    if text:
-        fig.text(0.01, 0.002, text, fontsize="small", color="0.3", va="bottom", ha="left")
-        bottom = 0.045 if text.count("\n") == 0 else 0.07
-        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # (left, bottom, width, height)
+    """Put a note (the tables not drawn) under the chart, as more lines of its x label."""
+    if not text:
+        return
+    label = fig._supxlabel.get_text() if fig._supxlabel is not None else ""
+    fig.supxlabel(f"{label}\n\n{text}" if label else text, fontsize="small")
 
 
 def _cells(frame: pd.DataFrame, px: str, py: str, column: str, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
