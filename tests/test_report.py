@@ -197,3 +197,41 @@ def test_plot_without_a_folder_is_a_usage_error(capsys: pytest.CaptureFixture[st
         main(["plot"])
     assert info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_movers_list_real_changes_with_intervals_and_leave_flat_tables_out() -> None:
+    """Issue item 6: the headline names the biggest movers of a sweep, each with its interval."""
+    import numpy as np
+    from helpers import results_frame
+
+    from negotiation.stats.designs import movers, pivot
+
+    points, runs = np.arange(5), 200
+    rng = np.random.default_rng(1)
+    rows = []
+    for point in points:
+        rows.append(("rising", point, rng.random(runs) < 0.2 + 0.15 * point))
+        rows.append(("flat", point, np.arange(runs) % 2 == 0))  # the same runs at every point
+    frame = results_frame(
+        point=np.concatenate([np.full(runs, p) for _, p, _ in rows]),
+        replication=np.concatenate([np.arange(runs) for _ in rows]),
+        table=np.concatenate([[t] * runs for t, _, _ in rows]),
+        deal=np.concatenate([d for _, _, d in rows]),
+        x=np.concatenate([np.full(runs, 0.1 * p) for _, p, _ in rows]),
+    )
+    moved = movers(frame, ["x"])
+    assert list(moved["table"]) == ["rising"]
+    row = moved.iloc[0]
+    assert row["from x"] < row["to x"] and row["low"] > 0 and row["low"] < row["change"] < row["high"]
+    wide = pivot(frame, ["x"])
+    assert list(wide["x"]) == sorted(wide["x"]) and (wide["flat"] == 0.5).all()
+
+
+def test_report_headline_names_tables_most_and_least_likely_with_intervals(
+    rendered: tuple[Path, list[Path]],
+) -> None:
+    page = (rendered[0] / "report.html").read_text(encoding="utf-8")
+    headline = page[page.index('id="headline"') : page.index("Contents</h2>")]
+    assert "Most likely to settle" in headline and "Least likely to settle" in headline
+    assert "Biggest movers across the design" in headline
+    assert headline.count("95% interval") >= 2

@@ -155,8 +155,8 @@ class Design:
                 {
                     "title": "Biggest movers across the design",
                     "note": "Each table's lowest and highest deal probability over the design points, and "
-                    "the change between them with its 95% interval (Newcombe); only changes beyond the "
-                    "noise are listed.",
+                    "the change between them with its 95% interval (Newcombe's, widened for picking the "
+                    "two extremes among the points); only changes beyond the noise are listed.",
                     "items": items
                     or ["No table's deal probability changes beyond the noise across the design."],
                 }

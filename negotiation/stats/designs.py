@@ -101,7 +101,9 @@ def movers(results: Results, parameters: Sequence[str], count: int = 3) -> pd.Da
     """The tables whose deal probability changes most between two design points of a sweep or grid.
 
     For each table, the points with the lowest and highest deal probability, and the change between
-    them with Newcombe's interval (conservative for paired points); tables by the size of the change.
+    them with Newcombe's interval (conservative for paired points). Picking the two extremes among G
+    points favours large differences, so the interval's level is Bonferroni-corrected for the G - 1
+    comparisons with the lowest point (95% overall); tables by the size of the change.
 
     Returns:
         Columns ``table, from_point, to_point, from_p, to_p, change, low, high`` plus the two points'
@@ -116,7 +118,8 @@ def movers(results: Results, parameters: Sequence[str], count: int = 3) -> pd.Da
             continue
         low_row, high_row = group.loc[group["p"].idxmin()], group.loc[group["p"].idxmax()]
         first, second = sorted([low_row, high_row], key=lambda r: tuple(values.loc[r["point"], parameters]))
-        lo, hi = difference_interval(first["deals"], first["n"], second["deals"], second["n"])
+        confidence = 1 - 0.05 / max(len(group) - 1, 1)
+        lo, hi = difference_interval(first["deals"], first["n"], second["deals"], second["n"], confidence)
         row: dict[str, Any] = {
             "table": table,
             "from_point": int(first["point"]),
