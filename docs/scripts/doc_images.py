@@ -7,8 +7,8 @@ Each picture is made by running the shipped commands (``negotiation batch``, ``c
 ``calibrate``, ``sensitivity``, ``discover``, ``score``, ``dashboard``) into a temporary folder and
 copying one chart. ``docs/img/MANIFEST.json`` then records, per picture, the command that made it and
 the *model fingerprint*: a hash of the code and data that decide the model's numbers (the
-bargaining core, the run seeds and rows, the shipped scenario), read as
-Python syntax trees without docstrings and as parsed TOML, so comments and formatting do not count.
+bargaining core, the run seeds and rows, the shipped scenario), read as Python source without
+comments, docstrings and blank lines and as parsed TOML, so comments do not count.
 ``tests/test_docs.py`` fails when a picture's fingerprint is not the current one: after a change to
 the model, run this script and commit docs/img.
 
@@ -20,10 +20,12 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import io
 import json
 import shutil
 import sys
 import tempfile
+import tokenize
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -43,21 +45,26 @@ tests/test_fastpath.py, so its wiring (model.py, agents.py) is not part of the f
 
 
 def model_fingerprint(root: Path = ROOT) -> str:
-    """SHA-256 over the model's sources: Python as syntax trees without docstrings, TOML as parsed data."""
+    """SHA-256 over the model's sources: Python without comments and docstrings, TOML as parsed data.
+
+    The same on every Python version (the source text is hashed, not a syntax tree's dump).
+    """
     digest = hashlib.sha256()
     for pattern in MODEL_SOURCES:
         for path in sorted(root.glob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode())
             text = path.read_text(encoding="utf-8")
             if path.suffix == ".py":
-                digest.update(ast.dump(_without_docstrings(ast.parse(text))).encode())
+                digest.update(_code_only(text).encode())
             else:
                 digest.update(json.dumps(tomllib.loads(text), sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def _without_docstrings(tree: ast.AST) -> ast.AST:
-    for node in ast.walk(tree):
+def _code_only(text: str) -> str:
+    """The source's lines without docstrings, comments, indentation-only and blank lines."""
+    docstrings: set[int] = set()
+    for node in ast.walk(ast.parse(text)):
         body = getattr(node, "body", None)
         if (
             isinstance(body, list)
@@ -66,8 +73,20 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
             and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)
         ):
-            node.body = body[1:] or [ast.Pass()]
-    return tree
+            docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    comments = {
+        token.start[0]: token.start[1]
+        for token in tokenize.generate_tokens(io.StringIO(text).readline)
+        if token.type == tokenize.COMMENT
+    }
+    kept = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number in docstrings:
+            continue
+        line = line[: comments[number]] if number in comments else line
+        if line.strip():
+            kept.append(line.strip())
+    return "\n".join(kept)
 
 
 def negotiation(*argv: str) -> None:
