@@ -7,7 +7,9 @@ A. per-run cost of the default scenario (Mesa model, and the batch fast path), a
 B. one bilateral table, two actors, three issues, Boulware against Conceder, 100 rounds;
 C. batch throughput (runs per second) at 1 and 2 workers, and the parallel efficiency;
 D. peak memory of a 10,000-run batch against a 100,000-run batch (each in a fresh process);
-E. time for the baseline experiment to reach +/-1 point (Wilson 95%) on every table, adaptively.
+E. time for the baseline experiment to reach +/-1 point (Wilson 95%) on every table, adaptively;
+F. the outputs step (summary, charts, report) against the runs step of the 10,000-run baseline on 2
+   workers: the outputs should take no longer than the runs.
 
 Prints a Markdown report and writes it with the raw figures to ``benchmarks/last-run.json``.
 Usage: ``python benchmarks/bench.py [--quick] [--only A,B,...]``.
@@ -230,6 +232,30 @@ def bench_e(quick: bool, directory: Path) -> dict[str, float]:
     return {"seconds": elapsed, "runs": meta["runs"]}
 
 
+def bench_f(quick: bool, directory: Path) -> dict[str, float]:
+    from negotiation.batch.runner import run_batch
+    from negotiation.batch.spec import load_experiment
+    from negotiation.charts.report import write_outputs
+
+    spec = load_experiment(ROOT / "experiments" / "baseline.toml")
+    runs = 2_000 if quick else spec.replications
+    best_runs, best_outputs = float("inf"), float("inf")
+    for attempt in range(3):
+        out = directory / f"f{attempt}"
+        start = time.perf_counter()
+        run_batch(spec, runs=runs, workers=2, out=out, progress=False)
+        best_runs = min(best_runs, time.perf_counter() - start)
+        start = time.perf_counter()
+        write_outputs(out, progress=False)
+        best_outputs = min(best_outputs, time.perf_counter() - start)
+    return {
+        "runs": runs,
+        "runs_seconds": best_runs,
+        "outputs_seconds": best_outputs,
+        "ratio": best_outputs / best_runs,
+    }
+
+
 def machine() -> dict[str, Any]:
     import os
 
@@ -245,13 +271,21 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
-    parser.add_argument("--only", default="A,B,C,D,E", help="comma-separated subset, e.g. A,B")
+    parser.add_argument("--only", default="A,B,C,D,E,F", help="comma-separated subset, e.g. A,B")
     args = parser.parse_args()
     wanted = set(args.only.upper().split(","))
     figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        for key, func in (("A", bench_a), ("B", bench_b), ("C", bench_c), ("D", bench_d), ("E", bench_e)):
+        benches = (
+            ("A", bench_a),
+            ("B", bench_b),
+            ("C", bench_c),
+            ("D", bench_d),
+            ("E", bench_e),
+            ("F", bench_f),
+        )
+        for key, func in benches:
             if key not in wanted:
                 continue
             start = time.perf_counter()

@@ -70,7 +70,10 @@ DEFAULT_MAX_REPLICATIONS = 20_000
 """Cap on the replications of one design point in adaptive mode when a spec does not say."""
 
 OUTPUTS = ("summary", "charts", "report")
-"""Outputs a spec may ask for besides the results themselves (which are always written)."""
+"""Outputs a spec gets by default besides the results themselves (which are always written)."""
+
+ALL_OUTPUTS = (*OUTPUTS, "svg")
+"""Every output a spec may ask for: ``svg`` adds an SVG copy of every chart to the PNG files."""
 
 DESIGN_STREAM = (0x5EED, 0xDE51)
 """SeedSequence spawn key of the design sampler; run seeds use one-element keys, so never collide."""
@@ -117,7 +120,7 @@ class _ExperimentTable(_Strict):
     precision: Annotated[float, Field(gt=0.0, lt=0.5)] | None = None
     max_replications: Annotated[int, Field(ge=1)] | None = None
     block: Annotated[int, Field(ge=1)] = DEFAULT_BLOCK
-    outputs: tuple[Literal["summary", "charts", "report"], ...] = OUTPUTS
+    outputs: tuple[Literal["summary", "charts", "report", "svg"], ...] = OUTPUTS
 
 
 class _ParameterEntry(_Strict):
@@ -215,10 +218,10 @@ class ExperimentSpec(_Strict):
         return spec
 
     def with_outputs(self, outputs: tuple[str, ...] | list[str]) -> ExperimentSpec:
-        """A copy asking for these outputs (a subset of summary, charts, report; empty for none)."""
-        unknown = [o for o in outputs if o not in OUTPUTS]
+        """A copy asking for these outputs (a subset of summary, charts, report, svg; empty for none)."""
+        unknown = [o for o in outputs if o not in ALL_OUTPUTS]
         if unknown:
-            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(OUTPUTS))
+            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(ALL_OUTPUTS))
         return self._copy(outputs=tuple(dict.fromkeys(outputs)))
 
     def to_toml(self, scenario: str | None = None) -> str:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from negotiation.batch.spec import ExperimentSpec, experiment_from_dict, load_experiment
-from negotiation.commands.common import add_overlay_argument, overrides_from, positive_int
+from negotiation.commands.common import add_fixed_arguments, positive_int, with_fixed
 
 BASELINE_FILE = Path("experiments") / "baseline.toml"
 """Where the shipped baseline experiment lives, relative to the repository (or the current folder)."""
@@ -63,15 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="hold a parameter fixed at this value for the whole batch (repeatable)",
-    )
-    add_overlay_argument(parser)
+    add_fixed_arguments(parser, "for the whole batch")
     parser.set_defaults(handler=main)
 
 
@@ -80,9 +72,7 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.batch.runner import RESULTS_ROOT, run_batch
 
     spec, folder = resolve_experiment(args.experiment)
-    fixed = overrides_from(args)
-    if fixed:
-        spec = spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
+    spec = with_fixed(spec, args)
     out = args.out or folder or RESULTS_ROOT / spec.name
     already_finished = _finished_at(out)
     try:
@@ -107,7 +97,7 @@ def main(args: argparse.Namespace) -> int:
     if spec.outputs and not (already_finished and (outdir / "report.html").exists()):
         from negotiation.charts.report import write_outputs
 
-        write_outputs(outdir)
+        write_outputs(outdir, progress=args.progress)
     if already_finished:
         print(
             f"{outdir} already holds this batch, finished {already_finished}: nothing was run "

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.commands.common import positive_int, seed_value
+from negotiation.commands.common import add_fixed_arguments, positive_int, seed_value, with_fixed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default calibration/<name>)")
+    add_fixed_arguments(parser, "in every trial (not a searched one)")
     parser.set_defaults(handler=main)
 
 
@@ -50,6 +51,7 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.tuning.files import check_output_folder
 
     spec = load_experiment(args.experiment)
+    spec = with_fixed(spec, args)  # e.g. the dashboard's overlay: held in every trial, as in `batch`
     targets = read_targets(args.targets, spec.base_scenario())
     search_space(spec)  # fails early, with one line, when nothing varies
     out = args.out if args.out is not None else Path("calibration") / spec.name
@@ -66,6 +68,8 @@ def main(args: argparse.Namespace) -> int:
     command = (
         f"negotiation calibrate {args.experiment} --targets {args.targets} --trials {args.trials} "
         f"--runs {args.runs} --seed {seed}"
+        + (f" --overlay {args.overlay}" if args.overlay else "")
+        + "".join(f" --set {text}" for text in args.overrides)
     )
     written = write_calibration(result, spec, out, command)
     print(f"\n{len(written)} files written to {out} (overlay: {out / 'calibrated.toml'})")

@@ -57,7 +57,7 @@ def read_toml(path: str | Path, error: type[ScenarioError] = ScenarioError) -> d
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise error(str(path), "", MISSING, "an existing, readable TOML file") from None
+        raise error(str(path), "", MISSING, "an existing, readable TOML file" + _similar_file(path)) from None
     except IsADirectoryError:
         raise error(str(path), "", "a directory", "a TOML file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -66,3 +66,15 @@ def read_toml(path: str | Path, error: type[ScenarioError] = ScenarioError) -> d
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(str(path), "", f"TOML syntax error ({exc})", "valid TOML") from None
+
+
+def _similar_file(path: Path) -> str:
+    """A 'did you mean' for a missing file: a file of a close name in the same folder, or ''."""
+    import difflib
+
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()] if path.parent.is_dir() else []
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f" (did you mean {str(path.parent / close[0])!r}?)" if close else ""
