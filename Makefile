@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# make run needs only the package; make test (and lint, bench) also the extras the tests exercise
 EXTRAS ?= dev,dask,tuning,dashboard
 
 # make test also runs the suite on the newest Python 3.13 or 3.12 newer than $(PYTHON), found on the
@@ -22,13 +23,22 @@ endif
 NEW_VERSION := $(if $(NEW_PYTHON),$(shell $(NEW_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
 NEW_VENV := $(VENV)-$(NEW_VERSION)
 
-.PHONY: setup setup-new browser run test test-new lint bench clean
+.PHONY: setup setup-run setup-new browser run test test-new lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
+
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@ $(VENV)/.installed-run
+
+setup-run: $(VENV)/.installed-run
 
 setup: $(VENV)/.installed
 
@@ -44,7 +54,7 @@ else
 setup-new:
 endif
 
-run: setup
+run: setup-run
 	$(VENV)/bin/negotiation batch
 
 # The dashboard's end-to-end test drives Debian's chromium (Playwright cannot download its own here).

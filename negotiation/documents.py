@@ -42,7 +42,9 @@ def read_text(path: str | Path, error: type[InputError], kind: str = "TOML") -> 
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise error(str(path), "", MISSING, f"an existing, readable {kind} file") from None
+        raise error(
+            str(path), "", MISSING, f"an existing, readable {kind} file" + _similar_file(path)
+        ) from None
     except IsADirectoryError:
         raise error(str(path), "", "a directory", f"a {kind} file") from None
     except OSError as exc:
@@ -53,6 +55,18 @@ def read_text(path: str | Path, error: type[InputError], kind: str = "TOML") -> 
         raise error(
             str(path), "", f"bytes that are not UTF-8 ({exc.reason})", f"a UTF-8 {kind} file"
         ) from None
+
+
+def _similar_file(path: Path) -> str:
+    """A 'did you mean' for a missing file: a file of a close name in the same folder, or ''."""
+    import difflib
+
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()] if path.parent.is_dir() else []
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f" (did you mean {str(path.parent / close[0])!r}?)" if close else ""
 
 
 def parse_toml(text: str, source: str, error: type[InputError]) -> dict[str, Any]:

@@ -97,6 +97,18 @@ def os_reason(exc: OSError) -> str:
     return f"{text} ({name})" if name else text
 
 
+def did_you_mean(word: str, choices: Any, cutoff: float = 0.6) -> str:
+    """A suggestion for a mistyped name: ``" (did you mean 'x'?)"``, or "" when nothing is close.
+
+    >>> did_you_mean("actors.china.resolv", ["actors.china.resolve", "actors.us.resolve"])
+    " (did you mean 'actors.china.resolve'?)"
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "missing"

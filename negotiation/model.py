@@ -16,6 +16,7 @@ from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
 from negotiation.bargaining.protocol import DEAL, OPEN, STATUS_NAMES
+from negotiation.bargaining.streams import run_key
 from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.schema import Scenario
 
@@ -36,8 +37,8 @@ TRACE_COLUMNS = (
 class NegotiationModel(mesa.Model):
     """The Asia-tour negotiations: country agents bargaining at linked tables, round by round.
 
-    Each run draws the scenario's uncertain parameters from the model's generator, then plays rounds
-    until every table has ended. Parameters are flat keyword arguments named by their paths, so
+    Each run draws the scenario's uncertain parameters from streams keyed by its seed, then plays
+    rounds until every table has ended. Parameters are flat keyword arguments named by their paths, so
     ``NegotiationModel(**{"actors.china.resolve": 0.8}, seed=1)`` and ``mesa.batch_run`` both work
     (see :func:`batch_run_kwargs` for seeded replications on any Mesa 3 release).
 
@@ -49,8 +50,9 @@ class NegotiationModel(mesa.Model):
             Mesa's ``seed`` did, so ``seed=N`` is ``rng=N``. Mesa 3.5's ``batch_run`` passes its
             seeds under this name because the model declares it.
         rng: A numpy Generator, SeedSequence or seed (Mesa's ``rng``). An integer here or in ``seed``
-            reproduces ``negotiation run --seed N`` and batch rows; a Generator passed here first
-            gives one number to Mesa's stdlib ``random``, so its stream is shifted by one draw.
+            reproduces ``negotiation run --seed N`` and batch rows (the run's random streams are keyed
+            by ``SeedSequence(N)``, see ``negotiation.bargaining.streams``); a SeedSequence keys them
+            directly; from a Generator (or none), the run's key is drawn from Mesa's generator.
         **overrides: Parameter path to value, e.g. ``{"tables.us-china.deadline": 10}``.
 
     Raises:
@@ -71,7 +73,7 @@ class NegotiationModel(mesa.Model):
         super().__init__(rng=rng if seed is None else seed)
         self.compiled = prepare(scenario, overrides)
         self.trace = trace
-        self.runs = Runs(self.compiled, [self.rng])
+        self.runs = Runs(self.compiled, run_key_of(seed if seed is not None else rng, self.rng)[None])
         self.negotiation = self.runs.negotiation
         self.horizon = self.runs.horizon
         self.round = 0
@@ -176,6 +178,17 @@ def prepare(
 
         scenario = apply_overrides(scenario, overrides)
     return compile_scenario(scenario)
+
+
+def run_key_of(seed: Any, rng: np.random.Generator) -> np.ndarray:
+    """The run's (2,) key: from an integer seed or a SeedSequence, else drawn from the model's generator.
+
+    An integer gives the same key as the batch fast path gives that run seed, so ``seed=N`` reproduces
+    the batch row with seed N.
+    """
+    if isinstance(seed, int | np.integer | np.random.SeedSequence):
+        return run_key(seed)
+    return rng.integers(0, 2**64, size=2, dtype=np.uint64)
 
 
 def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:

@@ -81,9 +81,6 @@ def test_a_streamed_folder_and_its_rows_in_memory_give_the_same_statistics(sweep
     pd.testing.assert_frame_equal(
         stats.summary_table(digest, metadata), stats.summary_table(results, metadata), rtol=1e-12
     )
-    pd.testing.assert_frame_equal(
-        stats.sensitivity(digest, metadata["parameters"]), stats.sensitivity(results, metadata["parameters"])
-    )
 
 
 def test_agreed_terms_are_within_one_histogram_bin_of_the_exact_quantiles(sweep: Path) -> None:
@@ -118,36 +115,6 @@ def test_histogram_quantiles_are_within_one_bin_and_exact_at_the_ends() -> None:
     assert estimate[1] == low  # 5% of the values sit exactly on the low end: exact
     one = quantiles_from_histogram(np.zeros(bins, int), 0, 7, low, high, high, high, qs)
     assert np.all(one == high)
-
-
-def test_weighted_quantiles_and_levels_equal_those_of_repeated_rows() -> None:
-    rng = np.random.default_rng(3)
-    values, weights = rng.uniform(0, 1, 40), rng.integers(1, 9, 40)
-    rows = np.repeat(values, weights)
-    qs = np.linspace(0, 1, 13)
-    assert np.allclose(
-        stats.weighted_quantiles(values, weights, qs), np.quantile(rows, qs), rtol=0, atol=1e-15
-    )
-    frame = pd.DataFrame(
-        {
-            "point": np.repeat(np.arange(40), weights),
-            "replication": np.concatenate([np.arange(w) for w in weights]),
-            "p": rows,
-            "table": "a",
-            "party_0": "x",
-            "party_1": "y",
-            "status": "deal",
-            "deal": True,
-            "round": 1,
-            **{c: 0.5 for c in ("utility_0", "utility_1", "pareto_distance", "nash_distance")},
-        }
-    )
-    levels, binned = stats.parameter_levels(ResultsDigest.from_frame(frame, ["p"]), "p", 12)
-    # the same bins as pandas.qcut over every row's value, each at its rows' mean
-    bins = pd.qcut(frame["p"], 12, labels=False, duplicates="drop")
-    expected = frame["p"].groupby(bins).transform("mean").to_numpy()
-    assert binned
-    assert np.allclose(levels.reindex(frame["point"]).to_numpy(), expected, rtol=1e-12)
 
 
 def test_bad_results_are_one_line_errors(sweep: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from negotiation.model import NegotiationModel, batch_run_kwargs
 
-SEEDS = (0, 3, 8)  # seeds whose runs of the default scenario end in different numbers of deals
+SEEDS = (0, 1, 18)  # seeds whose runs of the default scenario end in different numbers of deals
 PARAMETERS = {"actors.china.resolve": [0.5, 0.9], "trace": True}
 
 

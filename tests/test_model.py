@@ -15,6 +15,7 @@ from negotiation.agents import CountryAgent
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.preferences import gain
 from negotiation.bargaining.protocol import OPEN
+from negotiation.bargaining.streams import stream_id
 from negotiation.errors import OverrideError
 from negotiation.model import TRACE_COLUMNS, NegotiationModel, run_once
 from negotiation.scenario.schema import Scenario
@@ -103,15 +104,25 @@ def test_global_random_state_is_neither_used_nor_consumed(default_compiled: Comp
     assert arrays_equal(first, run_model(default_compiled, seed=4).arrays())
 
 
-def test_the_model_draws_from_its_own_generator(default_compiled: CompiledScenario) -> None:
+def test_the_model_draws_from_streams_keyed_by_its_seed(default_compiled: CompiledScenario) -> None:
     model = NegotiationModel(default_compiled, seed=4)
-    # replay model.rng's stream: parameter draw, event draw, then the walk-out uniforms per table/round
-    fresh = np.random.default_rng(4)
-    fresh.random(len(default_compiled.slots))
-    fresh.random(len(default_compiled.events))
-    width = model.horizon * default_compiled.n_tables
-    np.testing.assert_array_equal(model.runs.walkout_uniforms[0, :width], fresh.random(width))
-    assert model.rng.bit_generator.state == fresh.bit_generator.state, "nothing else drawn"
+    untouched = np.random.default_rng(4).bit_generator.state
+    # each table's walk-out numbers are numpy's Philox stream keyed by SeedSequence(4) and the table
+    key = np.random.SeedSequence(4).generate_state(2, np.uint64)
+    for t, table in enumerate(default_compiled.table_ids):
+        counter = np.zeros(4, np.uint64)
+        counter[2:] = stream_id(f"walkout:{table}")
+        stream = np.random.Generator(np.random.Philox(key=key, counter=counter))
+        np.testing.assert_array_equal(model.runs.walkout_uniforms[0, t], stream.random(model.horizon))
+    assert model.rng.bit_generator.state == untouched, "Mesa's generator is left for the user"
+
+
+def test_a_generator_keys_the_run_from_its_numbers(default_compiled: CompiledScenario) -> None:
+    first = NegotiationModel(default_compiled, rng=np.random.default_rng(9))
+    again = NegotiationModel(default_compiled, rng=np.random.default_rng(9))
+    np.testing.assert_array_equal(first.runs.keys, again.runs.keys)
+    other = NegotiationModel(default_compiled, rng=np.random.default_rng(10))
+    assert not np.array_equal(first.runs.keys, other.runs.keys)
 
 
 # --- the Mesa 3 API -----------------------------------------------------------------------------

@@ -83,7 +83,10 @@ MAX_RUNS = 100_000_000
 """Most runs of a batch: design points times replications (or their cap, in adaptive mode)."""
 
 OUTPUTS = ("summary", "charts", "report")
-"""Outputs a spec may ask for besides the results themselves (which are always written)."""
+"""Outputs a spec gets by default besides the results themselves (which are always written)."""
+
+ALL_OUTPUTS = (*OUTPUTS, "svg")
+"""Every output a spec may ask for: ``svg`` adds an SVG copy of every chart to the PNG files."""
 
 DESIGN_STREAM = (0x5EED, 0xDE51)
 """SeedSequence spawn key of the design sampler; run seeds use one-element keys, so never collide."""
@@ -132,7 +135,7 @@ class _ExperimentTable(_Strict):
     precision: Annotated[float, Field(gt=0.0, lt=0.5)] | None = None
     max_replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
     block: Annotated[int, Field(ge=1, le=MAX_BLOCK)] = DEFAULT_BLOCK
-    outputs: Annotated[tuple[Literal["summary", "charts", "report"], ...], Strict(False)] = OUTPUTS
+    outputs: Annotated[tuple[Literal["summary", "charts", "report", "svg"], ...], Strict(False)] = OUTPUTS
 
 
 class _ParameterEntry(_Strict):
@@ -245,10 +248,10 @@ class ExperimentSpec(_Strict):
         return spec
 
     def with_outputs(self, outputs: tuple[str, ...] | list[str]) -> ExperimentSpec:
-        """A copy asking for these outputs (a subset of summary, charts, report; empty for none)."""
-        unknown = [o for o in outputs if o not in OUTPUTS]
+        """A copy asking for these outputs (a subset of summary, charts, report, svg; empty for none)."""
+        unknown = [o for o in outputs if o not in ALL_OUTPUTS]
         if unknown:
-            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(OUTPUTS))
+            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(ALL_OUTPUTS))
         return self._copy(outputs=tuple(dict.fromkeys(outputs)))
 
     def to_toml(self, scenario: str | None = None) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from negotiation.batch.reader import load_metadata
 from negotiation.batch.spec import MAX_REPLICATIONS, ExperimentSpec, experiment_from_dict, load_experiment
-from negotiation.commands.common import LIMITS, add_overlay_argument, count, overrides_from
+from negotiation.commands.common import LIMITS, add_fixed_arguments, count, with_fixed
 from negotiation.errors import FileSystemError, InputError
 
 BASELINE_FILE = Path("experiments") / "baseline.toml"
@@ -77,15 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="hold a parameter fixed at this value for the whole batch (repeatable)",
-    )
-    add_overlay_argument(parser)
+    add_fixed_arguments(parser, "for the whole batch")
     parser.set_defaults(handler=main)
 
 
@@ -94,9 +86,7 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.batch.runner import RESULTS_ROOT, run_batch
 
     spec, folder = resolve_experiment(args.experiment)
-    fixed = overrides_from(args)
-    if fixed:
-        spec = spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
+    spec = with_fixed(spec, args)
     out = args.out or folder or RESULTS_ROOT / spec.name
     already_finished, repairs = (None, 0) if args.overwrite else _finished_at(out)
     try:
@@ -125,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
         from negotiation.charts.report import write_outputs
 
         try:
-            write_outputs(outdir)
+            write_outputs(outdir, progress=args.progress)
         except FileSystemError as exc:
             raise exc.with_hint(
                 f"the results are complete and kept: once it is fixed, `negotiation plot {outdir}` "

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.commands.common import LIMITS, add_overwrite_argument, count, seed_value
+from negotiation.commands.common import (
+    LIMITS,
+    add_fixed_arguments,
+    add_overwrite_argument,
+    count,
+    seed_value,
+    with_fixed,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default calibration/<name>)")
+    add_fixed_arguments(parser, "in every trial (not a searched one)")
     add_overwrite_argument(parser)
     parser.set_defaults(handler=main)
 
@@ -55,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
     )
 
     spec = load_experiment(args.experiment)
+    spec = with_fixed(spec, args)  # e.g. the dashboard's overlay: held in every trial, as in `batch`
     targets = read_targets(args.targets, spec.base_scenario())
     search_space(spec)  # fails early, with one line, when nothing varies
     out = args.out if args.out is not None else Path("calibration") / spec.name
@@ -71,6 +80,8 @@ def main(args: argparse.Namespace) -> int:
     command = (
         f"negotiation calibrate {args.experiment} --targets {args.targets} --trials {args.trials} "
         f"--runs {args.runs} --seed {seed}"
+        + (f" --overlay {args.overlay}" if args.overlay else "")
+        + "".join(f" --set {text}" for text in args.overrides)
     )
     with output_folder(out, "calibrate", args.overwrite):
         written = write_calibration(result, spec, out, command)

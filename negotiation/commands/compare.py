@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run two scenarios (or overlays) on the same seeds and report the change per table",
         description=(
             "Run BASE and VARIANT on common random numbers (run r of both uses the same seed) and "
-            "report, per table, the change in deal probability with a paired 95%% interval "
+            "report, per table, the change in deal probability with a paired 95% interval "
             "(Newcombe's hybrid score method). Each of BASE and VARIANT is a scenario file, an overlay "
             "file ([set] table, applied to the default scenario) or the word 'default'."
         ),
@@ -40,6 +40,7 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.tuning.compare import (
         format_comparison,
         load_side,
+        mark_reach,
         paired_deal_changes,
         paired_issue_changes,
         simulate_pair,
@@ -53,8 +54,10 @@ def main(args: argparse.Namespace) -> int:
     else:
         base_label, variant_label = base.label, variant.label
     base_rows, variant_rows = simulate_pair(base.scenario, variant.scenario, args.runs, args.seed)
-    frame = paired_deal_changes(base_rows, variant_rows)
+    frame = mark_reach(paired_deal_changes(base_rows, variant_rows), base.scenario, variant.scenario)
     issues = paired_issue_changes(base_rows, variant_rows) if args.issues else None
+    if issues is not None:
+        issues = mark_reach(issues, base.scenario, variant.scenario)
     print(format_comparison(frame, base_label, variant_label))
     if issues is not None:
         print("\n" + format_comparison(issues, base_label, variant_label))

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score a batch's deal probabilities against recorded outcomes (Brier, log loss)",
         description=(
             "Score the deal (and issue-move) probabilities of a batch output folder against what "
-            "happened, recorded in an outcomes TOML file; compare with an always-50%% baseline and with "
+            "happened, recorded in an outcomes TOML file; compare with an always-50% baseline and with "
             "any reference forecasts in the file. See docs/tuning.md for the file format."
         ),
     )

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Sample the [[parameters]] of EXPERIMENT with SALib, run every sample point on the same "
             "seeds, and report per table the Sobol' indices S1/ST (or Morris mu*/sigma) of the deal "
-            "probability with 95%% bootstrap intervals. Writes sensitivity.csv, samples.csv and a chart "
+            "probability with 95% bootstrap intervals. Writes sensitivity.csv, samples.csv and a chart "
             "per table."
         ),
     )
