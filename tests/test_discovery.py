@@ -131,7 +131,7 @@ def test_command_writes_boxes_trajectories_and_the_chart(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "coverage" in out and "mass" in out and "quasi-p" in out
-    names = sorted(p.name for p in (folder / "discovery").iterdir())
+    names = sorted(p.name for p in (folder / "discovery").iterdir() if not p.name.startswith("."))
     assert names == [
         "discover-t1-no-deal-trajectory.csv",
         "discover-t1-no-deal-trajectory.png",

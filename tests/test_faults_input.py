@@ -205,11 +205,16 @@ def test_a_byte_order_mark_is_accepted_in_every_kind_of_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     scenario = write(tmp_path / "bom.toml", BOM + TINY_TOML)
-    outcome = run_main(capsys, "validate", scenario)
-    assert (outcome.code, outcome.out.strip(), outcome.err) == (0, f"{scenario}: ok", "")
     overlay = write(tmp_path / "overlay.toml", BOM + '[set]\n"actors.china.resolve" = 0.8\n')
-    assert run_main(capsys, "run", "--overlay", overlay, "--json").code == 0
     spec = write(tmp_path / "spec.toml", BOM + EXPERIMENT)
+    outcome = run_main(capsys, "validate", scenario, overlay, spec)
+    assert outcome.code == 0 and outcome.err == ""
+    assert outcome.out.splitlines() == [
+        f"{scenario}: ok (scenario)",
+        f"{overlay}: ok (overlay)",
+        f"{spec}: ok (experiment)",
+    ]
+    assert run_main(capsys, "run", "--overlay", overlay, "--json").code == 0
     out = tmp_path / "out"
     assert run_main(capsys, "batch", spec, "--out", out, "--workers", "1", "--no-progress").code == 0
     metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
