@@ -90,6 +90,17 @@ class FileSystemError(NegotiationError):
         return f"{line}; {self.hint}" if self.hint else line
 
 
+def reason(exc: BaseException) -> str:
+    """An exception in words for a one-line message.
+
+    An ``OSError``'s reason (:func:`os_reason`), else its type and the first line of its message.
+    """
+    if isinstance(exc, OSError) and exc.errno:
+        return os_reason(exc)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
 def os_reason(exc: OSError) -> str:
     """The reason of an ``OSError`` in words, with its errno name: "No space left on device (ENOSPC)"."""
     name = errno.errorcode.get(exc.errno or 0, "")

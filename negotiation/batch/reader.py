@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from negotiation.batch.chunks import check_chunk, coverage_gap, valid_record
 from negotiation.documents import parse_json, read_json, read_text
-from negotiation.errors import MISSING, ExperimentError
+from negotiation.errors import MISSING, ExperimentError, reason
 from negotiation.scenario.schema import Scenario
 from negotiation.scenario.validation import validation_error
 
@@ -186,12 +186,12 @@ def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) ->
         try:
             parts.append(pq.read_table(path))
         except (OSError, pa.ArrowException) as exc:
-            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+            raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None
     try:
         table = pa.concat_tables(parts, promote_options="default")
     except pa.ArrowException as exc:
         source = str(Path(outdir) / RESULTS_DIR)
-        raise ExperimentError(source, "", type(exc).__name__, "part files with one schema") from None
+        raise ExperimentError(source, "", reason(exc), "part files with one schema") from None
     frame = table.to_pandas(strings_to_categorical=True, types_mapper=_NULLABLE_BOOL.get)
     require_columns(frame, columns, str(Path(outdir) / RESULTS_DIR))
     keys = [name for name in ("point", "replication") if name in frame.columns]
