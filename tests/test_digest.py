@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from outdirs import make_outdir, make_repeated_outdir
+from outdirs import hand_made_outdir, make_outdir, make_repeated_outdir
 
 from negotiation.batch.reader import load_metadata, load_results, load_scenario_json
 from negotiation.charts.report import write_outputs
@@ -119,20 +119,16 @@ def test_histogram_quantiles_are_within_one_bin_and_exact_at_the_ends() -> None:
 
 def test_bad_results_are_one_line_errors(sweep: Path, tmp_path: Path) -> None:
     scenario = load_scenario_json(sweep)
-    (tmp_path / "results").mkdir()
     rows = pq.read_table(next((sweep / "results").glob("*.parquet")))
     renamed = rows.set_column(
         rows.schema.get_field_index("table"), "table", pa.array(["atlantis"] * len(rows))
     )
-    pq.write_table(renamed, tmp_path / "results" / "part-0.parquet")
     with pytest.raises(ExperimentError, match="atlantis") as info:
-        read_digest(tmp_path, scenario)
+        read_digest(hand_made_outdir(tmp_path / "renamed", [renamed], like=sweep), scenario)
     assert "\n" not in info.value.one_line()
     clash = rows.set_column(rows.schema.get_field_index("round"), "round", pa.array(["x"] * len(rows)))
-    pq.write_table(rows, tmp_path / "results" / "part-0.parquet")
-    pq.write_table(clash, tmp_path / "results" / "part-1.parquet")
     with pytest.raises(ExperimentError, match="one schema"):
-        read_digest(tmp_path, scenario)
+        read_digest(hand_made_outdir(tmp_path / "clash", [rows, clash], like=sweep), scenario)
 
 
 def _peaks(action: Callable[[], object]) -> tuple[int, int]:
@@ -180,6 +176,27 @@ def test_memory_of_the_outputs_does_not_grow_with_the_runs(
     # the whole results table of the large folder alone would be about 4 x 6,000 x 11 x 200 bytes
     for name, few, many in zip(("traced", "arrow"), small_peaks, large_peaks, strict=True):
         assert many <= 1.3 * few + 1_000_000, f"{name} peak grew from {few:,} to {many:,} bytes"
+
+
+def test_memory_of_scoring_does_not_grow_with_the_runs(tmp_path: Path) -> None:
+    # `negotiation score` streams the folder (it once loaded every run: 946 MB at 100,000 runs)
+    from negotiation.tuning.scoring import score_batch
+
+    runs = 1000
+    small = make_repeated_outdir(tmp_path / "small", runs, block=250)
+    large = make_repeated_outdir(tmp_path / "large", 4 * runs, block=250)
+    outcomes = tmp_path / "outcomes.toml"
+    outcomes.write_text("[tables.us-china]\ndeal = true\n[tables.us-japan]\ndeal = false\n")
+    score_batch(small, outcomes)  # warm caches and imports
+    small_peaks = _peaks(lambda: score_batch(small, outcomes))
+    large_peaks = _peaks(lambda: score_batch(large, outcomes))
+    for name, few, many in zip(("traced", "arrow"), small_peaks, large_peaks, strict=True):
+        assert many <= 1.3 * few + 1_000_000, f"{name} peak grew from {few:,} to {many:,} bytes"
+    # the same forecasts as from the whole table in memory
+    events = score_batch(large, outcomes)[1].set_index("event")["model"]
+    frame = load_results(large)
+    for table in ("us-china", "us-japan"):
+        assert events[table] == pytest.approx(frame[frame["table"] == table]["deal"].astype(bool).mean())
 
 
 def test_chart_histograms_are_numpy_histograms_of_the_deals(sweep: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from outdirs import frame_outdir
 
 from negotiation.commands.main import main
 from negotiation.tuning.discovery import discover, discover_folder, format_discovery, points_of_table
@@ -37,10 +37,7 @@ def planted_folder(
                         "deal": deal,
                     }
                 )
-    (outdir / "results").mkdir(parents=True)
-    pd.DataFrame(rows).to_parquet(outdir / "results" / "part-0.parquet")
-    (outdir / "metadata.json").write_text(json.dumps({"parameters": list(parameters), "master_seed": 1}))
-    return outdir
+    return frame_outdir(outdir, pd.DataFrame(rows), parameters=parameters)
 
 
 def test_planted_box_is_found_with_coverage_density_mass_and_quasi_p(tmp_path: Path) -> None:
@@ -134,7 +131,7 @@ def test_command_writes_boxes_trajectories_and_the_chart(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "coverage" in out and "mass" in out and "quasi-p" in out
-    names = sorted(p.name for p in (folder / "discovery").iterdir())
+    names = sorted(p.name for p in (folder / "discovery").iterdir() if not p.name.startswith("."))
     assert names == [
         "discover-t1-no-deal-trajectory.csv",
         "discover-t1-no-deal-trajectory.png",

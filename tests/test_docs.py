@@ -125,6 +125,21 @@ def test_every_import_shown_in_the_docs_works(page: str) -> None:
         exec(compile(line, f"{page}: {line}", "exec"), {})  # an import statement, nothing else
 
 
+def test_every_test_cited_on_the_faults_page_exists() -> None:
+    text = (DOCS / "faults-and-guarantees.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"`(test_\w+\.py)(?:::(\w+))?", text))
+    assert len(cited) > 30
+    tests = DOCS.parent / "tests"
+    missing = []
+    for file, name in sorted(cited):
+        path = tests / file
+        if not path.is_file() or (name and f"def {name}(" not in path.read_text(encoding="utf-8")):
+            missing.append(f"{file}::{name}" if name else file)
+    assert not missing, f"docs/faults-and-guarantees.md cites tests that do not exist: {missing}"
+    for name in re.findall(r"`(negotiation(?:\.\w+)+)`", text):
+        _resolve(name)  # every module and function it names exists
+
+
 # --- pictures: made by docs/scripts/doc_images.py from the current model -------------------------
 
 IMAGES = DOCS / "img"

@@ -21,7 +21,10 @@ from hypothesis import strategies as st
 
 from negotiation.bargaining.protocol import DEAL
 from negotiation.bargaining.strategies import time_dependent_target
+from negotiation.errors import OverrideError
 from negotiation.model import NegotiationModel
+from negotiation.scenario.bounds import MAX_WEIGHT
+from negotiation.scenario.paths import apply_overrides
 from negotiation.scenario.schema import Scenario
 from negotiation.scenario.validation import scenario_from_dict
 
@@ -168,13 +171,56 @@ def random_scenarios(
 def test_no_agreement_gives_a_party_less_than_its_effective_reservation(
     scenario: Scenario, seed: int
 ) -> None:
+    assert_individually_rational(scenario, seed)
+
+
+def assert_individually_rational(scenario: Scenario, seed: int) -> None:
+    """No agreement below a reservation; without one, each side has exactly its reservation."""
     arrays = run_model(scenario, seed=seed).arrays()
     deal = arrays.status == DEAL
     event(f"deals: {int(deal.sum())} of {deal.size} tables")
     note(f"status {arrays.status}, utilities {arrays.utilities}, reservation {arrays.reservation}")
+    assert np.all(np.isfinite(arrays.utilities))
     assert np.all(arrays.utilities[deal] >= arrays.reservation[deal] - 1e-9)
     # without a deal each side is left with exactly its reservation (BATNA) utility
     np.testing.assert_array_equal(arrays.utilities[~deal], arrays.reservation[~deal])
+
+
+EXTREME_WEIGHT = st.one_of(
+    st.just(0.0),
+    st.just(MAX_WEIGHT),
+    st.floats(5e-324, 1e-300),  # subnormal and tiny
+    st.builds(lambda exponent: 10.0**exponent, st.floats(-300.0, float(np.log10(MAX_WEIGHT)))),
+)
+"""Weights of any magnitude the schema accepts, from 0 and subnormal numbers to the bound."""
+
+
+@st.composite
+def extreme_weight_scenarios(draw: st.DrawFn) -> Scenario:
+    """A random scenario whose weights are redrawn over every magnitude the schema allows."""
+    scenario = draw(random_scenarios())
+    overrides = {}
+    for table_id, table in scenario.tables.items():
+        for party in table.parties:
+            weights = {issue: draw(EXTREME_WEIGHT) for issue in table.issues}
+            if not any(weights.values()):
+                weights[table.issues[0]] = MAX_WEIGHT
+            for issue, weight in weights.items():
+                overrides[f"tables.{table_id}.preferences.{party}.weights.{issue}"] = weight
+    return apply_overrides(scenario, overrides)
+
+
+@given(extreme_weight_scenarios(), st.integers(0, 2**32 - 1))
+def test_weights_of_any_allowed_magnitude_never_give_a_deal_below_the_reservation(
+    scenario: Scenario, seed: int
+) -> None:
+    assert_individually_rational(scenario, seed)
+
+
+def test_a_weight_above_the_bound_is_refused_not_overflowed() -> None:
+    # 1e308 once overflowed the normalising sum to infinity: a "deal" at utility 0 below the reservation
+    with pytest.raises(OverrideError, match=r"weights\.x: got 1e\+308; expected less than or equal to"):
+        apply_overrides(tiny_scenario(), {"tables.ab.preferences.a.weights.x": 1e308})
 
 
 def test_a_subnormal_weight_never_gives_a_deal_below_the_reservation() -> None:

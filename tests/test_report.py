@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from outdirs import make_outdir
+from outdirs import make_outdir, seal
 
+from negotiation.batch.chunks import chunk_name
 from negotiation.batch.reader import load_metadata
 from negotiation.charts import report as report_module
 from negotiation.charts.report import markdown_table, write_outputs
@@ -137,8 +138,10 @@ def test_markdown_table_escapes_pipes_and_leaves_nan_empty() -> None:
 
 
 def _drop_column(outdir: Path, column: str) -> None:
+    """Rewrite the chunks without a column, and record them anew (a folder that checks out)."""
     for part in (outdir / "results").glob("*.parquet"):
         pq.write_table(pq.read_table(part).drop_columns([column]), part)
+    seal(outdir)
 
 
 def _set_metadata(outdir: Path, **changes: object) -> None:
@@ -158,9 +161,9 @@ BAD = {
         lambda d: _set_metadata(d, parameters=["actors.x.y"]),
         "column actors.x.y",
     ),
-    "corrupt part file": (
-        lambda d: (d / "results" / "part-00000.parquet").write_bytes(b"PAR1junk"),
-        "Parquet",
+    "corrupt chunk file": (
+        lambda d: (d / "results" / chunk_name(0, 0, 15)).write_bytes(b"PAR1junk"),
+        "damaged chunk",
     ),
 }
 

@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from negotiation.atomic import write_atomic
+from negotiation.atomic import make_folder, write_atomic
 from negotiation.bargaining.reach import tables_reached
 from negotiation.charts import batch_charts as plots
 from negotiation.charts import design_charts
@@ -358,8 +358,7 @@ def write_charts(outdir: Path, charts: list[Chart], formats: tuple[str, ...] = F
     Returns:
         The files written.
     """
-    folder = Path(outdir) / CHARTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(Path(outdir) / CHARTS_DIR)
     return [path for chart in charts for path in write_chart(chart, folder, formats)]
 
 

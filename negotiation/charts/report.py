@@ -4,7 +4,9 @@
 runner calls it at the end and ``negotiation plot OUTDIR`` calls it again without re-running
 anything. It streams the results once into a :class:`~negotiation.stats.digest.ResultsDigest`, so its
 memory does not grow with the number of runs, and draws few charts, showing a progress line.
-Every file is written atomically: a reader never sees half of one.
+Every file is written atomically: a reader never sees half of one. The folder is locked while the
+results are read and the outputs written (a second writer is refused), and temporary files that an
+earlier, killed writer left are removed first.
 
 The report page is the Jinja2 template ``templates/report.html.j2`` (its layout in one place): the
 headline findings first, then the experiment, the pivot of the design (parameter values by tables,
@@ -25,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from negotiation.atomic import write_atomic, write_text_atomic
+from negotiation.atomic import make_folder, remove_debris, write_atomic, write_text_atomic
 from negotiation.batch.reader import load_metadata, load_scenario_json, output_folder
 from negotiation.charts.plan import (
     CHARTS_DIR,
@@ -36,6 +38,7 @@ from negotiation.charts.plan import (
     render_charts,
 )
 from negotiation.errors import ExperimentError
+from negotiation.folders import hold_folder
 from negotiation.scenario.paths import get_value
 from negotiation.scenario.schema import Scenario
 from negotiation.stats import designs
@@ -76,8 +79,11 @@ def write_outputs(
         then SVG), report.html.
 
     Raises:
-        ExperimentError: The folder, its metadata, scenario or results are missing or invalid, an
-            output is unknown, or the folder cannot be written.
+        ExperimentError: The folder, its metadata, scenario or results are missing, invalid or
+            damaged, or an output is unknown.
+        FolderBusyError: Another process is writing into the folder.
+        FileSystemError: A file cannot be written (a full disk, no permission, ...); files already
+            there are left whole (each is either the old or the new one).
     """
     folder = output_folder(outdir)
     metadata = load_metadata(folder)
@@ -86,35 +92,46 @@ def write_outputs(
     scenario = load_scenario_json(folder)
     parameters = metadata["parameters"]
     drawn = bool({"charts", "report", "svg"} & wanted)
-    results = read_digest(folder, scenario, parameters, cloud_scope(parameters), sample_cloud=drawn)
-    summary = summary_table(results, metadata)
-    design = Design(results, metadata, scenario)
-    charts = plan_charts(results, metadata, scenario) if drawn else []
+    with hold_folder(folder):  # no batch repairs the chunks while they are read, no other writer
+        for place in (folder, folder / CHARTS_DIR):
+            remove_debris(place)
+        results = read_digest(folder, scenario, parameters, cloud_scope(parameters), sample_cloud=drawn)
+        summary = summary_table(results, metadata)
+        design = Design(results, metadata, scenario)
+        charts = plan_charts(results, metadata, scenario) if drawn else []
+        return _write(folder, wanted, metadata, scenario, results, summary, design, charts, progress)
+
+
+def _write(
+    folder: Path,
+    wanted: set[str],
+    metadata: dict[str, Any],
+    scenario: Scenario,
+    results: ResultsDigest,
+    summary: pd.DataFrame,
+    design: Design,
+    charts: list[Chart],
+    progress: bool,
+) -> list[Path]:
+    """Write the outputs asked for (the folder is held)."""
     written: list[Path] = []
-    try:
-        if "summary" in wanted:
-            written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
-            written.append(
-                write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata, design))
-            )
-            issues = issue_table(results, metadata)
-            issues.insert(issues.columns.get_loc("issue") + 1, "unit", issues["issue"].map(_units(scenario)))
-            written.append(write_atomic(folder / ISSUES_CSV, lambda tmp: issues.to_csv(tmp, index=False)))
-        files = bool({"charts", "svg"} & wanted)
-        formats = ("png", "svg") if "svg" in wanted else ("png",)
-        pictures: list[tuple[Chart, bytes]] = []
-        if files or "report" in wanted:
-            target = folder / CHARTS_DIR if files else None
-            if target is not None:
-                target.mkdir(exist_ok=True)
-            pictures = list(render_charts(charts, target, formats, progress))
-            if target is not None:
-                written += [target / f"{chart.name}.{fmt}" for chart, _ in pictures for fmt in formats]
-        if "report" in wanted:
-            report = report_html(metadata, scenario, summary, pictures, chart_files=files, design=design)
-            written.append(write_text_atomic(folder / REPORT_HTML, report))
-    except OSError as exc:
-        raise ExperimentError(str(folder), "", type(exc).__name__, "a writable output folder") from None
+    if "summary" in wanted:
+        written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
+        written.append(write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata, design)))
+        issues = issue_table(results, metadata)
+        issues.insert(issues.columns.get_loc("issue") + 1, "unit", issues["issue"].map(_units(scenario)))
+        written.append(write_atomic(folder / ISSUES_CSV, lambda tmp: issues.to_csv(tmp, index=False)))
+    files = bool({"charts", "svg"} & wanted)
+    formats = ("png", "svg") if "svg" in wanted else ("png",)
+    pictures: list[tuple[Chart, bytes]] = []
+    if files or "report" in wanted:
+        target = make_folder(folder / CHARTS_DIR) if files else None
+        pictures = list(render_charts(charts, target, formats, progress))
+        if target is not None:
+            written += [target / f"{chart.name}.{fmt}" for chart, _ in pictures for fmt in formats]
+    if "report" in wanted:
+        report = report_html(metadata, scenario, summary, pictures, chart_files=files, design=design)
+        written.append(write_text_atomic(folder / REPORT_HTML, report))
     return written
 
 

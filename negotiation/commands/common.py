@@ -59,6 +59,16 @@ def add_overlay_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_overwrite_argument(parser: argparse.ArgumentParser, what: str = "the output folder") -> None:
+    """Add ``--overwrite``: write into a folder that holds files this command did not make."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"write into {what} even if it holds files this command did not make "
+        "(same-named files are replaced; without it such a folder is refused)",
+    )
+
+
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     """Collect the overrides: an ``--overlay`` file's values first, then every ``--set`` on top.
 
@@ -90,6 +100,35 @@ def seed_value(text: str) -> int:
     return value
 
 
+LIMITS = {
+    "workers": 1024,
+    "paired runs": 100_000,
+    "trials": 10_000,
+    "runs per point": 100_000,
+    "check runs": 1_000_000,
+    "samples": 4096,
+    "permutations": 100_000,
+}
+"""Upper bounds of the command-line counts that scale work or memory (docs/faults-and-guarantees.md)."""
+
+
+def count(limit: int) -> Any:
+    """Argparse type for a whole number from 1 to ``limit``.
+
+    >>> count(5)("3")
+    3
+    """
+
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"got {value:,}; expected at most {limit:,}")
+        return value
+
+    parse.__name__ = f"count up to {limit:,}"
+    return parse
+
+
 def positive_int(text: str) -> int:
     """Argparse type for a positive integer."""
     try:
@@ -105,9 +144,11 @@ __all__ = [
     "OverrideError",
     "add_fixed_arguments",
     "add_overlay_argument",
+    "add_overwrite_argument",
     "add_scenario_argument",
     "add_scenario_positional",
     "add_set_argument",
+    "count",
     "overrides_from",
     "positive_int",
     "seed_value",

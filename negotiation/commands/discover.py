@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from negotiation.commands.common import positive_int
+from negotiation.commands.common import LIMITS, add_overwrite_argument, count
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,24 +33,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--permutations",
-        type=positive_int,
+        type=count(LIMITS["permutations"]),
         default=199,
         help="shuffles of the permutation test of each chosen box (default 199)",
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default OUTDIR/discovery)")
+    add_overwrite_argument(parser)
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Discover, print the boxes and write the files."""
+    from negotiation.folders import check_claim, output_folder
     from negotiation.tuning.discovery import discover_folder, format_discovery, write_discovery
 
+    out = args.out if args.out is not None else args.outdir / "discovery"
+    check_claim(out, "discover", args.overwrite)
     found = discover_folder(
         args.outdir, args.table, args.outcome, args.alpha, args.min_mass, args.permutations
     )
     print(format_discovery(found))
-    out = args.out if args.out is not None else args.outdir / "discovery"
-    written = write_discovery(found, out)
+    with output_folder(out, "discover", args.overwrite):
+        written = write_discovery(found, out)
     print(f"\n{len(written)} files written to {out}")
     return 0
 

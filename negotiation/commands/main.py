@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from negotiation.errors import InputError, NegotiationError, did_you_mean
+from negotiation.errors import FileSystemError, InputError, NegotiationError, did_you_mean
 
 COMMANDS = {
     "run": "negotiation.commands.run",
@@ -94,6 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file-system fault that no reader or writer named more precisely
+        fault = FileSystemError.from_os_error(exc, action="read or write")
+        print(f"negotiation {args.command}: {fault.one_line()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:  # input nested too deeply for a parser that no reader guarded
+        print(f"negotiation {args.command}: input nested too deeply to read", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"negotiation {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from negotiation.documents import check_nesting, too_deep
 from negotiation.errors import MISSING, OverrideError, did_you_mean
 from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario
 from negotiation.scenario.validation import validation_error
@@ -20,16 +21,23 @@ OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges"}
 """Mapping fields to which an override may add a key that the scenario does not list yet."""
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, source: str = "--set", field: str = "") -> Any:
     """Parse the value half of ``PATH=VALUE`` as a TOML value, or keep it as a bare string.
 
     >>> parse_value("0.8"), parse_value("true"), parse_value("boulware"), parse_value("[1, 2]")
     (0.8, True, 'boulware', [1, 2])
+
+    Raises:
+        OverrideError: Arrays or tables nested deeper than ``negotiation.documents.MAX_NESTING``.
     """
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text.strip()
+    except RecursionError:
+        raise too_deep(source, field, OverrideError) from None
+    check_nesting(value, source, field, OverrideError)
+    return value
 
 
 def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -41,7 +49,7 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
         raise OverrideError(source, "", text, "PATH=VALUE, e.g. actors.china.resolve=0.8")
-    return path.strip(), parse_value(value)
+    return path.strip(), parse_value(value, source, path.strip())
 
 
 def get_value(scenario: Scenario, path: str) -> Any:

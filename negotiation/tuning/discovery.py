@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from negotiation.errors import MISSING, ExperimentError
+from negotiation.errors import MISSING, ExperimentError, reason
 
 OUTCOMES = ("deal", "no-deal")
 DISCOVERY_STREAM = 0xD15C
@@ -441,7 +441,7 @@ def points_of_table(outdir: str | Path, table: str, parameters: list[str]) -> pd
                     entry[0] += int(row["size"])
                     entry[1] += int(row["sum"])
         except (OSError, pa.ArrowException) as exc:
-            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+            raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None
     if table not in tables:
         raise ExperimentError("--table", "", table, f"a table of the results: {', '.join(sorted(tables))}")
     frame = pd.DataFrame(
