@@ -7,7 +7,11 @@ A. per-run cost of the default scenario (Mesa model, and the batch fast path), a
 B. one bilateral table, two actors, three issues, Boulware against Conceder, 100 rounds;
 C. batch throughput (runs per second) at 1 and 2 workers, and the parallel efficiency;
 D. peak memory of a 10,000-run batch against a 100,000-run batch (each in a fresh process);
-E. time for the baseline experiment to reach +/-1 point (Wilson 95%) on every table, adaptively.
+E. time for the baseline experiment to reach +/-1 point (Wilson 95%) on every table, adaptively;
+F. the outputs step (summary, charts, report) against the runs step of the 10,000-run baseline on 2
+   workers: the outputs should take no longer than the runs.
+G. peak memory of ``negotiation score``, ``discover`` and ``plot`` on folders of 10,000, 100,000 and
+   1,000,000 runs (each in a fresh process): flat when they stream the results.
 
 Prints a Markdown report and writes it with the raw figures to ``benchmarks/last-run.json``.
 Usage: ``python benchmarks/bench.py [--quick] [--only A,B,...]``.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +33,9 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from negotiation.bargaining.engine import run_many
 from negotiation.model import NegotiationModel, prepare, run_once
@@ -50,7 +58,7 @@ class BareModel(mesa.Model):
     """A Mesa model with the same number of agents, stepping and doing nothing."""
 
     def __init__(self, n_agents: int, seed: int) -> None:
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # rng: Mesa 3.5 deprecates seed
         for _ in range(n_agents):
             mesa.Agent(self)
 
@@ -230,6 +238,117 @@ def bench_e(quick: bool, directory: Path) -> dict[str, float]:
     return {"seconds": elapsed, "runs": meta["runs"]}
 
 
+def bench_f(quick: bool, directory: Path) -> dict[str, float]:
+    from negotiation.batch.runner import run_batch
+    from negotiation.batch.spec import load_experiment
+    from negotiation.charts.report import write_outputs
+
+    spec = load_experiment(ROOT / "experiments" / "baseline.toml")
+    runs = 2_000 if quick else spec.replications
+    best_runs, best_outputs = float("inf"), float("inf")
+    for attempt in range(3):
+        out = directory / f"f{attempt}"
+        start = time.perf_counter()
+        run_batch(spec, runs=runs, workers=2, out=out, progress=False)
+        best_runs = min(best_runs, time.perf_counter() - start)
+        start = time.perf_counter()
+        write_outputs(out, progress=False)
+        best_outputs = min(best_outputs, time.perf_counter() - start)
+    return {
+        "runs": runs,
+        "runs_seconds": best_runs,
+        "outputs_seconds": best_outputs,
+        "ratio": best_outputs / best_runs,
+    }
+
+
+SCORE_PEAK = """
+import resource, sys
+from negotiation.commands.main import main
+code = main(sys.argv[1:])
+print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+OUTCOMES = "[tables.us-china]\ndeal = true\n[tables.us-japan]\ndeal = true\n[tables.us-korea]\ndeal = false\n"
+
+
+def repeated_folder(directory: Path, name: str, runs: int, block: int) -> Path:
+    """A finished sweep of two design points and ``runs`` runs: one real chunk per point, copied.
+
+    The copies carry shifted replication indices and are recorded (rows, SHA-256) like every
+    chunk, so the readers accept the folder. Memory does not depend on what the runs say, so a
+    million runs cost one chunk's simulation per point.
+    """
+    from negotiation.batch.chunks import chunk_name, record_of
+    from negotiation.batch.runner import run_batch
+
+    spec = _spec(
+        directory,
+        name,
+        f"""
+        [experiment]
+        name = "{name}"
+        scenario = "default"
+        seed = 3
+        replications = {block}
+        block = {block}
+        outputs = []
+
+        [[parameters]]
+        path = "actors.china.resolve"
+        values = [0.55, 0.95]
+    """,
+    )
+    out = run_batch(spec, workers=1, out=directory / name, progress=False)
+    metadata = json.loads((out / "metadata.json").read_text())
+    per_point = runs // 2
+    for point in (0, 1):
+        first = pq.read_table(out / "results" / chunk_name(point, 0, block))
+        index = first.schema.get_field_index("replication")
+        for start in range(block, per_point, block):
+            column = first.column("replication")
+            shifted = pc.add(column, pa.scalar(start, column.type))
+            sink = pa.BufferOutputStream()
+            pq.write_table(first.set_column(index, "replication", shifted), sink, compression="zstd")
+            payload = sink.getvalue().to_pybytes()
+            name_ = chunk_name(point, start, start + block)
+            (out / "results" / name_).write_bytes(payload)
+            metadata["chunks"][name_] = record_of(payload, first.num_rows)
+        metadata["points"][point]["replications"] = per_point
+    metadata["chunks"] = dict(sorted(metadata["chunks"].items()))
+    metadata["runs"] = runs
+    (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
+    return out
+
+
+def bench_g(quick: bool, directory: Path) -> dict[str, float]:
+    outcomes = directory / "outcomes.toml"
+    outcomes.write_text(OUTCOMES)
+    result: dict[str, float] = {}
+    sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+    for runs in sizes:
+        folder = repeated_folder(directory, f"g{runs}", runs, block=5_000)
+        for command in (
+            ["score", str(folder), "--outcomes", str(outcomes)],
+            ["discover", str(folder), "--table", "us-china"],
+            ["plot", str(folder)],
+        ):
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", SCORE_PEAK, *command], capture_output=True, text=True, check=True
+            )
+            code, peak = done.stdout.split()[-2:]
+            assert code == "0", done.stderr
+            result[f"{command[0]}_peak_rss_mb_{runs}"] = int(peak) / 1024
+            result[f"{command[0]}_seconds_{runs}"] = time.perf_counter() - start
+        shutil.rmtree(folder)
+    for command in ("score", "discover", "plot"):
+        result[f"{command}_ratio"] = (
+            result[f"{command}_peak_rss_mb_{sizes[-1]}"] / result[f"{command}_peak_rss_mb_10000"]
+        )
+    return result
+
+
 def machine() -> dict[str, Any]:
     import os
 
@@ -245,13 +364,22 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
-    parser.add_argument("--only", default="A,B,C,D,E", help="comma-separated subset, e.g. A,B")
+    parser.add_argument("--only", default="A,B,C,D,E,F,G", help="comma-separated subset, e.g. A,B")
     args = parser.parse_args()
     wanted = set(args.only.upper().split(","))
     figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        for key, func in (("A", bench_a), ("B", bench_b), ("C", bench_c), ("D", bench_d), ("E", bench_e)):
+        benches = (
+            ("A", bench_a),
+            ("B", bench_b),
+            ("C", bench_c),
+            ("D", bench_d),
+            ("E", bench_e),
+            ("F", bench_f),
+            ("G", bench_g),
+        )
+        for key, func in benches:
             if key not in wanted:
                 continue
             start = time.perf_counter()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import operator
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
 from negotiation.bargaining.protocol import DEAL, OPEN, STATUS_NAMES
+from negotiation.bargaining.streams import run_key
 from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.schema import Scenario
 
@@ -33,18 +37,26 @@ TRACE_COLUMNS = (
 class NegotiationModel(mesa.Model):
     """The Asia-tour negotiations: country agents bargaining at linked tables, round by round.
 
-    Each run draws the scenario's uncertain parameters from the model's generator, then plays rounds
-    until every table has ended. Parameters are flat keyword arguments named by their paths, so
-    ``NegotiationModel(**{"actors.china.resolve": 0.8}, seed=1)`` and ``mesa.batch_run`` both work.
+    Each run draws the scenario's uncertain parameters from streams keyed by its seed, then plays
+    rounds until every table has ended. Parameters are flat keyword arguments named by their paths, so
+    ``NegotiationModel(**{"actors.china.resolve": 0.8}, seed=1)`` and ``mesa.batch_run`` both work
+    (see :func:`batch_run_kwargs` for seeded replications on any Mesa 3 release).
 
     Args:
         scenario: A scenario file path, a Scenario, a CompiledScenario, or None for the default.
         trace: Collect the per-round trace of offers and utilities in ``datacollector``.
-        seed: Seed for the model's generator (Mesa's ``seed``); pass this or ``rng``.
+        seed: Integer seed of the run; pass this or ``rng``. It is handed to Mesa as ``rng`` (Mesa
+            3.5 deprecates its own ``seed`` keyword), which seeds the model's generator exactly as
+            Mesa's ``seed`` did, so ``seed=N`` is ``rng=N``. Mesa 3.5's ``batch_run`` passes its
+            seeds under this name because the model declares it.
         rng: A numpy Generator, SeedSequence or seed (Mesa's ``rng``). An integer here or in ``seed``
-            reproduces ``negotiation run --seed N`` and batch rows; a Generator passed here first
-            gives one number to Mesa's stdlib ``random``, so its stream is shifted by one draw.
+            reproduces ``negotiation run --seed N`` and batch rows (the run's random streams are keyed
+            by ``SeedSequence(N)``, see ``negotiation.bargaining.streams``); a SeedSequence keys them
+            directly; from a Generator (or none), the run's key is drawn from Mesa's generator.
         **overrides: Parameter path to value, e.g. ``{"tables.us-china.deadline": 10}``.
+
+    Raises:
+        ValueError: Both ``seed`` and ``rng`` were given.
     """
 
     def __init__(
@@ -56,10 +68,12 @@ class NegotiationModel(mesa.Model):
         rng: Any = None,
         **overrides: Any,
     ) -> None:
-        super().__init__(seed=seed, rng=rng)
+        if seed is not None and rng is not None:
+            raise ValueError("pass either seed or rng, not both")
+        super().__init__(rng=rng if seed is None else seed)
         self.compiled = prepare(scenario, overrides)
         self.trace = trace
-        self.runs = Runs(self.compiled, [self.rng])
+        self.runs = Runs(self.compiled, run_key_of(seed if seed is not None else rng, self.rng)[None])
         self.negotiation = self.runs.negotiation
         self.horizon = self.runs.horizon
         self.round = 0
@@ -166,6 +180,17 @@ def prepare(
     return compile_scenario(scenario)
 
 
+def run_key_of(seed: Any, rng: np.random.Generator) -> np.ndarray:
+    """The run's (2,) key: from an integer seed or a SeedSequence, else drawn from the model's generator.
+
+    An integer gives the same key as the batch fast path gives that run seed, so ``seed=N`` reproduces
+    the batch row with seed N.
+    """
+    if isinstance(seed, int | np.integer | np.random.SeedSequence):
+        return run_key(seed)
+    return rng.integers(0, 2**64, size=2, dtype=np.uint64)
+
+
 def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
     """Run one negotiation through the Mesa model, without tracing, and return its outcome arrays.
 
@@ -183,3 +208,50 @@ def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
     while model.running:
         model.step()
     return model.arrays()
+
+
+def batch_run_kwargs(parameters: Mapping[str, Any], seeds: Iterable[int]) -> dict[str, Any]:
+    """Keyword arguments for ``mesa.batch_run`` that run every parameter combination once per seed.
+
+    Mesa changed how ``batch_run`` takes seeds, and which Mesa is installed depends on the Python:
+
+    - Mesa 3.4 and later (Python 3.12+) take them as ``rng=[...]`` and deprecate ``iterations``;
+      on Mesa 3.5 ``iterations`` seeds nothing (every row gets ``seed = None``) and a ``seed``
+      entry in ``parameters`` is overwritten.
+    - Mesa 3.3 (the newest for Python 3.11) has no ``rng``: the seeds are swept as the model's
+      ``seed`` parameter, once each (``iterations=1``).
+
+    This returns whichever the installed ``mesa.batch_run`` accepts. Either way each row has a
+    ``seed`` column holding its seed, and the row equals ``NegotiationModel(seed=row["seed"], ...)``
+    run to the end, so the rows are reproducible::
+
+        rows = mesa.batch_run(
+            NegotiationModel,
+            **batch_run_kwargs({"actors.china.resolve": [0.5, 0.9], "trace": True}, seeds=range(20)),
+            max_steps=100,
+            number_processes=1,
+            data_collection_period=-1,
+        )
+
+    Args:
+        parameters: Model keyword arguments for ``batch_run`` (values or lists of values to sweep),
+            without ``seed`` or ``rng``.
+        seeds: Integer seeds, one run of every combination each.
+
+    Returns:
+        ``{"parameters": ..., "rng": [seeds]}`` for Mesa 3.4+, or
+        ``{"parameters": {..., "seed": [seeds]}, "iterations": 1}`` for Mesa 3.3.
+
+    Raises:
+        ValueError: ``parameters`` names ``seed`` or ``rng``, or there are no seeds.
+        TypeError: A seed is not an integer.
+    """
+    clash = sorted({"seed", "rng"} & set(parameters))
+    if clash:
+        raise ValueError(f"pass the seeds as `seeds`, not as parameter {clash[0]!r}")
+    seed_list = [operator.index(seed) for seed in seeds]
+    if not seed_list:
+        raise ValueError("seeds is empty: give at least one seed")
+    if "rng" in inspect.signature(mesa.batch_run).parameters:
+        return {"parameters": dict(parameters), "rng": seed_list}
+    return {"parameters": {**parameters, "seed": seed_list}, "iterations": 1}

@@ -204,8 +204,8 @@ def test_memory_stays_flat_as_runs_grow(tmp_path: Path, monkeypatch: pytest.Monk
     samples: list[tuple[int, int]] = []
     real_write = BatchFolder.write_chunk
 
-    def write_and_measure(self: BatchFolder, task: executors.ChunkTask, payload: bytes) -> None:
-        real_write(self, task, payload)
+    def write_and_measure(self: BatchFolder, task: executors.ChunkTask, payload: bytes, rows: int) -> None:
+        real_write(self, task, payload, rows)
         samples.append((tracemalloc.get_traced_memory()[0], pa.total_allocated_bytes(), len(payload)))
 
     monkeypatch.setattr(BatchFolder, "write_chunk", write_and_measure)

@@ -43,11 +43,12 @@ def test_weighted_squared_error_by_hand() -> None:
 def test_calibration_recovers_planted_parameters() -> None:
     spec = load_experiment(EXPERIMENT)
     targets = planted_targets()
-    result = calibrate(spec, targets, trials=30, runs=800, seed=1, check_runs=400)
+    result = calibrate(spec, targets, trials=30, runs=800, seed=1, check_runs=2000)
     for path, value in PLANTED.items():
         assert abs(result.best[path] - value) <= TOLERANCE, (path, result.best[path])
-    # the check with fresh seeds lands within a few points of each target
-    assert np.all(np.abs(result.achieved["p"] - result.achieved["target_p"]) < 0.06)
+    # the check with fresh seeds lands within a few points of each target: a parameter within the
+    # tolerance moves a probability by up to about 5 points, and 2,000 runs add up to 3 points of noise
+    assert np.all(np.abs(result.achieved["p"] - result.achieved["target_p"]) < 0.08)
     assert list(result.trials["best_so_far"]) == sorted(result.trials["best_so_far"], reverse=True)
 
 

@@ -13,6 +13,8 @@ from helpers import edited, write_tiny
 from test_scenario import BAD_FILES
 
 from negotiation.commands.main import main
+from negotiation.folders import HOUSEKEEPING
+from negotiation.scenario.bounds import MAX_ROUNDS
 from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.validation import scenario_from_dict
 
@@ -101,12 +103,13 @@ def test_run_plot_writes_png_pictures(
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert picture.stat().st_size > 2000
     assert f"2 pictures written to {target}" in out
-    assert not list(target.glob(".*")), "no temporary files left behind"
+    leftovers = [p for p in target.glob(".*") if p.name not in HOUSEKEEPING]  # lock and marker stay
+    assert not leftovers, "no temporary files left behind"
 
 
 def test_run_plot_onto_a_file_is_refused(capsys: pytest.CaptureFixture[str], tiny_file: Path) -> None:
     line = assert_one_line_error(*cli(capsys, "run", str(tiny_file), "--plot", str(tiny_file)))
-    assert str(tiny_file) in line and "a directory" in line
+    assert str(tiny_file) in line and "a folder" in line
 
 
 # --- bad input through the command line -------------------------------------------------------------
@@ -179,7 +182,7 @@ def test_validate_accepts_good_files(capsys: pytest.CaptureFixture[str], tiny_fi
     default = Path(__file__).parents[1] / "negotiation" / "scenario" / "data" / "asia_tour_2025.toml"
     code, out, err = cli(capsys, "validate", str(tiny_file), str(default))
     assert code == 0 and err == ""
-    assert out.splitlines() == [f"{tiny_file}: ok", f"{default}: ok"]
+    assert out.splitlines() == [f"{tiny_file}: ok (scenario)", f"{default}: ok (scenario)"]
 
 
 def test_validate_reports_each_bad_file_on_one_line(
@@ -188,7 +191,7 @@ def test_validate_reports_each_bad_file_on_one_line(
     bad = write_tiny(tmp_path, edited("deadline = 10", "deadline = -3"), name="bad.toml")
     code, out, err = cli(capsys, "validate", str(bad), str(tiny_file))
     assert code == 2
-    assert out.splitlines() == [f"{tiny_file}: ok"], "good files are still checked after a bad one"
+    assert out.splitlines() == [f"{tiny_file}: ok (scenario)"], "good files are still checked after a bad one"
     lines = err.splitlines()
     assert len(lines) == 1 and "Traceback" not in err
     assert lines[0].startswith(f"negotiation validate: {bad}: field tables.ab.deadline: got -3;")
@@ -196,9 +199,11 @@ def test_validate_reports_each_bad_file_on_one_line(
 
 def test_validate_does_not_run_anything(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # a file that validates but whose run would take very long: validate must not run it
-    slow = write_tiny(tmp_path, edited("deadline = 10", "deadline = 100000000"))
+    slow = write_tiny(
+        tmp_path, edited("deadline = 10", f"deadline = {MAX_ROUNDS}").replace("linear", "hardliner")
+    )
     code, out, _ = cli(capsys, "validate", str(slow))
-    assert code == 0 and out.strip() == f"{slow}: ok"
+    assert code == 0 and out.strip() == f"{slow}: ok (scenario)"
 
 
 # --- scenario export ----------------------------------------------------------------------------------
@@ -237,3 +242,140 @@ def test_python_dash_m_negotiation_help() -> None:
     for command in ("run", "validate", "scenario"):
         assert command in result.stdout
     assert result.stderr == ""
+
+
+# --- issue "charts and comparisons that never mislead", item 6: the command line ------------------
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"negotiation {metadata.version('asia-negotiation')}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["comapre", "a", "b"], "did you mean 'compare'?"),
+        (["run", "--set", "actors.china.resolv=0.8"], "did you mean 'actors.china.resolve'?"),
+        (["run", "--set", "tables.us-china.dedline=3"], "did you mean 'tables.us-china.deadline'?"),
+        (["validate", str(EXPERIMENTS / "baselin.toml")], f"did you mean '{EXPERIMENTS / 'baseline.toml'}'?"),
+    ],
+)
+def test_mistyped_names_get_a_suggestion_on_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], suggestion: str
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert suggestion in err
+
+
+def test_params_lists_every_path_with_value_bounds_and_distribution(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["params"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_path = {line.split()[0]: line for line in lines[1:]}
+    scenario = load_scenario()
+    for path in scenario.uncertainty:
+        assert path in by_path and scenario.uncertainty[path].dist in by_path[path], path
+    assert (
+        "[0, 1]" in by_path["actors.china.resolve"]
+        and "uniform(low=0.55, high=0.95)" in by_path["actors.china.resolve"]
+    )
+    assert "events.0.probability" in by_path and "linkages.0.strength" in by_path
+    assert main(["params", "--set", "actors.china.resolve=0.9", "--grep", "china.resolve"]) == 0
+    shown = capsys.readouterr().out.splitlines()[1]
+    assert "0.9" in shown and "uniform" not in shown  # a value set is fixed: no longer drawn
+
+
+def test_validate_recognises_every_shipped_file_by_its_content(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue item 6: `negotiation validate experiments/*.toml` exited 2 on valid shipped files."""
+    files = sorted(EXPERIMENTS.glob("*.toml")) + sorted((EXPERIMENTS / "variants").glob("*.toml"))
+    assert main(["validate", *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    for kind, name in (
+        ("experiment", "baseline.toml"),
+        ("targets", "targets-example.toml"),
+        ("outcomes", "outcomes-example.toml"),
+        ("overlay", "no-shocks.toml"),
+    ):
+        assert f"{name}: ok ({kind})" in out
+
+
+def test_validate_checks_each_kind_against_its_own_schema(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = {
+        "targets.toml": ("[tables.us-china]\nprobability = 1.5\n", "probability"),
+        "outcomes.toml": ('[tables.us-china]\ndeal = "yes"\n', "deal"),
+        "overlay.toml": ('[set]\n"actors.china.resolv" = 0.5\n', "did you mean"),
+    }
+    for name, (text, word) in bad.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert main(["validate", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and word in err, err
+
+
+def test_no_help_text_shows_a_doubled_percent_sign() -> None:
+    """Issue item 6: descriptions printed a literal '95%%'."""
+    from negotiation.commands.main import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, sub in subparsers.choices.items():
+        assert "%%" not in sub.format_help(), name
+    assert "%%" not in parser.format_help()
+
+
+def test_calibrate_takes_an_overlay_and_set_like_batch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue item 6: the dashboard's overlay was refused by calibrate."""
+    data = Path(__file__).parent / "data"
+    spec = (data / "tuning_tiny_experiment.toml").read_text("utf-8")
+    spec = spec.replace('scenario = "tuning_tiny.toml"', f'scenario = "{data / "tuning_tiny.toml"}"')
+    (tmp_path / "spec.toml").write_text(spec, "utf-8")
+    (tmp_path / "targets.toml").write_text("[tables.ab]\nprobability = 0.5\n", "utf-8")
+    (tmp_path / "overlay.toml").write_text('[set]\n"actors.a.resolve" = 0.9\n', "utf-8")
+    argv = ["calibrate", str(tmp_path / "spec.toml"), "--targets", str(tmp_path / "targets.toml")]
+    argv += ["--trials", "2", "--runs", "10", "--overlay", str(tmp_path / "overlay.toml")]
+    assert main([*argv, "--set", "actors.b.resolve=0.2", "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    calibrated = tomllib.loads((tmp_path / "out" / "calibrated.toml").read_text("utf-8"))["set"]
+    assert calibrated["actors.a.resolve"] == 0.9 and calibrated["actors.b.resolve"] == 0.2
+    assert main([*argv, "--set", "tables.ab.breakdown_risk=0.1", "--out", str(tmp_path / "o2")]) == 2
+    assert "does not vary" in capsys.readouterr().err  # a searched parameter cannot be held
+
+
+def test_a_summary_only_batch_says_nothing_about_a_missing_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue item 6: outputs = ["summary"] printed that negotiation.report was not available."""
+    spec = (
+        (EXPERIMENTS / "baseline.toml")
+        .read_text("utf-8")
+        .replace('outputs = ["summary", "charts", "report"]', 'outputs = ["summary"]')
+    )
+    (tmp_path / "spec.toml").write_text(spec, "utf-8")
+    out = tmp_path / "out"
+    assert (
+        main(["batch", str(tmp_path / "spec.toml"), "--runs", "5", "--workers", "1", "--out", str(out)]) == 0
+    )
+    captured = capsys.readouterr()
+    assert "not available" not in captured.out + captured.err
+    assert (
+        (out / "summary.md").is_file()
+        and not (out / "report.html").exists()
+        and not (out / "charts").exists()
+    )

@@ -297,3 +297,13 @@ def test_charts_draw_current_and_previous(state) -> None:
     _, ax = deal_probability_chart(second, first)
     assert len(ax.containers) == 2
     assert [t.get_text() for t in ax.get_yticklabels()] == state.table_ids
+
+
+def test_a_slider_moves_only_the_tables_its_parameter_can_reach(state) -> None:
+    """Issue item 1: moving China's US-China reservation moved us-japan and us-korea by 1.5-2 points."""
+    first = state.start_batch().result(timeout=120)
+    state.set_parameter("tables.us-china.preferences.china.outside_option", 0.3)
+    second = state.start_batch().result(timeout=120)
+    for table in ("us-japan", "us-korea", "us-north-korea", "thailand-cambodia"):
+        index = state.table_ids.index(table)
+        assert second.deals[index] == first.deals[index], table

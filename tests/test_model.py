@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from pathlib import Path
 
 import mesa
@@ -14,6 +15,7 @@ from negotiation.agents import CountryAgent
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.preferences import gain
 from negotiation.bargaining.protocol import OPEN
+from negotiation.bargaining.streams import stream_id
 from negotiation.errors import OverrideError
 from negotiation.model import TRACE_COLUMNS, NegotiationModel, run_once
 from negotiation.scenario.schema import Scenario
@@ -48,6 +50,22 @@ def test_an_integer_rng_is_the_same_as_the_seed_and_a_generator_is_reproducible(
         model.run()
         generator_runs.append(model.arrays())
     assert arrays_equal(*generator_runs)
+
+
+def test_an_integer_seed_seeds_both_generators_as_mesa_seed_did_without_a_deprecation_warning(
+    default_compiled: CompiledScenario,
+) -> None:
+    # Mesa 3.5 deprecates Model(seed=...); the model hands its seed to Mesa as rng, which seeds numpy's
+    # generator and Mesa's stdlib random exactly as Mesa's seed did on Mesa 3.3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = NegotiationModel(default_compiled, seed=5)
+    deprecations = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+    assert not [str(w.message) for w in caught if issubclass(w.category, deprecations)]
+    assert model._rng == np.random.default_rng(5).bit_generator.state  # Mesa keeps the initial state
+    assert model.random.getstate() == random.Random(5).getstate()  # the model itself never draws from it
+    with pytest.raises(ValueError, match="either seed or rng"):
+        NegotiationModel(default_compiled, seed=5, rng=5)
 
 
 def test_different_seeds_give_different_outcomes_where_the_scenario_is_uncertain(
@@ -86,15 +104,25 @@ def test_global_random_state_is_neither_used_nor_consumed(default_compiled: Comp
     assert arrays_equal(first, run_model(default_compiled, seed=4).arrays())
 
 
-def test_the_model_draws_from_its_own_generator(default_compiled: CompiledScenario) -> None:
+def test_the_model_draws_from_streams_keyed_by_its_seed(default_compiled: CompiledScenario) -> None:
     model = NegotiationModel(default_compiled, seed=4)
-    # replay model.rng's stream: parameter draw, event draw, then the walk-out uniforms per table/round
-    fresh = np.random.default_rng(4)
-    fresh.random(len(default_compiled.slots))
-    fresh.random(len(default_compiled.events))
-    width = model.horizon * default_compiled.n_tables
-    np.testing.assert_array_equal(model.runs.walkout_uniforms[0, :width], fresh.random(width))
-    assert model.rng.bit_generator.state == fresh.bit_generator.state, "nothing else drawn"
+    untouched = np.random.default_rng(4).bit_generator.state
+    # each table's walk-out numbers are numpy's Philox stream keyed by SeedSequence(4) and the table
+    key = np.random.SeedSequence(4).generate_state(2, np.uint64)
+    for t, table in enumerate(default_compiled.table_ids):
+        counter = np.zeros(4, np.uint64)
+        counter[2:] = stream_id(f"walkout:{table}")
+        stream = np.random.Generator(np.random.Philox(key=key, counter=counter))
+        np.testing.assert_array_equal(model.runs.walkout_uniforms[0, t], stream.random(model.horizon))
+    assert model.rng.bit_generator.state == untouched, "Mesa's generator is left for the user"
+
+
+def test_a_generator_keys_the_run_from_its_numbers(default_compiled: CompiledScenario) -> None:
+    first = NegotiationModel(default_compiled, rng=np.random.default_rng(9))
+    again = NegotiationModel(default_compiled, rng=np.random.default_rng(9))
+    np.testing.assert_array_equal(first.runs.keys, again.runs.keys)
+    other = NegotiationModel(default_compiled, rng=np.random.default_rng(10))
+    assert not np.array_equal(first.runs.keys, other.runs.keys)
 
 
 # --- the Mesa 3 API -----------------------------------------------------------------------------
@@ -105,11 +133,15 @@ def test_model_is_a_mesa_model_with_one_country_agent_per_actor(
 ) -> None:
     model = NegotiationModel(default_compiled, seed=0)
     assert isinstance(model, mesa.Model)
-    assert isinstance(model.agents, mesa.agent.AgentSet)
+    # model.agents is Mesa's registry: an AgentSet on Mesa 3.3, an AgentSet-like set of its own class on
+    # Mesa 3.5; both register every agent and answer AgentSet queries
     assert len(model.agents) == 11
+    us = model.agents.select(lambda agent: agent.actor_id == "us")
+    assert isinstance(us, mesa.agent.AgentSet)
+    assert list(us) == [model.agent("us")]
     assert all(isinstance(agent, CountryAgent) for agent in model.agents)
     assert sorted(a.actor_id for a in model.agents) == sorted(default_scenario.actors)
-    assert len(model.agents_by_type[CountryAgent]) == 11
+    assert set(model.agents_by_type[CountryAgent]) == set(model.agents)
 
 
 def test_each_agent_takes_part_in_every_table_it_sits_at(default_scenario: Scenario) -> None:

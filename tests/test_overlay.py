@@ -69,16 +69,22 @@ def _run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
 
 
 def test_run_overlay_equals_set_and_set_wins(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    overlay = write_overlay(tmp_path / "o.toml", {"tables.us-china.deadline": 3, "actors.china.resolve": 1.0})
+    # no walk-out hazard at us-china, where seed 0 walks out in round 0: the overlay must show
+    overlay = write_overlay(
+        tmp_path / "o.toml", {"tables.us-china.breakdown_risk": 0.0, "actors.china.resolve": 1.0}
+    )
     with_overlay = _run_json(["--overlay", str(overlay)], capsys)
-    with_set = _run_json(["--set", "tables.us-china.deadline=3", "--set", "actors.china.resolve=1.0"], capsys)
+    with_set = _run_json(
+        ["--set", "tables.us-china.breakdown_risk=0", "--set", "actors.china.resolve=1.0"], capsys
+    )
     plain = _run_json([], capsys)
     assert with_overlay == with_set
     assert with_overlay != plain
-    on_top = _run_json(["--overlay", str(overlay), "--set", "tables.us-china.deadline=40"], capsys)
+    on_top = _run_json(["--overlay", str(overlay), "--set", "tables.us-china.breakdown_risk=0.5"], capsys)
     only_set = _run_json(
-        ["--set", "tables.us-china.deadline=40", "--set", "actors.china.resolve=1.0"], capsys
+        ["--set", "tables.us-china.breakdown_risk=0.5", "--set", "actors.china.resolve=1.0"], capsys
     )
+    assert on_top != with_overlay
     assert on_top == only_set
 
 

@@ -8,16 +8,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from helpers import results_frame
 from outdirs import make_outdir
 from scipy.stats import qmc
 
 from negotiation import stats
 from negotiation.batch.reader import load_metadata, load_results, load_scenario_json
 from negotiation.charts import batch_charts as plots
+from negotiation.charts import design_charts
 from negotiation.charts.plan import plan_charts
 from negotiation.model import prepare
-from negotiation.stats import summary
 
 TABLES = ("us-china", "us-north-korea")
 RESOLVE = "actors.china.resolve"
@@ -36,16 +35,12 @@ DESIGNS = {
     "grid": ([{RESOLVE: a, US_RESOLVE: b} for a in (0.2, 0.8) for b in (0.3, 0.7)], 10),
     "lhs": (_lhs_points(), 4),
 }
-EXPECTED_DESIGN_CHARTS = {
-    "baseline": set(),
-    "sweep": {"sweep-actors-china-resolve"},
-    "grid": {"heatmap"},
-    "lhs": {
-        "sensitivity",
-        "effect-actors-china-resolve",
-        "effect-actors-us-resolve",
-        "effect-model-leverage-effect",
-    },
+TABLE_CHARTS = {"deal-probability", "issue-moves", "time-to-deal", "terms", "utility"}
+EXPECTED_CHARTS = {
+    "baseline": TABLE_CHARTS,
+    "sweep": {f"sweep-{kind}actors-china-resolve" for kind in ("", "rounds-", "terms-")},
+    "grid": {"grid", "grid-difference"},
+    "lhs": {"effects"} | TABLE_CHARTS,
 }
 
 
@@ -70,11 +65,10 @@ def test_every_planned_chart_renders(folders: dict[str, Path], design: str) -> N
     outdir = folders[design]
     results, metadata, scenario = load_results(outdir), load_metadata(outdir), load_scenario_json(outdir)
     charts = plan_charts(results, metadata, scenario)
-    per_table = {f"{kind}-{t}" for kind in ("terms", "utility") for t in TABLES}
-    expected = (
-        {"deal-probability", "issue-moves", "time-to-deal"} | per_table | EXPECTED_DESIGN_CHARTS[design]
-    )
-    assert {c.name for c in charts} == expected
+    names = {c.name for c in charts}
+    partial = {n for n in names if n.startswith("partial-")}
+    assert names - partial == EXPECTED_CHARTS[design]
+    assert all(n.removeprefix("partial-") in {"actors-china-resolve", "actors-us-resolve"} for n in partial)
     for chart in charts:
         fig, _ = chart.draw()
         texts = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
@@ -82,7 +76,7 @@ def test_every_planned_chart_renders(folders: dict[str, Path], design: str) -> N
         assert chart.caption and chart.title
         # the per-table charts differ between designs only in which rows they take: lay out and
         # rasterise them once (baseline), the design's own charts every time
-        if design == "baseline" or chart.name not in per_table:
+        if design == "baseline" or chart.name not in TABLE_CHARTS:
             assert _render(fig).startswith(b"\x89PNG"), chart.name
         plt.close(fig)
 
@@ -109,29 +103,91 @@ def test_issue_movement_chart_lists_every_issue_on_every_table(folders: dict[str
     plt.close(fig)
 
 
-def test_heatmap_cells_are_the_deal_probabilities(folders: dict[str, Path]) -> None:
+def test_grid_cells_are_the_deal_probabilities_and_their_half_widths(folders: dict[str, Path]) -> None:
     results = load_results(folders["grid"])
-    fig, axes = plots.heatmap_chart(results, [RESOLVE, US_RESOLVE])
+    fig, axes = design_charts.grid_chart(results, [RESOLVE, US_RESOLVE], ["us-china"], ["us-north-korea"])
     by_cell = stats.deal_probability(results, by=(RESOLVE, US_RESOLVE, "table")).set_index(
         [RESOLVE, US_RESOLVE, "table"]
     )
-    grid = axes.flat[0].images[0].get_array()
+    grid, half = axes.flat[0].images[0].get_array(), axes.flat[1].images[0].get_array()
     assert grid.shape == (2, 2)
-    assert axes.flat[0].get_title() == TABLES[0]
+    assert axes.flat[0].get_title() == "us-china: deal probability"
     for iy, y in enumerate((0.3, 0.7)):
         for ix, x in enumerate((0.2, 0.8)):
-            assert grid[iy, ix] == pytest.approx(by_cell.loc[(x, y, TABLES[0]), "p"])
+            cell = by_cell.loc[(x, y, "us-china")]
+            assert grid[iy, ix] == pytest.approx(cell["p"])
+            assert half[iy, ix] == pytest.approx((cell["high"] - cell["low"]) / 2)
+    assert "us-north-korea" in fig._supxlabel.get_text()  # named, not drawn
+    assert sum(ax.get_visible() for ax in axes.flat) == 2
+    plt.close(fig)
+
+
+def test_every_level_of_a_20_by_20_grid_is_drawn(tmp_path: Path) -> None:
+    """Issue item 3: a 20 x 20 grid was drawn as 10 binned levels."""
+    xs, ys = np.linspace(0.1, 0.9, 20), np.linspace(0.3, 0.95, 20)
+    points = [{RESOLVE: float(x), US_RESOLVE: float(y)} for x in xs for y in ys]
+    outdir = make_outdir(tmp_path / "big", points, replications=2, tables=("us-china",))
+    results = load_results(outdir)
+    for draw in (design_charts.grid_chart, design_charts.grid_difference_chart):
+        args = (results, [RESOLVE, US_RESOLVE], ["us-china"])
+        fig, axes = draw(*args) if draw is design_charts.grid_chart else draw(*args, 0)
+        assert axes.flat[0].images[0].get_array().shape == (20, 20)
+        assert len(axes.flat[0].get_xticks()) == 20
+        plt.close(fig)
+
+
+def test_grid_difference_is_zero_at_the_baseline_cell(folders: dict[str, Path]) -> None:
+    results = load_results(folders["grid"])
+    fig, axes = design_charts.grid_difference_chart(results, [RESOLVE, US_RESOLVE], ["us-china"], 0)
+    grid = axes.flat[0].images[0].get_array()
+    by_point = stats.deal_probability(results, by=("point", "table")).set_index(["point", "table"])["p"]
+    assert grid[0, 0] == 0.0  # point 0 is (0.2, 0.3), the first cell
+    assert grid[1, 1] == pytest.approx(100 * (by_point[(3, "us-china")] - by_point[(0, "us-china")]))
     plt.close(fig)
 
 
 def test_sweep_lines_have_one_point_per_value_and_bands(folders: dict[str, Path]) -> None:
+    """Issue item 3: the sweep's charts showed design point 0 only."""
     results = load_results(folders["sweep"])
-    fig, axes = plots.parameter_effect_chart(results, RESOLVE)
+    fig, axes = design_charts.sweep_chart(results, RESOLVE, ["us-china"], ["us-north-korea"])
     line = axes.flat[0].lines[0]
     assert list(line.get_xdata()) == [0.2, 0.5, 0.8]
-    expected = stats.deal_probability(results[results["table"] == TABLES[0]])["p"]
+    expected = stats.deal_probability(results[results["table"] == "us-china"])["p"]
     assert np.allclose(line.get_ydata(), expected)
     assert axes.flat[0].collections, "no interval band"
+    assert "us-north-korea" in fig._supxlabel.get_text() and "cannot reach" in fig._supxlabel.get_text()
+    plt.close(fig)
+    fig, axes = design_charts.sweep_rounds_chart(results, RESOLVE, ["us-china"])
+    rounds = results[(results["table"] == "us-china") & results["deal"]].groupby(RESOLVE)["round"].median()
+    assert np.allclose(axes.flat[0].lines[0].get_ydata(), rounds.to_numpy())
+    plt.close(fig)
+    fig, axes = design_charts.sweep_terms_chart(
+        results, RESOLVE, load_scenario_json(folders["sweep"]), ["us-china"]
+    )
+    titles = [ax.get_title() for ax in axes.flat if ax.get_visible()]
+    assert any("tariff" in t.lower() for t in titles)
+    plt.close(fig)
+
+
+def test_a_sweep_plans_no_per_point_chart_and_names_unreachable_tables(folders: dict[str, Path]) -> None:
+    outdir = folders["sweep"]
+    charts = plan_charts(load_results(outdir), load_metadata(outdir), load_scenario_json(outdir))
+    assert not any(c.name in TABLE_CHARTS for c in charts)
+    sweep = next(c for c in charts if c.name == "sweep-actors-china-resolve")
+    assert sweep.args[2] == ["us-china"] and sweep.args[3] == ["us-north-korea"]
+
+
+def test_effects_chart_labels_full_paths_and_says_out_of_reach(folders: dict[str, Path]) -> None:
+    """Issue item 2: columns read preferences.*.reservation without the table or the party."""
+    from negotiation.stats.effects import parameter_effects
+
+    results = load_results(folders["lhs"])
+    reach = {"us-china": [RESOLVE, US_RESOLVE, LEVERAGE], "us-north-korea": [US_RESOLVE, LEVERAGE]}
+    effects = parameter_effects(results, [RESOLVE, US_RESOLVE, LEVERAGE], reach)
+    fig, axes = design_charts.effects_chart(effects, list(TABLES), 48)
+    titles = [ax.get_title().replace("\n", "") for ax in axes.flat if ax.get_visible()]
+    assert titles == [RESOLVE, US_RESOLVE, LEVERAGE]
+    assert any(t.get_text().strip() == "out of reach" for t in axes.flat[0].texts)
     plt.close(fig)
 
 
@@ -195,36 +251,6 @@ def test_a_table_without_any_deal_still_draws(folders: dict[str, Path]) -> None:
     fig, ax = plots.utility_space_chart(results, prepare(scenario, {}), "us-north-korea")
     assert len(ax.collections[0].get_offsets()) == 0
     assert _render(fig).startswith(b"\x89PNG")
-
-
-def _levels(values: list[float] | np.ndarray, max_levels: int) -> tuple[np.ndarray, bool]:
-    frame = results_frame(point=np.arange(len(values)), p=values)
-    levels, binned = summary.parameter_levels(stats.as_digest(frame, parameters=["p"]), "p", max_levels)
-    return levels.to_numpy(), binned
-
-
-def test_parameter_levels_bin_only_many_values() -> None:
-    few = [0.1, 0.2, 0.15, 0.3]
-    levels, binned = _levels(few, plots.MAX_LEVELS)
-    assert not binned and list(levels) == few
-    levels, binned = _levels(np.linspace(0, 1, 100), max_levels=4)
-    assert binned and len(np.unique(levels)) == 4
-    assert np.allclose(np.unique(levels), [0.12, 0.37, 0.62, 0.87], atol=0.01)
-
-
-def test_sensitivity_finds_the_parameter_that_decides_the_deal() -> None:
-    x = np.linspace(0, 1, 90)
-    frame = results_frame(
-        point=np.arange(180) // 2,
-        table=["a", "b"] * 90,
-        p=np.repeat(x, 2),
-        q=np.repeat(x[::-1], 2),
-        deal=np.ravel(np.column_stack([x > 0.5, np.arange(90) % 2 == 0])),
-    )
-    effect = summary.sensitivity(frame, ["p", "q"])
-    assert effect.loc["a", "p"] == pytest.approx(1.0)
-    assert effect.loc["a", "q"] == pytest.approx(-1.0)
-    assert abs(effect.loc["b", "p"]) < 0.1
 
 
 def test_long_parameter_paths_wrap_at_dots() -> None:

@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import DEAL
 from negotiation.bargaining.strategies import time_dependent_target
+from negotiation.errors import OverrideError
 from negotiation.model import NegotiationModel
+from negotiation.scenario.bounds import MAX_WEIGHT
 from negotiation.scenario.paths import apply_overrides
 from negotiation.scenario.schema import Scenario
 from negotiation.scenario.validation import scenario_from_dict
@@ -192,11 +194,17 @@ def _no_deal(draw: st.DrawFn, issues: dict, table_issues: list[str], ranges: dic
 
 @given(random_scenarios(), st.integers(0, 2**32 - 1))
 def test_nobody_ever_agrees_below_its_value_of_no_deal_at_that_moment(scenario: Scenario, seed: int) -> None:
+    assert_individually_rational(scenario, seed)
+
+
+def assert_individually_rational(scenario: Scenario, seed: int) -> None:
+    """No agreement below a value of no deal; without one, each side has exactly its value of no deal."""
     model = run_model(scenario, seed=seed)
     arrays = model.arrays()
     deal = arrays.status == DEAL
     event(f"deals: {int(deal.sum())} of {deal.size} tables")
     note(f"status {arrays.status}, utilities {arrays.utilities}, values of no deal {arrays.reservation}")
+    assert np.all(np.isfinite(arrays.utilities))
     # `reservation` is each side's value of no deal when the table ended: the moment of agreement
     assert np.all(arrays.utilities[deal] >= arrays.reservation[deal] - 1e-9)
     # without a deal each side is left with exactly its value of no deal ...
@@ -218,6 +226,43 @@ def test_nobody_ever_agrees_below_its_value_of_no_deal_at_that_moment(scenario: 
             expected = utility(x, d.weights[t, side], d.ideal[t, side], d.curvature[t, side]) + outside
             expected += d.public_outside[t, side]
             assert arrays.utilities[t, side] == pytest.approx(expected, abs=1e-12)
+
+
+EXTREME_WEIGHT = st.one_of(
+    st.just(0.0),
+    st.just(MAX_WEIGHT),
+    st.floats(5e-324, 1e-300),  # subnormal and tiny
+    st.builds(lambda exponent: 10.0**exponent, st.floats(-300.0, float(np.log10(MAX_WEIGHT)))),
+)
+"""Weights of any magnitude the schema accepts, from 0 and subnormal numbers to the bound."""
+
+
+@st.composite
+def extreme_weight_scenarios(draw: st.DrawFn) -> Scenario:
+    """A random scenario whose weights are redrawn over every magnitude the schema allows."""
+    scenario = draw(random_scenarios())
+    overrides = {}
+    for table_id, table in scenario.tables.items():
+        for party in table.parties:
+            weights = {issue: draw(EXTREME_WEIGHT) for issue in table.issues}
+            if not any(weights.values()):
+                weights[table.issues[0]] = MAX_WEIGHT
+            for issue, weight in weights.items():
+                overrides[f"tables.{table_id}.preferences.{party}.weights.{issue}"] = weight
+    return apply_overrides(scenario, overrides)
+
+
+@given(extreme_weight_scenarios(), st.integers(0, 2**32 - 1))
+def test_weights_of_any_allowed_magnitude_never_give_a_deal_below_the_value_of_no_deal(
+    scenario: Scenario, seed: int
+) -> None:
+    assert_individually_rational(scenario, seed)
+
+
+def test_a_weight_above_the_bound_is_refused_not_overflowed() -> None:
+    # 1e308 once overflowed the normalising sum to infinity: a "deal" at utility 0 below the value of no deal
+    with pytest.raises(OverrideError, match=r"weights\.x: got 1e\+308; expected less than or equal to"):
+        apply_overrides(tiny_scenario(), {"tables.ab.preferences.a.weights.x": 1e308})
 
 
 def test_a_subnormal_weight_never_gives_a_deal_below_the_value_of_no_deal() -> None:
@@ -577,9 +622,7 @@ def pie_with_an_ultimatum(a_value: float) -> Scenario:
     )
 
 
-def test_property_f_needs_the_last_offer_to_concede_because_an_unforeseen_ultimatum_punishes_holding_out() -> (
-    None
-):
+def test_property_f_needs_the_last_offer_to_concede_as_an_unforeseen_ultimatum_punishes_holding_out() -> None:
     """Why property (f) is stated for tactics that concede in the last round.
 
     a's value of no deal 0: in round 1 b offers a 1/3, which is a's next target (0 + 1/3), so a

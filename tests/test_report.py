@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from outdirs import make_outdir
+from outdirs import make_outdir, seal
 
+from negotiation.batch.chunks import chunk_name
 from negotiation.batch.reader import load_metadata
 from negotiation.charts import report as report_module
 from negotiation.charts.report import markdown_table, write_outputs
@@ -48,9 +49,9 @@ def test_every_output_is_written_and_not_empty(rendered: tuple[Path, list[Path]]
     assert {"summary.csv", "summary.md", "issues.csv", "report.html"} <= names
     charts = sorted(n for n in names if n.startswith("charts/"))
     stems = {Path(n).stem for n in charts}
-    assert {"deal-probability", "issue-moves", "time-to-deal", "sweep-actors-us-resolve"} <= stems
-    assert {f"{k}-{t}" for k in ("terms", "utility") for t in TABLES} <= stems
-    assert all(f"charts/{s}.png" in names and f"charts/{s}.svg" in names for s in stems)
+    assert stems == {f"sweep-{kind}actors-us-resolve" for kind in ("", "rounds-", "terms-")}
+    # PNG only: SVG copies only when asked for
+    assert all(f"charts/{s}.png" in names and f"charts/{s}.svg" not in names for s in stems)
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     assert not list(outdir.rglob("*.tmp")), "temporary files left behind"
 
@@ -63,7 +64,7 @@ def test_report_is_self_contained_and_embeds_every_chart(rendered: tuple[Path, l
         assert f'<figure id="{stem}">' in page
     assert page.count("data:image/png;base64,") == len(stems)
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page), "external resource"
-    assert "<script" not in page and "<link" not in page
+    assert "<script src" not in page and "<link" not in page
     metadata = load_metadata(outdir)
     for fact in (metadata["experiment"], metadata["scenario_hash"], str(metadata["master_seed"]), PARAMETER):
         assert fact in page
@@ -78,10 +79,15 @@ def test_summary_files_match_summarise(rendered: tuple[Path, list[Path]]) -> Non
     csv = pd.read_csv(outdir / "summary.csv")
     assert list(csv.columns) == list(expected.columns)
     pd.testing.assert_frame_equal(csv, expected, check_dtype=False, check_exact=False)
-    lines = (outdir / "summary.md").read_text(encoding="utf-8").splitlines()
-    table_lines = [line for line in lines if line.startswith("|")]
+    text = (outdir / "summary.md").read_text(encoding="utf-8")
+    pivot, rows = text.split("## Every design point and table")
+    table_lines = [line for line in rows.splitlines() if line.startswith("|")]
     assert len(table_lines) == 2 + len(expected)
     assert table_lines[0].split("|")[1].strip() == "point"
+    # the pivot: one row per value of the swept parameter, one column per table
+    pivot_lines = [line.split("|")[1:-1] for line in pivot.splitlines() if line.startswith("|")]
+    assert [c.strip() for c in pivot_lines[0]] == ["point", PARAMETER, *TABLES]
+    assert len(pivot_lines) == 2 + 2
 
 
 def test_issues_csv_has_units_and_move_probabilities(rendered: tuple[Path, list[Path]]) -> None:
@@ -121,7 +127,7 @@ def test_only_the_outputs_asked_for_are_written(outdir: Path, monkeypatch: pytes
     assert [p.name for p in written] == ["report.html"] and not (outdir / "charts").exists()
     page = written[0].read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 2
-    assert 'id="deal-probability"' in page and "Files: charts/" not in page
+    assert 'id="sweep-actors-us-resolve"' in page and "File: charts/" not in page
     with pytest.raises(ExperimentError, match="outputs"):
         write_outputs(outdir, ["pdf"])
 
@@ -132,8 +138,10 @@ def test_markdown_table_escapes_pipes_and_leaves_nan_empty() -> None:
 
 
 def _drop_column(outdir: Path, column: str) -> None:
+    """Rewrite the chunks without a column, and record them anew (a folder that checks out)."""
     for part in (outdir / "results").glob("*.parquet"):
         pq.write_table(pq.read_table(part).drop_columns([column]), part)
+    seal(outdir)
 
 
 def _set_metadata(outdir: Path, **changes: object) -> None:
@@ -153,9 +161,9 @@ BAD = {
         lambda d: _set_metadata(d, parameters=["actors.x.y"]),
         "column actors.x.y",
     ),
-    "corrupt part file": (
-        lambda d: (d / "results" / "part-00000.parquet").write_bytes(b"PAR1junk"),
-        "Parquet",
+    "corrupt chunk file": (
+        lambda d: (d / "results" / chunk_name(0, 0, 15)).write_bytes(b"PAR1junk"),
+        "damaged chunk",
     ),
 }
 
@@ -192,3 +200,41 @@ def test_plot_without_a_folder_is_a_usage_error(capsys: pytest.CaptureFixture[st
         main(["plot"])
     assert info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_movers_list_real_changes_with_intervals_and_leave_flat_tables_out() -> None:
+    """Issue item 6: the headline names the biggest movers of a sweep, each with its interval."""
+    import numpy as np
+    from helpers import results_frame
+
+    from negotiation.stats.designs import movers, pivot
+
+    points, runs = np.arange(5), 200
+    rng = np.random.default_rng(1)
+    rows = []
+    for point in points:
+        rows.append(("rising", point, rng.random(runs) < 0.2 + 0.15 * point))
+        rows.append(("flat", point, np.arange(runs) % 2 == 0))  # the same runs at every point
+    frame = results_frame(
+        point=np.concatenate([np.full(runs, p) for _, p, _ in rows]),
+        replication=np.concatenate([np.arange(runs) for _ in rows]),
+        table=np.concatenate([[t] * runs for t, _, _ in rows]),
+        deal=np.concatenate([d for _, _, d in rows]),
+        x=np.concatenate([np.full(runs, 0.1 * p) for _, p, _ in rows]),
+    )
+    moved = movers(frame, ["x"])
+    assert list(moved["table"]) == ["rising"]
+    row = moved.iloc[0]
+    assert row["from x"] < row["to x"] and row["low"] > 0 and row["low"] < row["change"] < row["high"]
+    wide = pivot(frame, ["x"])
+    assert list(wide["x"]) == sorted(wide["x"]) and (wide["flat"] == 0.5).all()
+
+
+def test_report_headline_names_tables_most_and_least_likely_with_intervals(
+    rendered: tuple[Path, list[Path]],
+) -> None:
+    page = (rendered[0] / "report.html").read_text(encoding="utf-8")
+    headline = page[page.index('id="headline"') : page.index("Contents</h2>")]
+    assert "Most likely to settle" in headline and "Least likely to settle" in headline
+    assert "Biggest movers across the design" in headline
+    assert headline.count("95% interval") >= 2

@@ -60,8 +60,14 @@ REVERSED_X = ("low = 0.0\nhigh = 100.0", "low = 100.0\nhigh = 0.0")
 A_WEIGHTS = "weights = { x = 0.5, y = 0.3, z = 0.2 }"
 A_OUTSIDE = 'z = "increase" }\noutside_option = -0.15'
 A_STRATEGY = 'rapport = { b = 0.5 }\nstrategy = { kind = "linear" }'
-# from actor a's strategy to the table's deadline: one edit that changes both
-_SPAN = TINY_TOML[TINY_TOML.index(A_STRATEGY) : TINY_TOML.index("deadline = 10") + len("deadline = 10")]
+# from the top of the file to the table's issues: one edit that adds binary issues and a's strategy
+_HEAD = TINY_TOML[: TINY_TOML.index('issues = ["x", "y", "z"]') + len('issues = ["x", "y", "z"]')]
+_NINE_BINARY = ", ".join(f'"b{i}"' for i in range(9))
+_BINARY_ISSUES = "".join(
+    f'[issues.b{i}]\nname = "b{i}"\nunit = "yes/no"\nkind = "binary"\n'
+    "low = 0.0\nhigh = 1.0\nstatus_quo = 0.0\n\n"
+    for i in range(9)
+)
 
 _CASES = [
     ("syntax error", ("deadline = 10", "deadline = = 10"), None, "line 45", "valid TOML"),
@@ -165,16 +171,16 @@ _CASES = [
         "table issue",
     ),
     (
-        "equilibrium strategy on a table too long to solve",
+        "equilibrium strategy on a table it cannot solve",
         (
-            _SPAN,
-            _SPAN.replace('kind = "linear"', 'kind = "equilibrium"', 1).replace(
-                "deadline = 10", "deadline = 5000"
-            ),
+            _HEAD,
+            _HEAD.replace("[issues.x]", _BINARY_ISSUES + "[issues.x]")
+            .replace('kind = "linear"', 'kind = "equilibrium"', 1)
+            .replace('issues = ["x", "y", "z"]', f'issues = [{_NINE_BINARY}, "x", "y", "z"]'),
         ),
         "actors.a.strategy.kind",
         "'equilibrium'",
-        "keeps a value per round; the window may reach 5000 rounds, at most 1000",
+        "(2**9 here: b0, b1, b2, b3, b4, b5, b6, b7, b8); at most 8 binary issues",
     ),
     ("inverted issue range", REVERSED_X, "issues.x", "{'low': 100.0, 'high': 0.0}", "low < high"),
     (

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TINY_TOML
+from outdirs import frame_outdir
 
 from negotiation.commands.main import main
 from negotiation.errors import ExperimentError
+from negotiation.scenario.schema import Scenario
+from negotiation.scenario.validation import scenario_from_dict
 from negotiation.tuning.scoring import (
     BASELINE,
     MODEL,
@@ -24,21 +30,57 @@ from negotiation.tuning.scoring import (
 EXAMPLE = Path(__file__).parents[1] / "experiments" / "outcomes-example.toml"
 
 
+def scoring_scenario() -> Scenario:
+    """The tiny scenario with three copies of its table: t1, t2 and t3 (each with issue x)."""
+    data = tomllib.loads(TINY_TOML)
+    table = data["tables"].pop("ab")
+    data["tables"] = {name: {**copy.deepcopy(table), "name": name} for name in ("t1", "t2", "t3")}
+    return scenario_from_dict(data, "<scoring test>")
+
+
 def write_results(
-    outdir: Path, deals: dict[str, list[bool]], moved: dict[str, list[bool]] | None = None
+    outdir: Path,
+    deals: dict[str, list[bool]],
+    moved: dict[str, list[bool]] | None = None,
+    points: list[int] | None = None,
 ) -> Path:
-    """A results folder holding only the columns scoring needs (one Parquet part file)."""
+    """A batch folder whose tables end in the deals given, replication by replication.
+
+    Args:
+        outdir: The folder.
+        deals: Per table, whether each replication ended in a deal (the same count for every table).
+        moved: Per table, whether issue x moved in each replication (other tables: x not on them).
+        points: The design point of each replication (default: all 0); replications count from 0
+            within each point.
+    """
     rows = []
     for table, values in deals.items():
+        at = points or [0] * len(values)
         for r, deal in enumerate(values):
-            row = {"point": 0, "replication": r, "table": table, "deal": deal, "moved_x": None}
-            if moved and table in moved:
-                row["moved_x"] = moved[table][r]
-            rows.append(row)
-    frame = pd.DataFrame(rows).astype({"moved_x": "boolean"})
-    (outdir / "results").mkdir(parents=True)
-    frame.to_parquet(outdir / "results" / "part-00000.parquet")
-    return outdir
+            replication = at[:r].count(at[r])
+            on_table = moved is not None and table in moved
+            rows.append(
+                {
+                    "point": at[r],
+                    "replication": replication,
+                    "table": table,
+                    "party_0": "a",
+                    "party_1": "b",
+                    "status": "deal" if deal else "deadline",
+                    "deal": deal,
+                    "round": 4,
+                    "utility_0": 0.6 if deal else 0.3,
+                    "utility_1": 0.6 if deal else 0.3,
+                    "reservation_0": 0.3,
+                    "reservation_1": 0.3,
+                    "pareto_distance": 0.0 if deal else None,
+                    "nash_distance": 0.1 if deal else None,
+                    "x": 40.0 if deal and on_table else None,
+                    "moved_x": moved[table][r] if moved is not None and table in moved else None,
+                }
+            )
+    frame = pd.DataFrame(rows).astype({"moved_x": "boolean", "x": float})
+    return frame_outdir(outdir, frame, scoring_scenario())
 
 
 def write_outcomes(path: Path, text: str) -> Path:
@@ -78,11 +120,11 @@ def test_log_loss_clips_certain_mistakes() -> None:
 
 
 def test_score_batch_against_hand_computed(tmp_path: Path) -> None:
-    # model: t1 deal 4/5 = 0.8, t2 3/10 = 0.3, t3 1/2 = 0.5; moved x at t1: 1/5 = 0.2
+    # model: t1 deal 8/10 = 0.8, t2 3/10 = 0.3, t3 5/10 = 0.5; moved x at t1: 2/10 = 0.2
     outdir = write_results(
         tmp_path / "batch",
-        {"t1": [True, True, True, True, False], "t2": [True] * 3 + [False] * 7, "t3": [True, False]},
-        moved={"t1": [True, False, False, False, False]},
+        {"t1": [True] * 8 + [False] * 2, "t2": [True] * 3 + [False] * 7, "t3": [True, False] * 5},
+        moved={"t1": [True, False, False, False, False] * 2},
     )
     outcomes, events, scores = score_batch(outdir, write_outcomes(tmp_path / "o.toml", OUTCOMES))
     assert outcomes.forecasters == ["experts"]
@@ -155,20 +197,16 @@ def test_bad_outcomes_are_one_line_exit_2(
 
 
 def test_results_missing_a_column_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "batch" / "results").mkdir(parents=True)
-    pd.DataFrame({"table": ["t1"], "status": ["deal"]}).to_parquet(
-        tmp_path / "batch" / "results" / "p.parquet"
-    )
+    frame = pd.DataFrame({"point": [0], "replication": [0], "table": ["t1"], "status": ["deal"]})
+    frame_outdir(tmp_path / "batch", frame, scoring_scenario())
     path = write_outcomes(tmp_path / "o.toml", "[tables.t1]\ndeal = true\n")
     assert main(["score", str(tmp_path / "batch"), "--outcomes", str(path)]) == 2
     assert "deal" in capsys.readouterr().err
 
 
 def test_one_design_point(tmp_path: Path) -> None:
-    outdir = write_results(tmp_path / "batch", {"t1": [True, True, False, False]})
-    frame = pd.read_parquet(outdir / "results")
-    frame["point"] = [0, 0, 1, 1]  # point 0: two deals, point 1: none
-    frame.to_parquet(outdir / "results" / "part-00000.parquet")
+    # point 0: two deals, point 1: none
+    outdir = write_results(tmp_path / "batch", {"t1": [True, True, False, False]}, points=[0, 0, 1, 1])
     path = write_outcomes(tmp_path / "o.toml", "[tables.t1]\ndeal = true\n")
     assert score_batch(outdir, path)[1]["model"].tolist() == [0.5]
     assert score_batch(outdir, path, point=0)[1]["model"].tolist() == [1.0]

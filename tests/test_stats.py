@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from outdirs import make_outdir
+from outdirs import hand_made_outdir, make_outdir
 from scipy.stats import binomtest
 
 from negotiation import stats
@@ -153,20 +153,25 @@ def test_missing_inputs_are_one_line_errors(tmp_path: Path, outdir: Path) -> Non
     (tmp_path / "metadata.json").write_text(json.dumps({"parameters": "x"}))
     with pytest.raises(ExperimentError, match="parameters"):
         load_metadata(tmp_path)
-    with pytest.raises(ExperimentError, match="results folder"):
-        load_results(tmp_path)
-    (tmp_path / "results").mkdir()
-    with pytest.raises(ExperimentError, match=r"\*\.parquet"):
-        load_results(tmp_path)
     table = pq.read_table(next((outdir / "results").glob("*.parquet"))).drop_columns(["deal", "round"])
-    pq.write_table(table, tmp_path / "results" / "part-0.parquet")
+    hand_made = hand_made_outdir(tmp_path / "hand-made", [table], like=outdir)
     with pytest.raises(ExperimentError) as info:
-        load_results(tmp_path)
+        load_results(hand_made)
     assert "column deal" in str(info.value) and "round" in str(info.value)
+    chunk = next((hand_made / "results").glob("*.parquet"))
+    chunk_bytes = chunk.read_bytes()
+    chunk.unlink()
+    with pytest.raises(ExperimentError, match=f"{chunk.name}: missing"):
+        load_results(hand_made)
+    (hand_made / "results").rmdir()
+    with pytest.raises(ExperimentError, match="results folder"):
+        load_results(hand_made)
     assert "\n" not in info.value.one_line()
-    (tmp_path / "results" / "part-1.parquet").write_text("not parquet")
-    with pytest.raises(ExperimentError, match="Parquet"):
-        load_results(tmp_path)
+    (hand_made / "results").mkdir()
+    (hand_made / "results" / chunk.name).write_bytes(chunk_bytes)
+    (hand_made / "results" / "part-1.parquet").write_text("not parquet")
+    with pytest.raises(ExperimentError, match=r"part-1\.parquet: got 'a file that metadata\.json does not"):
+        load_results(hand_made)
 
 
 def test_bad_scenario_json_is_one_line(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
+from negotiation.bargaining import streams
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.equilibrium import best_given, package_frontiers
@@ -210,7 +211,7 @@ BEFORE_MONOTONE = (0.042, 0.022)
 
 def _play(compiled: CompiledScenario, seeds: np.ndarray, on_round: Any = None) -> Negotiation:
     """Play runs through the engine (as the fast path does), calling ``on_round(runs, trace)``."""
-    runs = Runs(compiled, [np.random.default_rng(int(seed)) for seed in seeds])
+    runs = Runs(compiled, streams.run_keys(seeds))
     negotiation = runs.negotiation
     for round_ in range(runs.horizon):
         trace, ended = runs.play(round_, trace=on_round is not None)

@@ -2,11 +2,8 @@
 # Re-run every example of docs/tuning.md into out/tuning-docs/ (about 5-10 minutes on 2 cores), so the
 # numbers and charts in that page can be refreshed after the model or the default scenario changes:
 #   bash docs/scripts/tuning-examples.sh && ls out/tuning-docs
-# Then copy the printed tables into docs/tuning.md and, if wanted, the three charts to docs/img/:
-#   out/tuning-docs/compare-taiwan/compare.png          -> docs/img/tuning-compare-taiwan.png
-#   out/tuning-docs/calibration/targets.png             -> docs/img/tuning-calibration-targets.png
-#   out/tuning-docs/us-china/discovery/discover-us-china-no-deal-tradeoff.png
-#                                                       -> docs/img/tuning-discover-us-china.png
+# Then copy the printed tables into docs/tuning.md. The pictures in docs/img are made by
+# docs/scripts/doc_images.py (which records the model they come from), not copied from here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=out/tuning-docs
@@ -25,4 +22,5 @@ run sensitivity-sobol sensitivity experiments/calibrate-us-china.toml --samples 
 run sensitivity-morris sensitivity experiments/uncertainty_lhs.toml --method morris --samples 10 --out "$OUT/sensitivity-morris"
 run batch-us-china batch experiments/calibrate-us-china.toml --runs 100 --out "$OUT/us-china" --no-progress
 run discover-us-china discover "$OUT/us-china" --table us-china --outcome no-deal
+run compare-fix compare default docs/examples/fix-china-reservation.toml --runs 1000
 echo "outputs in $OUT"

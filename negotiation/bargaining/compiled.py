@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri
 
+from negotiation.bargaining import streams
 from negotiation.bargaining.strategies import (
     LAST_OFFER_CODES,
     OFFER_RULE_CODES,
@@ -153,23 +154,25 @@ class CompiledScenario:
         """Width K of the padded issue axis."""
         return self.issue_mask.shape[1]
 
-    def draw(self, generators: list[np.random.Generator]) -> dict[str, np.ndarray]:
+    def draw(self, keys: np.ndarray) -> dict[str, np.ndarray]:
         """Copy the base arrays once per run and write each run's draw of the uncertain parameters.
 
-        Each run's generator gives exactly one ``random`` call of U numbers, so a run's later random
-        numbers do not depend on which distributions were declared, nor on the other runs.
+        Each parameter's uniform number comes from its own stream, keyed by the run and the parameter's
+        path (:mod:`negotiation.bargaining.streams`), so a run's draw of one parameter does not depend
+        on which other parameters are uncertain, nor on the other runs.
 
         Args:
-            generators: One generator per run.
+            keys: (N, 2) run keys (``streams.run_keys``), one per run.
 
         Returns:
-            Parameter arrays with a leading run axis of length ``len(generators)``.
+            Parameter arrays with a leading run axis of length N.
         """
-        n_runs = len(generators)
+        n_runs = len(keys)
         params = {name: np.repeat(array[None], n_runs, axis=0) for name, array in self.base.items()}
         if not self.slots:
             return params
-        uniforms = np.stack([g.random(len(self.slots)) for g in generators])
+        names = tuple(f"parameter:{slot.path}" for slot in self.slots)
+        uniforms = streams.uniforms(keys, streams.stream_ids(names), 1)[..., 0]
         values = sample_quantiles(self.draw_spec, uniforms)
         values = np.where(self.integer_draws, np.round(values), values)
         for j, slot in enumerate(self.slots):

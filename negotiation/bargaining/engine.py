@@ -2,13 +2,14 @@
 
 :class:`Runs` holds one or many runs in lockstep. The Mesa model drives a single run through it (its
 agents apply the linkage shifts at their own seats); :func:`run_many` is the batch fast path that
-plays hundreds of runs at once through the same code. Each run has its own generator and consumes
-it in the same order either way, so a run's outcome depends only on its seed, never on which other
-runs share its block. Each run draws, in order: its uncertain parameters, whether each event
-happens, then one uniform number per table and round of its own horizon (compared with the
-walk-out hazard). Tying the
-walk-out draw to (table, round) keeps random numbers aligned across design points, which makes
-paired comparisons sharper.
+plays hundreds of runs at once through the same code. Every random number of a run comes from a
+stream keyed by the run's seed and a name (:mod:`negotiation.bargaining.streams`): one per
+uncertain parameter (``parameter:<path>``), one per event (``event:<name>``: whether it happens) and
+one per table (``walkout:<table>``: the uniform number each round compares with the walk-out
+hazard, the round's index in the stream). So a run's outcome depends only on its seed, never on
+which other runs share its block; and fixing, adding or removing an uncertain parameter or an event
+leaves every other stream as it was, so paired comparisons stay paired: a table the change cannot
+reach plays exactly as before.
 """
 
 from __future__ import annotations
@@ -17,43 +18,40 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from negotiation.bargaining import streams
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
 from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive
 
 
 class Runs:
-    """One or more runs of a scenario, each with its own generator."""
+    """One or more runs of a scenario, each with its own key (its random numbers)."""
 
-    def __init__(self, compiled: CompiledScenario, generators: Sequence[np.random.Generator]) -> None:
+    def __init__(self, compiled: CompiledScenario, keys: np.ndarray) -> None:
         """Draw every run's uncertain parameters and events, and set up its tables.
 
         Args:
             compiled: The compiled scenario (or design point).
-            generators: One numpy generator per run.
+            keys: (N, 2) run keys (``streams.run_keys(seeds)``), one per run.
         """
         self.compiled = compiled
-        self.generators = list(generators)
-        self.n_runs = len(self.generators)
-        self.params = compiled.draw(self.generators)
+        self.keys = np.asarray(keys, np.uint64).reshape(-1, 2)
+        self.n_runs = len(self.keys)
+        self.params = compiled.draw(self.keys)
         derived, reservation = derive(compiled, self.params)
         self.negotiation = Negotiation(compiled, derived, reservation)
         self._base_reservation = reservation.copy()
-        n_events = len(compiled.events)
         probabilities = np.array([event.probability for event in compiled.events])
-        draws = np.stack([g.random(n_events) for g in self.generators])
+        draws = streams.uniforms(self.keys, streams.stream_ids(event_stream_names(compiled)), 1)[..., 0]
         self.event_happens = draws < probabilities
         """(N, E) whether each event happens in each run."""
         self.event_fired = np.zeros_like(self.event_happens)
         """(N, E) whether each event has fired so far."""
-        n_tables = compiled.n_tables
-        own_horizon = derived.deadline.reshape(self.n_runs, n_tables).max(axis=1) + 1
-        self.horizon = int(own_horizon.max())
+        self.horizon = int(derived.deadline.max()) + 1 if self.n_runs else 0
         """Rounds needed for every table of every run to reach its deadline."""
-        self.walkout_uniforms = np.ones((self.n_runs, self.horizon * n_tables))
-        """(N, H * T) the uniform number each (round, table) compares with its walk-out hazard."""
-        for run, (generator, rounds) in enumerate(zip(self.generators, own_horizon, strict=True)):
-            self.walkout_uniforms[run, : rounds * n_tables] = generator.random(rounds * n_tables)
+        walkout = streams.stream_ids(tuple(f"walkout:{table}" for table in compiled.table_ids))
+        self.walkout_uniforms = streams.uniforms(self.keys, walkout, self.horizon)
+        """(N, T, H) the uniform number each table compares with its walk-out hazard in each round."""
 
     def play(self, round_: int, trace: bool = False) -> tuple[RoundTrace | None, np.ndarray]:
         """Fire this round's events, then play the round at every open table.
@@ -68,8 +66,7 @@ class Runs:
         if self.compiled.events:
             self.fire_events(round_)
         was_open = self.negotiation.status == OPEN
-        n_tables = self.compiled.n_tables
-        uniforms = self.walkout_uniforms[:, round_ * n_tables : (round_ + 1) * n_tables].reshape(-1)
+        uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
         ended = np.flatnonzero(was_open & (self.negotiation.status != OPEN))
         return round_trace, ended
@@ -80,7 +77,7 @@ class Runs:
         Parameters change from this round on (outcomes of tables that already ended keep the
         preferences in force when they ended); shifts that linkages made earlier in a run to the
         values of no deal are kept on top of the re-derived values, open tables move to the new
-        no-deal outcome, and beliefs are recomputed from the new priors and the evidence so far.
+        no-deal outcome, and a side whose prior belief the event changed starts learning afresh.
         """
         n_tables = self.compiled.n_tables
         negotiation = self.negotiation
@@ -96,11 +93,18 @@ class Runs:
             rows = np.repeat(hit, n_tables)
             linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
             self._base_reservation[rows] = reservation[rows]
-            negotiation.derived = derived
+            before, negotiation.derived = negotiation.derived, derived
             negotiation.reservation[rows] = reservation[rows] + linkage_shift
             still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
             negotiation.agreement[still_open] = derived.disagreement[still_open]
-            negotiation.refresh_beliefs(np.flatnonzero(rows))
+            # beliefs start afresh only where the event changed what a side believes before offers
+            changed = (
+                (before.prior != derived.prior).any(axis=-1)
+                | (before.prior_strength != derived.prior_strength)
+                | (before.learns != derived.learns)
+            )
+            refreshed, sides = np.nonzero(rows[:, None] & changed)
+            negotiation.refresh_beliefs(refreshed, sides)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -120,7 +124,7 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
     Returns:
         Outcome arrays with a leading run axis.
     """
-    runs = Runs(compiled, [np.random.default_rng(int(seed)) for seed in seeds])
+    runs = Runs(compiled, streams.run_keys(seeds))
     negotiation = runs.negotiation
     for round_ in range(runs.horizon):
         _, ended = runs.play(round_)
@@ -130,3 +134,13 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
             break
     negotiation.measure_agreements()
     return run_arrays(compiled, negotiation)
+
+
+def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:
+    """The stream name of each event: ``event:<name>``, ``event:<name>#2`` for a second of that name."""
+    seen: dict[str, int] = {}
+    names = []
+    for event in compiled.events:
+        seen[event.name] = seen.get(event.name, 0) + 1
+        names.append(f"event:{event.name}" + (f"#{seen[event.name]}" if seen[event.name] > 1 else ""))
+    return tuple(names)

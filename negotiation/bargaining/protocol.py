@@ -414,19 +414,21 @@ class Negotiation:
         index = 2 * r + s
         self.believed[r, s] = self.models.update(index, features, expected, d.prior[r, s])
 
-    def refresh_beliefs(self, rows: np.ndarray) -> None:
-        """Start beliefs at these rows afresh from the new priors after an event.
+    def refresh_beliefs(self, rows: np.ndarray, sides: np.ndarray) -> None:
+        """Start these sides' beliefs afresh from their new priors (after an event changed them).
 
-        The evidence so far was weighed against the old prior; after an event (which may change the
-        opponent's weights) a side starts again from its new prior and learns from the offers to come.
+        The evidence so far was weighed against the old prior; a side whose prior an event changed
+        (the opponent's weights, trust or the opponent model) starts again from its new prior and
+        learns from the offers to come. Other sides keep their beliefs and evidence.
+
+        Args:
+            rows: (n,) rows.
+            sides: (n,) the side at each row.
         """
         d = self.derived
-        self.believed[rows] = d.prior[rows]
+        self.believed[rows, sides] = d.prior[rows, sides]
         if self.models is not None:
-            index = (2 * rows[:, None] + np.arange(2)).reshape(-1)
-            self.models.reset(
-                index, d.prior[rows].reshape(2 * rows.size, -1), d.prior_strength[rows].reshape(-1)
-            )
+            self.models.reset(2 * rows + sides, d.prior[rows, sides], d.prior_strength[rows, sides])
 
     def _close(self, rows: np.ndarray, offers: np.ndarray, deal: np.ndarray) -> None:
         """Fix the outcome of tables that just ended, with the preferences in force at that moment."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import functools
 import multiprocessing
+import os
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from negotiation.batch import lifeline
+from negotiation.batch.chunks import chunk_name
 from negotiation.errors import ExperimentError, NegotiationError
 
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -29,8 +32,8 @@ With ``forkserver`` (Linux, macOS) a server process imports the package once and
 from it, so later pools in the same process start at once; elsewhere ``spawn`` is used.
 """
 
-WORKER_PRELOAD = ["negotiation.batch.executors", "negotiation.batch.rows"]
-"""Modules the fork server imports before forking workers."""
+WORKER_PRELOAD = ["negotiation.batch.lifeline", "negotiation.batch.executors", "negotiation.batch.rows"]
+"""Modules the fork server imports before forking workers (the first makes it watch the batch process)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class ChunkTask:
     @property
     def name(self) -> str:
         """File name of the chunk's results (fixed by point and replication range only)."""
-        return f"point-{self.point:06d}-reps-{self.start:09d}-{self.stop:09d}.parquet"
+        return chunk_name(self.point, self.start, self.stop)
 
 
 def run_chunk(task: ChunkTask, scenario_json: str) -> bytes:
@@ -174,10 +177,12 @@ _WORKER_SCENARIO: str | None = None
 """Per-process copy of the base scenario JSON in local workers, set once by the initializer."""
 
 
-def _init_local_worker(scenario_json: str) -> None:
+def _init_local_worker(scenario_json: str, batch_pid: int) -> None:
     global _WORKER_SCENARIO
     # the parent decides what Ctrl-C does; a worker must not die half-way through a chunk on its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # ... but when the batch process is gone (kill -9), the worker goes too: nobody wants its chunk
+    lifeline.watch(batch_pid)
     _WORKER_SCENARIO = scenario_json
 
 
@@ -195,11 +200,12 @@ class LocalExecutor(ChunkExecutor):
         context = multiprocessing.get_context(START_METHOD)
         if START_METHOD == "forkserver":
             context.set_forkserver_preload(WORKER_PRELOAD)
+        lifeline.announce()  # the fork server (started with the first worker) watches this process
         self._pool = cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_init_local_worker,
-            initargs=(scenario_json,),
+            initargs=(scenario_json, os.getpid()),
         )
 
     def submit(self, task: ChunkTask) -> cf.Future:

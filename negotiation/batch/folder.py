@@ -2,30 +2,36 @@
 
 Layout (the contract with stats, charts and report)::
 
+    OUTDIR/metadata.json   experiment, hashes, version, seeds, design points, run counts, and the
+                           record of every chunk file (rows and SHA-256) once the batch has finished
     OUTDIR/spec.toml       the resolved experiment spec (reads back with load_experiment)
     OUTDIR/scenario.json   the base scenario with the fixed overrides applied
-    OUTDIR/metadata.json   experiment, hashes, version, seeds, design points and run counts
+    OUTDIR/chunks.jsonl    while the batch runs: the record of each chunk written so far
     OUTDIR/results/point-PPPPPP-reps-SSSSSSSSS-EEEEEEEEE.parquet   one file per chunk
 
 Every file is written to a hidden temporary file beside its final name, flushed to disk and
 renamed into place, so a crash (Ctrl-C, kill -9, power loss) leaves either the whole chunk or
-none of it. Readers (``pandas.read_parquet(OUTDIR / "results")``) skip hidden files.
+none of it; its record is appended to ``chunks.jsonl`` only after that. Readers
+(:mod:`negotiation.batch.reader`) check every chunk against its record before using the folder.
 
-Rules for an existing folder (nothing already on disk is damaged):
+Rules for an existing folder (nothing already on disk is damaged); the caller holds the folder's
+lock (:func:`negotiation.folders.hold_folder`):
 
-- new or empty: a fresh batch starts;
-- the same batch (same identity hash), finished: nothing is run again (:attr:`BatchFolder.complete`);
-- the same batch, unfinished: refused unless ``resume``, which keeps every finished chunk;
-- anything else (another spec, another scenario, foreign files): refused with one line.
+- new or empty: a fresh batch starts (with ``resume`` too: there is nothing to keep);
+- the same batch (same identity hash), finished, every chunk intact: nothing is run again
+  (:attr:`BatchFolder.complete`); with a damaged or missing chunk: refused, naming it, unless
+  ``resume``, which re-runs just the damaged and missing chunks;
+- the same batch, unfinished: refused unless ``resume``, which keeps every intact chunk;
+- anything else (another spec, another scenario, foreign files): refused with one line, unless
+  ``overwrite``, which removes the batch's files there (never other files) and starts afresh.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import hashlib
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,11 +39,31 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from negotiation.atomic import make_folder, remove_debris, write_bytes_atomic
+from negotiation.batch.chunks import (
+    CHUNK_FILE,
+    JOURNAL_FILE,
+    ChunkProblem,
+    Record,
+    append_journal,
+    check_chunk,
+    coverage_gap,
+    read_journal,
+    record_of,
+    remove_journal,
+    valid_record,
+)
 from negotiation.batch.executors import ChunkTask
-from negotiation.errors import ExperimentError
+from negotiation.errors import ExperimentError, os_reason
+from negotiation.folders import listing, own_entries
 
-CHUNK_FILE = re.compile(r"^point-(\d{6,})-reps-(\d{9,})-(\d{9,})\.parquet$")
-"""Names of finished chunk files."""
+BATCH_FILES = ("metadata.json", "spec.toml", "scenario.json", JOURNAL_FILE)
+"""A batch's files in the top level of its folder (besides ``results/``)."""
+
+OUTPUT_FILES = ("summary.csv", "summary.md", "issues.csv", "report.html")
+"""The report's files in the top level of the folder (its charts are in ``charts/``)."""
+
+CHARTS_DIR = "charts"
 
 
 def sha256_text(text: str) -> str:
@@ -63,46 +89,71 @@ class BatchFolder:
         self.source = source
         self.results = self.root / "results"
         self.complete = False
-        """True when the folder already holds this batch, finished (set by :meth:`open`)."""
+        """True when the folder already holds this batch, finished and intact (set by :meth:`open`)."""
+        self.repairing = False
+        """True when the folder holds this batch, finished, and ``resume`` re-runs its damaged chunks."""
         self.metadata: dict[str, Any] = {}
+        self.records: dict[str, Record] = {}
+        """Chunk file name to its record (rows, SHA-256), for every chunk known to be written."""
 
     @property
     def metadata_path(self) -> Path:
         """Path of metadata.json."""
         return self.root / "metadata.json"
 
-    def open(self, design: dict[str, Any], resume: bool) -> None:
-        """Check the folder can hold this batch, creating it if needed.
+    def prepare(self) -> None:
+        """Create the folder if needed and check that it can be written (before taking its lock).
+
+        Raises:
+            ExperimentError: The path is a file, or the folder cannot be created or written.
+        """
+        if self.root.exists() and not self.root.is_dir():
+            raise ExperimentError(self.source, "", str(self.root), "a folder (this is a file)")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=self.root)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise ExperimentError(
+                self.source,
+                "",
+                str(self.root),
+                f"a folder you can write to ({os_reason(exc)})",
+            ) from None
+
+    def open(
+        self, design: dict[str, Any], resume: bool, overwrite: bool = False, check_only: bool = False
+    ) -> None:
+        """Check the folder can hold this batch (the rules are in the module docstring).
 
         Args:
             design: Everything that determines the results (see ``batch.batch_design``); its hash
                 is the batch's identity, stored in metadata.json as ``identity``.
-            resume: Allow finishing an unfinished batch of the same identity.
+            resume: Finish an unfinished batch of the same identity, or repair a finished one.
+            overwrite: Replace whatever batch the folder holds.
+            check_only: Only refuse a folder that holds something else; change nothing and leave
+                the chunks unchecked (a first look before taking the folder's lock).
 
         Raises:
-            ExperimentError: The folder is unwritable, holds something else, or (without resume)
-                holds an unfinished run of this batch.
+            ExperimentError: The folder holds something else, or (without resume) an unfinished or
+                damaged run of this batch.
         """
         identity = sha256_text(canonical_json(design))
-        self._make_writable()
+        self.prepare()
         old = self.read_metadata()
-        if old is None:
-            entries = [p.name for p in self.root.iterdir()]
-            if entries:
+        if old is None or overwrite:
+            entries = own_entries(self.root)
+            if old is None and entries and not overwrite:
                 raise ExperimentError(
                     self.source,
                     "",
                     str(self.root),
-                    f"a new or empty folder (it holds {_listing(entries)}, not a batch); "
-                    "choose another --out",
+                    f"a new or empty folder (it holds {listing(entries)}, not a batch); "
+                    "choose another --out, or add --overwrite",
                 )
-            if resume:
-                raise ExperimentError(
-                    "--resume",
-                    "",
-                    str(self.root),
-                    "a folder holding an interrupted batch (this one is empty); drop --resume",
-                )
+            if not check_only:
+                self._clear()
             return
         if old.get("identity") != identity:
             what = _difference(old.get("design", {}), design)
@@ -119,11 +170,31 @@ class BatchFolder:
                 "",
                 str(self.root),
                 f"a new or empty folder (it holds batch {old.get('experiment')!r} of "
-                f"a different spec: {what}); choose another --out or delete it",
+                f"a different spec: {what}); choose another --out, or add --overwrite to replace it",
             )
+        if check_only:
+            return
         self.metadata = old
+        recorded = old.get("chunks")
+        if isinstance(recorded, dict):
+            self.records = {name: r for name, r in recorded.items() if valid_record(r)}
+        self.records |= read_journal(self.root)
         if old.get("finished"):
-            self.complete = True
+            problem = self.first_problem()
+            if problem is None:
+                self.complete = True
+                if resume:
+                    self.remove_debris()
+            elif resume:
+                self.repairing = True
+            else:
+                raise ExperimentError(
+                    str(problem.path),
+                    "",
+                    problem.value,
+                    "every chunk as the batch wrote it (recorded in metadata.json): "
+                    "add --resume to re-run the damaged and missing ones",
+                )
         elif not resume:
             raise ExperimentError(
                 self.source,
@@ -133,108 +204,104 @@ class BatchFolder:
                 "add --resume to finish it, or choose another --out",
             )
 
-    def _make_writable(self) -> None:
-        if self.root.exists() and not self.root.is_dir():
-            raise ExperimentError(self.source, "", str(self.root), "a folder (this is a file)")
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=self.root)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            raise ExperimentError(
-                self.source,
-                "",
-                str(self.root),
-                f"a folder you can write to ({exc.strerror or type(exc).__name__})",
-            ) from None
+    def first_problem(self) -> ChunkProblem | None:
+        """The first chunk of a finished batch that is missing, damaged or unrecorded (None if none)."""
+        recorded = self.metadata.get("chunks")
+        if not isinstance(recorded, dict) or len(self.records) != len(recorded):
+            return ChunkProblem(self.metadata_path, "no valid record of the chunk files")
+        gap = coverage_gap(
+            self.records, self.metadata.get("points", []), len(self.metadata.get("tables", []))
+        )
+        if gap is not None:
+            return ChunkProblem(self.metadata_path, f"chunk records that do not add up ({gap})")
+        for name in sorted(self.records):
+            problem = check_chunk(self.results, name, self.records[name])
+            if problem is not None:
+                return problem
+        return None
+
+    def _clear(self) -> None:
+        """Remove a batch's files (and the report's outputs) from the folder; other files stay."""
+        self.metadata, self.records = {}, {}
+        for name in BATCH_FILES + OUTPUT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / name).unlink()
+        for folder, patterns in (
+            (self.results, ("*.parquet",)),
+            (self.root / CHARTS_DIR, ("*.png", "*.svg")),
+        ):
+            if folder.is_dir():
+                for pattern in patterns:
+                    for path in folder.glob(pattern):
+                        path.unlink(missing_ok=True)
 
     def read_metadata(self) -> dict[str, Any] | None:
         """The folder's metadata.json, or None if there is none (or it is unreadable)."""
         try:
-            return json.loads(self.metadata_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            metadata = json.loads(self.metadata_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
+        return metadata if isinstance(metadata, dict) else None
 
     def write_inputs(self, spec_toml: str, scenario_json: str) -> None:
         """Write spec.toml and scenario.json (atomically)."""
-        _write_bytes(self.root / "spec.toml", spec_toml.encode("utf-8"))
-        _write_bytes(self.root / "scenario.json", scenario_json.encode("utf-8"))
+        write_bytes_atomic(self.root / "spec.toml", spec_toml.encode("utf-8"), durable=True)
+        write_bytes_atomic(self.root / "scenario.json", scenario_json.encode("utf-8"), durable=True)
 
     def write_metadata(self, metadata: dict[str, Any]) -> None:
         """Write metadata.json (atomically) and remember it."""
         self.metadata = metadata
-        _write_bytes(self.metadata_path, (json.dumps(metadata, indent=2) + "\n").encode("utf-8"))
+        text = json.dumps(metadata, indent=2) + "\n"
+        write_bytes_atomic(self.metadata_path, text.encode("utf-8"), durable=True)
 
-    def finished_chunks(self, rows_per_run: int) -> set[str]:
-        """Names of chunk files that are complete; removes temporary files left by a crash.
+    def intact_chunks(self) -> set[str]:
+        """Names of the chunk files whose bytes match their records.
 
-        Args:
-            rows_per_run: Rows each run writes (the number of tables), to check each file's size.
+        Also clears the debris of a crash: temporary files (here, in ``results/`` and in
+        ``charts/``), and chunk files without a record (the crash came between the file and its
+        record) or with damaged bytes; those chunks run again.
         """
-        if not self.results.is_dir():
-            return set()
-        finished = set()
-        for path in self.results.iterdir():
-            if path.name.startswith(".") and path.name.endswith(".tmp"):
-                path.unlink(missing_ok=True)
-                continue
-            match = CHUNK_FILE.match(path.name)
-            if not match:
-                continue
-            runs = int(match.group(3)) - int(match.group(2))
-            try:
-                ok = pq.read_metadata(path).num_rows == runs * rows_per_run
-            except (OSError, pa.ArrowException):
-                ok = False
-            if ok:
-                finished.add(path.name)
-        return finished
+        self.remove_debris()
+        intact = {name for name, r in self.records.items() if check_chunk(self.results, name, r) is None}
+        self.records = {name: r for name, r in self.records.items() if name in intact}
+        if self.results.is_dir():
+            for path in self.results.iterdir():
+                if CHUNK_FILE.match(path.name) and path.name not in intact:
+                    path.unlink(missing_ok=True)
+        return intact
 
-    def write_chunk(self, task: ChunkTask, payload: bytes) -> None:
-        """Write a chunk's Parquet bytes (from a worker) as its file, atomically and durably.
+    def remove_debris(self) -> None:
+        """Remove the temporary files a killed writer left (here, in ``results/`` and ``charts/``)."""
+        for folder in (self.root, self.results, self.root / CHARTS_DIR):
+            remove_debris(folder)
+
+    def sorted_records(self) -> dict[str, Record]:
+        """The chunk records, by file name."""
+        return {name: self.records[name] for name in sorted(self.records)}
+
+    def write_chunk(self, task: ChunkTask, payload: bytes, rows: int) -> None:
+        """Write a chunk's Parquet bytes as its file, atomically and durably, then record it.
 
         Args:
             task: The chunk (names the file).
-            payload: The bytes of the chunk's Parquet file.
+            payload: The bytes of the chunk's Parquet file (from a worker).
+            rows: Its number of rows.
         """
-        self.results.mkdir(exist_ok=True)
-        _write_bytes(self.results / task.name, payload)
+        make_folder(self.results)
+        write_bytes_atomic(self.results / task.name, payload, durable=True)
+        record = record_of(payload, rows)
+        self.records[task.name] = record
+        append_journal(self.root, task.name, record)
+
+    def finish(self, metadata: dict[str, Any]) -> None:
+        """Write the final metadata, with every chunk's record, and drop the journal."""
+        metadata["chunks"] = self.sorted_records()
+        self.write_metadata(metadata)
+        remove_journal(self.root)
 
     def read_chunk(self, task: ChunkTask, columns: list[str]) -> pa.Table:
         """Read some columns of a finished chunk."""
         return pq.read_table(self.results / task.name, columns=columns)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    _write_atomic(path, lambda tmp: tmp.write_bytes(data))
-
-
-def _write_atomic(path: Path, writer: Any) -> None:
-    """Write via a hidden temporary file, fsync it, then rename it over ``path``."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        writer(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; use the usual mode
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@functools.cache
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _listing(entries: list[str]) -> str:
-    shown = ", ".join(sorted(entries)[:3])
-    return shown + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -2,16 +2,20 @@
 
 The folder layout is the batch runner's contract (see docs/charts-and-reports.md)::
 
-    OUTDIR/metadata.json   experiment name, seed, varied parameters, design points, run counts
+    OUTDIR/metadata.json   experiment name, seed, varied parameters, design points, run counts and
+                           the record (rows, SHA-256) of every chunk file
     OUTDIR/scenario.json   the resolved base scenario (``Scenario.model_dump_json()``)
     OUTDIR/results/*.parquet   one row per run and table (schema in ``negotiation.batch.rows``)
 
-Everything here only reads; statistics, charts and the report build on these three functions.
+Everything here only reads; statistics, charts and the report build on these functions. The
+results are only used once the folder checks out against its record (:func:`result_files`): the
+batch finished, every chunk recorded is there with the bytes it was written with, no file is
+there that the batch did not write, and each design point's chunks cover its replications once.
+A damaged or missing chunk is one line naming it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from negotiation.errors import MISSING, ExperimentError
+from negotiation.batch.chunks import check_chunk, coverage_gap, valid_record
+from negotiation.documents import parse_json, read_json, read_text
+from negotiation.errors import MISSING, ExperimentError, reason
 from negotiation.scenario.schema import Scenario
 from negotiation.scenario.validation import validation_error
 
@@ -77,10 +83,7 @@ def load_metadata(outdir: str | Path) -> dict[str, Any]:
     source = str(path)
     if not path.is_file():
         raise ExperimentError(source, "", MISSING, "the batch metadata file")
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExperimentError(source, "", type(exc).__name__, "a readable JSON object") from None
+    metadata = read_json(path, ExperimentError)
     if not isinstance(metadata, dict):
         raise ExperimentError(source, "", type(metadata).__name__, "a JSON object")
     parameters = metadata.setdefault("parameters", [])
@@ -102,29 +105,62 @@ def load_scenario_json(outdir: str | Path) -> Scenario:
     source = str(path)
     if not path.is_file():
         raise ExperimentError(source, "", MISSING, "the resolved scenario of the batch")
+    data = parse_json(read_text(path, ExperimentError, "JSON"), source, ExperimentError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExperimentError(source, "", type(exc).__name__, "a readable UTF-8 JSON file") from None
-    try:
-        return Scenario.model_validate_json(text)
+        return Scenario.model_validate(data)
     except ValidationError as exc:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise ExperimentError(source, "", "invalid JSON", "a scenario as JSON") from None
         raise validation_error(exc, data, source, ExperimentError) from None
 
 
 def result_files(outdir: str | Path) -> list[Path]:
-    """The Parquet part files in ``OUTDIR/results``, sorted by name (temporary files skipped)."""
-    folder = output_folder(outdir) / RESULTS_DIR
-    if not folder.is_dir():
-        raise ExperimentError(str(folder), "", MISSING, "a results folder of Parquet files")
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
-    if not files:
-        raise ExperimentError(str(folder), "", "no *.parquet files", "at least one results file")
-    return files
+    """The chunk files of a finished batch, sorted by name, once the folder checks out.
+
+    Checked against metadata.json: the batch finished; the chunk records cover each design point's
+    replications exactly once; every recorded chunk is in ``OUTDIR/results`` with the bytes it was
+    written with (SHA-256); no other Parquet file is there.
+
+    Raises:
+        ExperimentError: One line naming the first problem (the chunk, or the metadata) and that
+            ``negotiation batch OUTDIR --resume`` mends a damaged or missing chunk.
+    """
+    folder = output_folder(outdir)
+    metadata = load_metadata(folder)
+    source = str(folder / METADATA_FILE)
+    repair = f"run `negotiation batch {folder} --resume` to re-run it"
+    if not metadata.get("finished"):
+        raise ExperimentError(
+            str(folder), "", "an unfinished batch", f"a finished batch: `negotiation batch {folder} --resume`"
+        )
+    records = metadata.get("chunks")
+    if not isinstance(records, dict) or not all(valid_record(r) for r in records.values()):
+        raise ExperimentError(
+            source,
+            "chunks",
+            MISSING if records is None else records,
+            "the record of every chunk file (rows and sha256), as negotiation batch writes it",
+        )
+    tables = metadata.get("tables")
+    gap = coverage_gap(records, metadata["points"], len(tables) if isinstance(tables, list) else 0)
+    if gap is not None:
+        raise ExperimentError(source, "chunks", gap, "chunks covering every design point's replications once")
+    results = folder / RESULTS_DIR
+    if not results.is_dir():
+        raise ExperimentError(str(results), "", MISSING, f"the batch's results folder: {repair}")
+    for path in sorted(results.glob("*.parquet")):
+        if path.name not in records and not path.name.startswith((".", "_")):
+            raise ExperimentError(
+                str(path),
+                "",
+                "a file that metadata.json does not record",
+                "only the chunk files of the batch in results/ (move this one elsewhere)",
+            )
+    for name in sorted(records):
+        problem = check_chunk(results, name, records[name])
+        if problem is not None:
+            raise ExperimentError(
+                str(problem.path), "", problem.value, f"the chunk as the batch wrote it: {repair}"
+            )
+    return [results / name for name in sorted(records)]
 
 
 def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) -> pd.DataFrame:
@@ -150,12 +186,12 @@ def load_results(outdir: str | Path, columns: Iterable[str] = RESULT_COLUMNS) ->
         try:
             parts.append(pq.read_table(path))
         except (OSError, pa.ArrowException) as exc:
-            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+            raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None
     try:
         table = pa.concat_tables(parts, promote_options="default")
     except pa.ArrowException as exc:
         source = str(Path(outdir) / RESULTS_DIR)
-        raise ExperimentError(source, "", type(exc).__name__, "part files with one schema") from None
+        raise ExperimentError(source, "", reason(exc), "part files with one schema") from None
     frame = table.to_pandas(strings_to_categorical=True, types_mapper=_NULLABLE_BOOL.get)
     require_columns(frame, columns, str(Path(outdir) / RESULTS_DIR))
     keys = [name for name in ("point", "replication") if name in frame.columns]

@@ -27,10 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from negotiation.batch import adaptive
+from negotiation.batch.chunks import chunk_key
 from negotiation.batch.executors import ChunkExecutor, ChunkTask, drain, open_executor, table_from_parquet
-from negotiation.batch.folder import CHUNK_FILE, BatchFolder, sha256_text
+from negotiation.batch.folder import BatchFolder, canonical_json, sha256_text
 from negotiation.batch.spec import ExperimentSpec, load_experiment
-from negotiation.errors import ExperimentError
+from negotiation.errors import ExperimentError, FileSystemError
+from negotiation.folders import hold_folder
 
 BACKENDS = ("local", "dask")
 """Accepted ``backend`` values."""
@@ -47,6 +49,7 @@ def run_batch(
     workers: int | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     backend: str = "local",
     scheduler: str | None = None,
     progress: bool = True,
@@ -59,7 +62,9 @@ def run_batch(
         precision: Target Wilson 95% half-width, overriding the spec (adaptive mode).
         workers: Local worker processes (default: the CPUs available; 1 runs in this process).
         out: Output folder (default ``results/<experiment name>``).
-        resume: Finish an interrupted batch in ``out``, keeping its finished chunks.
+        resume: Finish an interrupted batch in ``out``, keeping its intact chunks, or re-run the
+            damaged and missing chunks of a finished one.
+        overwrite: Replace whatever batch ``out`` holds (its files only; other files stay).
         backend: ``"local"`` processes or ``"dask"``.
         scheduler: Dask scheduler address, for ``backend="dask"``.
         progress: Show a progress bar on stderr (only when it is a terminal).
@@ -68,7 +73,11 @@ def run_batch(
         The output folder.
 
     Raises:
-        ExperimentError: Bad options, an unwritable folder, or a folder holding another batch.
+        ExperimentError: Bad options, an unwritable folder, a folder holding another batch, or
+            (without ``resume``) a damaged one.
+        FolderBusyError: Another process is writing into the folder.
+        FileSystemError: A file could not be written (a full disk, ...); finished chunks are kept,
+            and ``resume`` carries on from them.
     """
     if not isinstance(spec, ExperimentSpec):
         spec = load_experiment(spec)
@@ -94,19 +103,43 @@ def run_batch(
     scenario_json = spec.base_scenario().model_dump_json()
     design = batch_design(spec, scenario_json)
     folder = BatchFolder(out if out is not None else RESULTS_ROOT / spec.name)
-    folder.open(design, resume)
-    if folder.complete:
-        return folder.root
+    folder.prepare()
+    folder.open(design, resume, overwrite, check_only=True)  # refuse a foreign folder before locking it
+    with hold_folder(folder.root):
+        folder.open(design, resume, overwrite)
+        if not folder.complete:
+            try:
+                _run(spec, folder, design, scenario_json, backend, workers, scheduler, progress)
+            except FileSystemError as exc:
+                raise exc.with_hint(
+                    "finished chunks are kept: once it is fixed, rerun the same command with --resume"
+                ) from None
+    return folder.root
 
+
+def _run(
+    spec: ExperimentSpec,
+    folder: BatchFolder,
+    design: dict[str, Any],
+    scenario_json: str,
+    backend: str,
+    workers: int,
+    scheduler: str | None,
+    progress: bool,
+) -> None:
+    """Run the chunks the folder lacks and finish its metadata (the folder is open and held)."""
     from negotiation.bargaining.compiled import compile_scenario
 
     table_ids = list(compile_scenario(spec.base_scenario()).table_ids)
     started = folder.metadata.get("started") or _now()
-    if not folder.metadata:
-        folder.write_inputs(spec.to_toml(scenario="scenario.json"), scenario_json)
+    finished = folder.intact_chunks()
+    repairs = list(folder.metadata.get("repairs", []))
     metadata = _metadata(spec, design, scenario_json, table_ids, backend, workers, started)
-    folder.write_metadata(metadata)
-    finished = folder.finished_chunks(len(table_ids))
+    metadata["chunks"] = folder.sorted_records()
+    if repairs:
+        metadata["repairs"] = repairs
+    folder.write_metadata(metadata)  # first: from here on the folder is this batch's, resumable
+    folder.write_inputs(spec.to_toml(scenario="scenario.json"), scenario_json)
 
     runner = _Runner(spec, folder, finished, table_ids, progress)
     with open_executor(backend, scenario_json, workers, scheduler) as executor:
@@ -117,8 +150,10 @@ def run_batch(
     ]
     metadata["runs"] = int(np.sum(per_point))
     metadata["finished"] = _now()
-    folder.write_metadata(metadata)
-    return folder.root
+    if folder.repairing:  # a finished batch whose damaged or missing chunks ran again: say which
+        rerun = sorted(set(folder.records) - finished)
+        metadata["repairs"] = [*repairs, {"at": metadata["finished"], "chunks": rerun}]
+    folder.finish(metadata)
 
 
 def default_workers() -> int:
@@ -222,7 +257,7 @@ class _Runner:
         self, executor: ChunkExecutor, tasks: Iterable[ChunkTask]
     ) -> Iterator[tuple[ChunkTask, bytes]]:
         for task, payload in drain(executor, tasks):
-            self.folder.write_chunk(task, payload)
+            self.folder.write_chunk(task, payload, task.runs * len(self.table_index))
             yield task, payload
 
     def _count(self, deals: np.ndarray, task: ChunkTask, table: pa.Table) -> None:
@@ -233,9 +268,9 @@ class _Runner:
 
 def _chunk_key(name: str) -> tuple[int, int, int]:
     """(point, start, stop) of a chunk file name."""
-    match = CHUNK_FILE.match(name)
-    assert match is not None, name
-    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+    key = chunk_key(name)
+    assert key is not None, name
+    return key
 
 
 def progress_bar(total: int, enabled: bool) -> Any:
@@ -266,8 +301,6 @@ def _metadata(
     workers: int,
     started: str,
 ) -> dict[str, Any]:
-    from negotiation.batch.folder import canonical_json
-
     planned = spec.replications or 0
     return {
         "experiment": spec.name,

@@ -56,8 +56,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationError
 
+from negotiation.documents import read_json
 from negotiation.errors import MISSING, ExperimentError, InputError
 from negotiation.scenario.loading import load_scenario, read_toml
 from negotiation.scenario.schema import Scenario
@@ -69,8 +70,23 @@ DEFAULT_BLOCK = 500
 DEFAULT_MAX_REPLICATIONS = 20_000
 """Cap on the replications of one design point in adaptive mode when a spec does not say."""
 
+MAX_REPLICATIONS = 10_000_000
+"""Most replications of one design point (``replications``, ``max_replications``, ``--runs``)."""
+
+MAX_BLOCK = 100_000
+"""Most replications in one chunk: a chunk is held in memory whole, by a worker and by the writer."""
+
+MAX_POINTS = 100_000
+"""Most design points of an experiment (value lists multiplied, times the sampled points)."""
+
+MAX_RUNS = 100_000_000
+"""Most runs of a batch: design points times replications (or their cap, in adaptive mode)."""
+
 OUTPUTS = ("summary", "charts", "report")
-"""Outputs a spec may ask for besides the results themselves (which are always written)."""
+"""Outputs a spec gets by default besides the results themselves (which are always written)."""
+
+ALL_OUTPUTS = (*OUTPUTS, "svg")
+"""Every output a spec may ask for: ``svg`` adds an SVG copy of every chart to the PNG files."""
 
 DESIGN_STREAM = (0x5EED, 0xDE51)
 """SeedSequence spawn key of the design sampler; run seeds use one-element keys, so never collide."""
@@ -81,7 +97,9 @@ Number = int | float
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    """Strict about unknown fields and types (a number is never read from a string or a boolean)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class Parameter(_Strict):
@@ -103,7 +121,7 @@ class Sampling(_Strict):
     """How the ranges are sampled: the method and the number of points."""
 
     method: Literal["lhs", "sobol", "random"] = Field(description="Latin hypercube, Sobol or random.")
-    points: Annotated[int, Field(ge=1)] = Field(description="Number of sampled points.")
+    points: Annotated[int, Field(ge=1, le=MAX_POINTS)] = Field(description="Number of sampled points.")
 
 
 class _ExperimentTable(_Strict):
@@ -113,11 +131,11 @@ class _ExperimentTable(_Strict):
     description: str = ""
     scenario: str = "default"
     seed: Annotated[int, Field(ge=0)]
-    replications: Annotated[int, Field(ge=1)] | None = None
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
     precision: Annotated[float, Field(gt=0.0, lt=0.5)] | None = None
-    max_replications: Annotated[int, Field(ge=1)] | None = None
-    block: Annotated[int, Field(ge=1)] = DEFAULT_BLOCK
-    outputs: tuple[Literal["summary", "charts", "report"], ...] = OUTPUTS
+    max_replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
+    block: Annotated[int, Field(ge=1, le=MAX_BLOCK)] = DEFAULT_BLOCK
+    outputs: Annotated[tuple[Literal["summary", "charts", "report", "svg"], ...], Strict(False)] = OUTPUTS
 
 
 class _ParameterEntry(_Strict):
@@ -187,16 +205,31 @@ class ExperimentSpec(_Strict):
 
     def with_replications(self, runs: int, source: str = "--runs") -> ExperimentSpec:
         """A copy with a fixed number of replications per point (adaptive mode switched off)."""
-        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-            raise ExperimentError(source, "", runs, "a positive whole number of runs per design point")
-        return self._copy(replications=runs, precision=None, max_replications=None)
+        if isinstance(runs, bool) or not isinstance(runs, int) or not 1 <= runs <= MAX_REPLICATIONS:
+            raise ExperimentError(
+                source, "", runs, f"a whole number of runs per design point, 1 to {MAX_REPLICATIONS:,}"
+            )
+        return self._copy(replications=runs, precision=None, max_replications=None)._checked_runs(source, "")
 
     def with_precision(self, precision: float, source: str = "--precision") -> ExperimentSpec:
         """A copy in adaptive mode with this target half-width (the spec's cap, or the default)."""
         if not (isinstance(precision, float | int) and 0 < precision < 0.5):
             raise ExperimentError(source, "", precision, "a half-width between 0 and 0.5, e.g. 0.02")
         cap = self.max_replications or max(DEFAULT_MAX_REPLICATIONS, self.block)
-        return self._copy(replications=None, precision=float(precision), max_replications=cap)
+        copy = self._copy(replications=None, precision=float(precision), max_replications=cap)
+        return copy._checked_runs(source, "")
+
+    def _checked_runs(self, source: str, field: str) -> ExperimentSpec:
+        """This spec, if its runs (points times replications, or their cap) are within :data:`MAX_RUNS`."""
+        runs = len(self._points) * (self.replications or self.max_replications or 0)
+        if runs > MAX_RUNS:
+            raise ExperimentError(
+                source,
+                field,
+                f"{len(self._points):,} design points x {runs // max(len(self._points), 1):,} runs",
+                f"at most {MAX_RUNS:,} runs in one batch (fewer points or replications)",
+            )
+        return self
 
     def with_fixed(self, overrides: dict[str, Any], source: str = "--set") -> ExperimentSpec:
         """A copy with more parameters held fixed (``--set``, or a calibrated ``--overlay`` file).
@@ -215,10 +248,10 @@ class ExperimentSpec(_Strict):
         return spec
 
     def with_outputs(self, outputs: tuple[str, ...] | list[str]) -> ExperimentSpec:
-        """A copy asking for these outputs (a subset of summary, charts, report; empty for none)."""
-        unknown = [o for o in outputs if o not in OUTPUTS]
+        """A copy asking for these outputs (a subset of summary, charts, report, svg; empty for none)."""
+        unknown = [o for o in outputs if o not in ALL_OUTPUTS]
         if unknown:
-            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(OUTPUTS))
+            raise ExperimentError("outputs", "", unknown[0], "one of " + ", ".join(ALL_OUTPUTS))
         return self._copy(outputs=tuple(dict.fromkeys(outputs)))
 
     def to_toml(self, scenario: str | None = None) -> str:
@@ -313,6 +346,7 @@ def experiment_from_dict(data: dict[str, Any], source: str, base_dir: str | Path
         _parameter(entry, i, base, raw.fixed, source) for i, entry in enumerate(raw.parameters)
     )
     _check_sampling(parameters, raw.sampling, source)
+    _check_size(parameters, raw.sampling, source)
     adaptive = head.precision is not None
     spec = ExperimentSpec(
         name=head.name,
@@ -333,7 +367,9 @@ def experiment_from_dict(data: dict[str, Any], source: str, base_dir: str | Path
     )
     spec._base = base
     spec._points = tuple(_design(parameters, raw.sampling, head.seed))
-    return spec
+    return spec._checked_runs(
+        source, "experiment.replications" if head.replications else "experiment.max_replications"
+    )
 
 
 def _check_replications(head: _ExperimentTable, source: str) -> None:
@@ -378,7 +414,7 @@ def _load_base(reference: str, fixed: dict[str, Any], source: str, base_dir: Pat
         resolved = str(file.resolve())
         if file.suffix == ".json":
             try:
-                scenario = Scenario.model_validate_json(file.read_text(encoding="utf-8"))
+                scenario = Scenario.model_validate(read_json(file, ExperimentError))
             except ValidationError as exc:
                 raise ExperimentError(
                     str(file),
@@ -468,6 +504,19 @@ def _check_sampling(parameters: tuple[Parameter, ...], sampling: Sampling | None
     if sampling is not None and sampling.method == "sobol" and sampling.points & (sampling.points - 1):
         raise ExperimentError(
             source, "sampling.points", sampling.points, "a power of two for Sobol sampling, e.g. 16, 32 or 64"
+        )
+
+
+def _check_size(parameters: tuple[Parameter, ...], sampling: Sampling | None, source: str) -> None:
+    """Refuse a design of more than :data:`MAX_POINTS` points before it is built."""
+    points = math.prod(len(p.values or ()) for p in parameters if not p.is_range)
+    points *= sampling.points if sampling is not None else 1
+    if points > MAX_POINTS:
+        raise ExperimentError(
+            source,
+            "parameters",
+            f"a design of {points:,} points",
+            f"at most {MAX_POINTS:,} design points (value lists multiplied, times the sampled points)",
         )
 
 

@@ -37,10 +37,10 @@ from negotiation.stats.digest import Results, ResultsDigest, as_digest
 COLORS = plt.get_cmap("tab10").colors
 LINESTYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-MAX_LEVELS = 12
-"""More distinct values of a parameter than this are binned into this many groups of runs."""
 MAX_DOTS = digests.MAX_DOTS
 """Most agreements drawn in a utility-space cloud (those with the smallest replication indices)."""
+OVERVIEW_DOTS = 600
+"""Most agreements drawn per table in the small multiples of every table's utility space."""
 
 
 def scope_label(results: Results, point: int | None, parameters: dict[str, Any] | None = None) -> str:
@@ -132,139 +132,6 @@ def draw_deal_probabilities(ax: Axes, estimates: Sequence[tuple[str, pd.DataFram
     return ax
 
 
-def parameter_effect_chart(
-    results: Results, parameter: str, max_levels: int = MAX_LEVELS, title: str = ""
-) -> tuple[Figure, np.ndarray]:
-    """Deal probability against one varied parameter: a line with its 95% band, one panel per table.
-
-    With at most ``max_levels`` distinct values (a sweep), each value is one point; with more (a
-    sampled design), runs are binned into ``max_levels`` groups of about equal size and plotted at
-    the group's mean value. Panels share both axes, so tables compare at a glance.
-
-    Args:
-        results: The results table (with a column named by the parameter path), or its digest.
-        parameter: The parameter path.
-        max_levels: Most distinct x positions before binning.
-        title: Chart title (default: "Deal probability against <parameter>").
-
-    Returns:
-        The figure and the (rows, columns) array of axes.
-    """
-    results = as_digest(results, parameters=[parameter])
-    levels, binned = stats.parameter_levels(results, parameter, max_levels)
-    keys = pd.DataFrame({"point": levels.index, "_x": levels.to_numpy()})
-    data = stats.deal_probability(results, by=("_x", "table"), keys=keys)
-    tables = results.tables
-    fig, axes = _panels(len(tables), width=3.0, height=2.3, sharex=True, sharey=True)
-    for i, (ax, table) in enumerate(zip(axes.flat, tables, strict=False)):
-        group = data[data["table"] == table].sort_values("_x")
-        color, _, marker = _style(i)
-        ax.fill_between(group["_x"], group["low"], group["high"], color=color, alpha=0.2, linewidth=0)
-        ax.plot(group["_x"], group["p"], marker=marker, color=color, ms=4)
-        ax.set_title(table, fontsize="medium")
-        ax.set_ylim(-0.02, 1.02)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.grid(alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30, labelsize="small")
-    runs = results.runs
-    distinct = len(np.unique(levels))
-    how = f"runs binned into {distinct} groups" if binned else f"{distinct} values"
-    fig.supxlabel(wrap_path(parameter, 70) + (" (mean of each group)" if binned else ""), fontsize="medium")
-    fig.supylabel("probability of a deal (line) and 95% Wilson interval (band)", fontsize="medium")
-    heading = title or f"Deal probability against {short_path(parameter)}"
-    fig.suptitle(f"{heading}\n{how}, {runs:,} runs", fontweight="bold")
-    return fig, axes
-
-
-def sensitivity_chart(results: Results, parameters: Sequence[str]) -> tuple[Figure, Axes]:
-    """How much each sampled parameter moves each table's deal probability, as one heatmap.
-
-    Each cell is :func:`negotiation.stats.summary.sensitivity` in percentage points: the deal probability in
-    the top third of the parameter's sampled values minus that in the bottom third.
-
-    Args:
-        results: The results table (with a column per parameter path), or its digest.
-        parameters: The parameter paths.
-
-    Returns:
-        The figure and its axes.
-    """
-    results = as_digest(results, parameters=parameters)
-    tables = results.tables
-    effect = stats.sensitivity(results, parameters).reindex(index=tables, columns=list(parameters))
-    effect = effect.to_numpy(dtype=float) * 100
-    fig, ax = plt.subplots(
-        figsize=(max(7.0, 2.4 + 0.75 * len(parameters)), 2.2 + 0.4 * len(tables)), layout="constrained"
-    )
-    limit = max(5.0, float(np.nanmax(np.abs(effect))) if np.isfinite(effect).any() else 5.0)
-    cmap = plt.get_cmap("RdBu").with_extremes(bad="0.85")
-    image = ax.imshow(effect, cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
-    for (i, j), value in np.ndenumerate(effect):
-        if np.isfinite(value):
-            color = "white" if abs(value) > 0.6 * limit else "black"
-            ax.text(j, i, f"{value:+.0f}", ha="center", va="center", fontsize="x-small", color=color)
-    ax.set_yticks(range(len(tables)), tables)
-    labels = [wrap_path(short_path(p, 3), 18) for p in parameters]
-    ax.set_xticks(range(len(parameters)), labels, rotation=60, ha="right", fontsize="x-small")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="percentage points")
-    runs = results.runs
-    _title(
-        ax,
-        "Sensitivity of deal probability to each parameter",
-        f"top third minus bottom third of each parameter's sampled values; {runs:,} runs",
-    )
-    return fig, ax
-
-
-def heatmap_chart(
-    results: Results, parameters: Sequence[str], max_levels: int = 10
-) -> tuple[Figure, np.ndarray]:
-    """Deal probability over two varied parameters, one heatmap per table (small multiples).
-
-    Args:
-        results: The results table (with a column per parameter path), or its digest.
-        parameters: The two parameter paths (x, then y).
-        max_levels: Most distinct values per axis before binning.
-
-    Returns:
-        The figure and the (rows, columns) array of axes.
-    """
-    px, py = parameters
-    results = as_digest(results, parameters=[px, py])
-    x_levels, x_binned = stats.parameter_levels(results, px, max_levels)
-    y_levels, y_binned = stats.parameter_levels(results, py, max_levels)
-    keys = pd.DataFrame({"point": x_levels.index, "_x": x_levels.to_numpy(), "_y": y_levels.to_numpy()})
-    data = stats.deal_probability(results, by=("_x", "_y", "table"), keys=keys)
-    xs, ys = np.unique(x_levels), np.unique(y_levels)
-    tables = results.tables
-    fig, axes = _panels(len(tables), width=2.9, height=2.7, sharex=True, sharey=True)
-    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
-    image = None
-    annotate = len(xs) * len(ys) <= 36
-    for ax, table in zip(axes.flat, tables, strict=False):
-        grid = (
-            data[data["table"] == table]
-            .pivot(index="_y", columns="_x", values="p")
-            .reindex(index=ys, columns=xs)
-            .to_numpy(dtype=float)
-        )
-        image = ax.imshow(grid, origin="lower", aspect="auto", vmin=0, vmax=1, cmap=cmap)
-        if annotate:
-            for (iy, ix), value in np.ndenumerate(grid):
-                if np.isfinite(value):
-                    color = "black" if value > 0.6 else "white"
-                    ax.text(ix, iy, f"{value:.0%}", ha="center", va="center", fontsize=7, color=color)
-        ax.set_title(table, fontsize="medium")
-        ax.set_xticks(range(len(xs)), [fmt(v) for v in xs], rotation=45, ha="right", fontsize="x-small")
-        ax.set_yticks(range(len(ys)), [fmt(v) for v in ys], fontsize="x-small")
-    if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="probability of a deal", format="{x:.0%}")
-    fig.supxlabel(wrap_path(px, 60) + (" (binned)" if x_binned else ""), fontsize="medium")
-    fig.supylabel(wrap_path(py, 40) + (" (binned)" if y_binned else ""), fontsize="medium")
-    fig.suptitle(f"Deal probability over {short_path(px)} and {short_path(py)}", fontweight="bold")
-    return fig, axes
-
-
 def agreed_terms_chart(
     results: Results, scenario: Scenario, table: str, point: int | None = None, scope: str = ""
 ) -> tuple[Figure, np.ndarray]:
@@ -295,24 +162,7 @@ def agreed_terms_chart(
         nrows, ncols, figsize=(4.6 * ncols, 2.6 * nrows + 1.0), layout="constrained", squeeze=False
     )
     for ax, issue_id in zip(axes.flat, issues, strict=False):
-        issue = scenario.issues[issue_id]
-        low, high = scenario.issue_range(table, issue_id)
-        status_quo = scenario.status_quo(table, issue_id)
-        cells = mine & (rows.moves["issue"] == issue_id).to_numpy()
-        if issue.kind == "binary":
-            counts = rows.binary[cells].sum(axis=0)
-            ax.bar([0, 1], counts, width=0.5, color=COLORS[0])
-            ax.set_xticks([0, 1], ["no (0)", "yes (1)"])
-            ax.set_xlim(-0.6, 1.6)
-        else:
-            edges = np.linspace(low, high, digests.CHART_BINS + 1)
-            counts = rows.chart_bins[cells].sum(axis=0)  # numpy.histogram's counts of the agreed values
-            ax.hist(edges[:-1], bins=edges, weights=counts, color=COLORS[0], edgecolor="white")
-            pad = 0.02 * (high - low)
-            ax.set_xlim(low - pad, high + pad)
-        ax.axvline(status_quo, color="black", linestyle="--", linewidth=1, label="status quo")
-        ax.set_xlabel(textwrap.fill(f"{issue.name} ({issue.unit})", 55), fontsize="small")
-        ax.set_ylabel("deals")
+        draw_issue_histogram(ax, rows, scenario, table, issue_id)
         ax.legend(fontsize="x-small", loc="upper right")
     for ax in axes.flat[len(issues) :]:
         ax.set_visible(False)
@@ -324,6 +174,147 @@ def agreed_terms_chart(
     name = scenario.tables[table].name if table in scenario.tables else table
     subtitle = f"{deals:,} deals; " + (scope or scope_label(results, point))
     fig.suptitle(textwrap.fill(f"Agreed terms: {name}", 80) + "\n" + subtitle, fontsize="medium")
+    return fig, axes
+
+
+def draw_issue_histogram(
+    ax: Axes, rows: ResultsDigest, scenario: Scenario, table: str, issue_id: str, wrap: int = 55
+) -> Axes:
+    """Draw the histogram of one issue's agreed values at one table, and its status quo (dashed)."""
+    mine = (rows.moves["table"] == table).to_numpy()
+    issue = scenario.issues[issue_id]
+    low, high = scenario.issue_range(table, issue_id)
+    cells = mine & (rows.moves["issue"] == issue_id).to_numpy()
+    if issue.kind == "binary":
+        counts = rows.binary[cells].sum(axis=0)
+        ax.bar([0, 1], counts, width=0.5, color=COLORS[0])
+        ax.set_xticks([0, 1], ["no (0)", "yes (1)"])
+        ax.set_xlim(-0.6, 1.6)
+    else:
+        edges = np.linspace(low, high, digests.CHART_BINS + 1)
+        counts = rows.chart_bins[cells].sum(axis=0)  # numpy.histogram's counts of the agreed values
+        ax.stairs(counts, edges, fill=True, color=COLORS[0])  # one patch, not one per bin: fast
+        pad = 0.02 * (high - low)
+        ax.set_xlim(low - pad, high + pad)
+    ax.axvline(
+        scenario.status_quo(table, issue_id), color="black", linestyle="--", linewidth=1, label="status quo"
+    )
+    ax.set_xlabel(textwrap.fill(f"{issue.name} ({issue.unit})", wrap), fontsize="small")
+    ax.set_ylabel("deals")
+    return ax
+
+
+def terms_overview_chart(
+    results: Results, scenario: Scenario, point: int | None = None, scope: str = ""
+) -> tuple[Figure, Axes]:
+    """The agreed terms of every table at once: where deals put each issue within its range.
+
+    One row per table and issue: among the runs with a deal, the 5-95% range of the agreed value (thin
+    line), its quartiles (thick bar) and median (dot), on a scale from the low to the high end of the
+    issue's range at the table; the status quo is a black tick; the median and the status quo are
+    written beside each row in the issue's own unit. The full histograms of one table are
+    :func:`agreed_terms_chart`.
+
+    Args:
+        results: The results table, or its digest.
+        scenario: The batch's scenario (issue names, units, ranges, status quo).
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its axes.
+    """
+    results = as_digest(results, point, scenario=scenario)
+    rows = results.select(point)
+    data = stats.agreed_terms(rows, by=("table",))
+    moves = rows.moves[["table", "issue"]].drop_duplicates()
+    data = moves.merge(data, on=["table", "issue"], how="left")
+    y = np.arange(len(data))[::-1]
+    fig, ax = plt.subplots(figsize=(9.0, 1.4 + 0.3 * len(data)), layout="constrained")
+    group = data["table"].ne(data["table"].shift()).cumsum().to_numpy()
+    for g in np.unique(group)[1::2]:  # shade every other table's rows
+        rows_g = y[group == g]
+        ax.axhspan(rows_g.min() - 0.5, rows_g.max() + 0.5, color="0.93", zorder=0)
+    labels = []
+    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+        issue = scenario.issues[row.issue]
+        low, high = scenario.issue_range(row.table, row.issue)
+        span = (high - low) or 1.0
+        status_quo = scenario.status_quo(row.table, row.issue)
+        ax.plot([(status_quo - low) / span] * 2, [yi - 0.35, yi + 0.35], color="black", linewidth=1.5)
+        labels.append(f"{row.table}: {issue.name}")
+        if not row.deals or not np.isfinite(row.q50):
+            ax.annotate("no deal", (1.02, yi), va="center", fontsize="x-small", color="0.4")
+            continue
+        scale = [(getattr(row, q) - low) / span for q in ("q05", "q25", "q50", "q75", "q95")]
+        ax.plot([scale[0], scale[4]], [yi, yi], color=COLORS[0], linewidth=1)
+        ax.plot([scale[1], scale[3]], [yi, yi], color=COLORS[0], linewidth=5, solid_capstyle="butt")
+        ax.plot(scale[2], yi, "o", color="white", markeredgecolor=COLORS[0], ms=5)
+        unit = issue.unit.split(" (")[0]
+        ax.annotate(
+            f"{fmt(row.q50)} {unit} (status quo {fmt(status_quo)})",
+            (1.02, yi),
+            va="center",
+            fontsize="x-small",
+            annotation_clip=False,
+        )
+    ax.set_yticks(y, [textwrap.shorten(label, 60) for label in labels], fontsize="x-small")
+    ax.set_ylim(-0.6, len(data) - 0.4)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xticks([0, 0.5, 1], ["low end of the range", "middle", "high end"], fontsize="small")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(
+        "agreed value among deals: median (dot), quartiles (bar), 5-95% (line); status quo (black tick);"
+        "\nright: the median and the status quo in the issue's unit",
+        fontsize="small",
+    )
+    _title(ax, "Agreed terms of every table", scope or scope_label(results, point))
+    return fig, ax
+
+
+def utility_overview_chart(
+    results: Results, compiled: CompiledScenario, point: int | None = None, scope: str = ""
+) -> tuple[Figure, np.ndarray]:
+    """Every table's utility space at once (small multiples): frontier, Nash point, the agreements.
+
+    Args:
+        results: The results table, or its digest (with its sample of agreements).
+        compiled: The compiled scenario the frontiers are computed for (its base parameters).
+        point: Design point to show, or None to pool all points.
+        scope: Subtitle naming the runs shown (default: :func:`scope_label`).
+
+    Returns:
+        The figure and its array of axes.
+    """
+    results = as_digest(results, point)
+    frontiers, nash, reservation = base_frontier(compiled)
+    rows = results.select(point)
+    tables = rows.tables
+    ncols = min(4, max(len(tables), 1))
+    nrows = max(1, math.ceil(len(tables) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols + 0.4, 3.1 * nrows + 1.0), squeeze=False)
+    for ax in axes.flat[len(tables) :]:
+        ax.set_visible(False)
+    for ax, table in zip(axes.flat, tables, strict=False):
+        t = compiled.table_ids.index(table)
+        parties = tuple(compiled.actor_ids[a] for a in compiled.parties[t])
+        draw_cloud(ax, cloud_sample(rows, table, OVERVIEW_DOTS), size=6)
+        draw_bargaining_set(ax, frontiers[t], reservation[t], nash[t], (parties[0], parties[1]))
+        counts = rows.counts[rows.counts["table"] == table]
+        ax.set_title(f"{table}: {int(counts['deals'].sum()):,} deals", fontsize="small")
+        ax.xaxis.label.set_fontsize("x-small")
+        ax.yaxis.label.set_fontsize("x-small")
+        ax.tick_params(labelsize="x-small")
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    fig.suptitle(
+        "Utility space of every table: agreements (dots), Pareto frontier, Nash point and reservation lines\n"
+        + (scope or scope_label(results, point)),
+        fontsize="medium",
+    )
+    fig.subplots_adjust(
+        left=0.06, right=0.99, top=1 - 0.8 / fig.get_figheight(), bottom=0.06, hspace=0.45, wspace=0.3
+    )
     return fig, axes
 
 
@@ -447,19 +438,9 @@ def utility_space_chart(
     runs, deals = int(counts["n"].sum()), int(counts["deals"].sum())
     fig, ax = plt.subplots(figsize=(6.2, 6.0), layout="constrained")
     shown = cloud_sample(results.select(point), table, MAX_DOTS)
-    alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
     label = f"agreements ({deals:,} of {runs:,} runs"
     label += f"; {len(shown):,} shown)" if len(shown) < deals else ")"
-    ax.scatter(
-        shown["utility_0"],
-        shown["utility_1"],
-        s=10,
-        alpha=alpha,
-        color=COLORS[0],
-        linewidths=0,
-        rasterized=True,
-        label=label,
-    )
+    draw_cloud(ax, shown, size=10, label=label)
     draw_bargaining_set(ax, frontiers[t], reservation[t], nash[t], (parties[0], parties[1]))
     if deals:
         mean = counts[["deal_utility_0_sum", "deal_utility_1_sum"]].sum().to_numpy() / deals
@@ -470,6 +451,22 @@ def utility_space_chart(
     return fig, ax
 
 
+def draw_cloud(ax: Axes, shown: pd.DataFrame, size: float, label: str | None = None) -> Axes:
+    """Draw agreements as dots in utility space, fainter the more there are (rasterised in SVG)."""
+    alpha = float(np.clip(40.0 / max(len(shown), 1), 0.04, 0.7))
+    ax.scatter(
+        shown["utility_0"],
+        shown["utility_1"],
+        s=size,
+        alpha=alpha,
+        color=COLORS[0],
+        linewidths=0,
+        rasterized=True,
+        label=label,
+    )
+    return ax
+
+
 def cloud_sample(results: ResultsDigest, table: str, count: int) -> pd.DataFrame:
     """The ``count`` sampled agreements of a table with the smallest (replication, point), in point order."""
     cloud = results.cloud.get(table)
@@ -477,26 +474,6 @@ def cloud_sample(results: ResultsDigest, table: str, count: int) -> pd.DataFrame
         return pd.DataFrame({"point": [], "replication": [], "utility_0": [], "utility_1": []})
     first = np.lexsort((cloud["point"].to_numpy(), cloud["replication"].to_numpy()))[:count]
     return cloud.iloc[np.sort(first)]
-
-
-def _panels(
-    count: int, width: float, height: float, sharex: bool = False, sharey: bool = False
-) -> tuple[Figure, np.ndarray]:
-    """A grid of small multiples (up to 4 columns) with the unused panels hidden."""
-    ncols = min(4, max(count, 1))
-    nrows = max(1, math.ceil(count / ncols))
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(width * ncols + 1.2, height * nrows + 1.3),
-        layout="constrained",
-        squeeze=False,
-        sharex=sharex,
-        sharey=sharey,
-    )
-    for ax in axes.flat[count:]:
-        ax.set_visible(False)
-    return fig, axes
 
 
 def short_path(path: str, parts: int = 2) -> str:

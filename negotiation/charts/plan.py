@@ -1,23 +1,29 @@
-"""Which charts a batch gets, with captions, and writing them to ``OUTDIR/charts`` as PNG and SVG.
+"""Which charts a batch gets, with captions, and rendering them to ``OUTDIR/charts``.
 
-The charts depend on the design (the number of varied parameters in the metadata):
+The charts depend on the design (:func:`negotiation.stats.effects.design_kind`):
 
-- none (a baseline): every chart over all runs;
-- one (a sweep): deal probability against the parameter, and the per-table charts at design point 0;
-- two (a grid): a heatmap per table, and the per-table charts at design point 0;
-- three or more (a sampled study such as a Latin hypercube): a sensitivity heatmap, deal probability
-  against the most influential parameters, and the per-table charts over the whole sample pooled.
+- one design point (a baseline): deal probabilities, issue moves, time to deal, agreed terms and
+  utility space of every table (the last two as small multiples, one panel per table), over all runs;
+- a sweep (one parameter, a list of values): deal probability, time to deal and agreed terms against
+  the parameter, at every value that was run;
+- a grid (two parameters, every combination): per table, heatmaps of the deal probability and of its
+  interval's half-width at every cell, and the difference from the cell nearest the scenario's values;
+- a sampled design (Latin hypercube, Sobol, random): each parameter's effect on each table from one
+  regression over every parameter, partial dependence curves of the parameters with clear effects,
+  then the per-table charts over the whole sample pooled (the probability over the sampled
+  uncertainty).
 
-The per-table charts are the deal probabilities, the time to deal, the agreed terms of each table
-and the utility space of each table.
+Tables that the varied parameters cannot reach by the scenario's structure are named on the charts
+rather than drawn. Charts are PNG files; SVG copies only when asked for (``svg`` in the outputs).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +31,44 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from negotiation.atomic import write_atomic
+from negotiation.atomic import make_folder, write_atomic
+from negotiation.bargaining.reach import tables_reached
 from negotiation.charts import batch_charts as plots
+from negotiation.charts import design_charts
 from negotiation.model import prepare
+from negotiation.scenario.paths import get_value
 from negotiation.scenario.schema import Scenario
-from negotiation.stats import summary as stats
+from negotiation.stats import designs
 from negotiation.stats.digest import ResultsDigest
+from negotiation.stats.effects import design_kind, parameter_effects, partial_dependence
 
 CHARTS_DIR = "charts"
-FORMATS = ("png", "svg")
+FORMATS = ("png",)
+"""Formats written by default; ``svg`` is added when the outputs ask for it."""
 DPI = 110
 TOP_PARAMETERS = 4
-"""In a sampled study, draw deal probability against this many of the most influential parameters."""
+"""In a sampled study, draw partial dependence for at most this many parameters with clear effects."""
+INTERVAL = "95% Wilson score interval"
 
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart of a batch: its file name, what it shows, and how to draw it."""
+    """One chart of a batch: its file name, what it shows, and how to draw it (picklable)."""
 
     name: str
-    """File stem inside ``charts/`` (``<name>.png`` and ``<name>.svg``)."""
+    """File stem inside ``charts/`` (``<name>.png``)."""
     title: str
     """Heading in the report."""
     caption: str
     """What the chart shows and how to read it, one paragraph."""
-    draw: Callable[[], tuple[Figure, Any]]
-    """Draws the chart and returns (figure, axes)."""
+    function: Callable[..., tuple[Figure, Any]]
+    """A module-level chart function."""
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def draw(self) -> tuple[Figure, Any]:
+        """Draw the chart and return (figure, axes)."""
+        return self.function(*self.args, **self.kwargs)
 
 
 def slug(text: str) -> str:
@@ -58,30 +76,18 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
-def focus_point(points: pd.Series, parameters: list[str]) -> int | None:
-    """The design point the per-table charts show: the first of a sweep or grid, else None (pool).
-
-    Args:
-        points: The design-point indices present (a column of results, or of a digest's points).
-        parameters: The varied parameter paths.
-    """
-    if len(parameters) in (1, 2):
-        return int(points.min())
+def cloud_scope(parameters: list[str]) -> str | None:
+    """Which agreements :func:`negotiation.stats.digest.read_digest` samples: every design point's."""
     return None
 
 
-def cloud_scope(parameters: list[str]) -> str | None:
-    """Which agreements :func:`negotiation.stats.digest.read_digest` samples for these charts."""
-    return "first" if len(parameters) in (1, 2) else None
-
-
-def point_parameters(metadata: dict[str, Any], results: ResultsDigest, point: int) -> dict[str, Any]:
-    """The varied parameter values of one design point (from the metadata, else the results)."""
-    for entry in metadata.get("points", []):
-        if entry.get("point") == point and isinstance(entry.get("parameters"), dict):
-            return dict(entry["parameters"])
-    rows = results.points[results.points["point"] == point]
-    return {p: rows[p].iloc[0] for p in results.parameters if len(rows)}
+def reach_of(scenario: Scenario, parameters: list[str]) -> dict[str, list[str]]:
+    """Per table, the varied parameters that can reach it (by the scenario's structure)."""
+    reach: dict[str, list[str]] = {t: [] for t in scenario.tables}
+    for parameter in parameters:
+        for table in tables_reached(scenario, parameter):
+            reach[table].append(parameter)
+    return reach
 
 
 def plan_charts(
@@ -91,7 +97,7 @@ def plan_charts(
 
     Args:
         results: The results table, or its digest (with the parameters of the metadata, and the
-            utility cloud sampled as :func:`cloud_scope` says).
+            utility cloud sampled from every point).
         metadata: The batch metadata (its ``parameters`` decide the design charts).
         scenario: The batch's resolved base scenario.
 
@@ -100,119 +106,174 @@ def plan_charts(
     """
     if isinstance(results, pd.DataFrame):
         parameters = [p for p in metadata.get("parameters", []) if p in results.columns]
-        point = focus_point(results["point"], parameters)
-        results = ResultsDigest.from_frame(results, parameters, scenario, cloud_point=point)
+        results = ResultsDigest.from_frame(results, parameters, scenario)
     else:
         parameters = [p for p in metadata.get("parameters", []) if p in results.parameters]
-        point = focus_point(results.points["point"], parameters)
-    values = point_parameters(metadata, results, point) if point is not None else {}
-    scope = plots.scope_label(results, point, values)
-    pooled = " pooled over every design point" if point is None and len(results.points) > 1 else ""
-    interval = "95% Wilson score interval"
+    kind = design_kind(results.points, parameters)
+    if kind == "sweep":
+        return _sweep_charts(results, parameters[0], scenario)
+    if kind == "grid":
+        return _grid_charts(results, parameters, scenario)
+    charts = _sampled_charts(results, parameters, scenario) if kind == "sampled" else []
+    return charts + _table_charts(results, scenario, pooled=kind == "sampled")
+
+
+def _split(results: ResultsDigest, scenario: Scenario, parameters: list[str]) -> tuple[list[str], list[str]]:
+    reached = set(tables_reached(scenario, parameters))
+    tables = [t for t in results.tables if t in reached]
+    return tables, [t for t in results.tables if t not in reached]
+
+
+def _sweep_charts(results: ResultsDigest, parameter: str, scenario: Scenario) -> list[Chart]:
+    tables, unreachable = _split(results, scenario, [parameter])
+    out = " Tables the parameter cannot reach are named under the chart, not drawn." if unreachable else ""
+    return [
+        Chart(
+            f"sweep-{slug(parameter)}",
+            f"Deal probability across the sweep of {parameter}",
+            f"Deal probability of each table at every value of {parameter} that was run; the band is "
+            f"the {INTERVAL}. Every value uses the same replication seeds, so differences between "
+            f"values are paired.{out}",
+            design_charts.sweep_chart,
+            (results, parameter, tables, unreachable),
+        ),
+        Chart(
+            f"sweep-rounds-{slug(parameter)}",
+            "Time to deal across the sweep",
+            f"The round in which deals are made at each value of {parameter}: median (line) and "
+            f"quartiles (band), among the runs with a deal.{out}",
+            design_charts.sweep_rounds_chart,
+            (results, parameter, tables, unreachable),
+        ),
+        Chart(
+            f"sweep-terms-{slug(parameter)}",
+            "Agreed terms across the sweep",
+            f"Median agreed value of each issue (line) and its quartiles (band) among deals, at each "
+            f"value of {parameter}, in the issue's unit; the dashed line is the status quo.{out}",
+            design_charts.sweep_terms_chart,
+            (results, parameter, scenario, tables, unreachable),
+        ),
+    ]
+
+
+def _grid_charts(results: ResultsDigest, parameters: list[str], scenario: Scenario) -> list[Chart]:
+    tables, unreachable = _split(results, scenario, parameters)
+    base = {p: get_value(scenario, p) for p in parameters}
+    baseline = designs.baseline_point(results.points, parameters, base)
+    px, py = parameters
+    out = " Tables neither parameter can reach are named under the chart, not drawn." if unreachable else ""
+    return [
+        Chart(
+            "grid",
+            f"Grid over {px} and {py}",
+            f"Per table: the deal probability at every combination of {px} (x) and {py} (y) that was "
+            f"run, and beside it the half-width of its {INTERVAL} (how sure each cell is); grey cells "
+            f"have no runs.{out}",
+            design_charts.grid_chart,
+            (results, parameters, tables, unreachable),
+        ),
+        Chart(
+            "grid-difference",
+            "Difference from the baseline cell",
+            "Per table: each cell's deal probability minus that of the outlined cell, the design point "
+            "nearest the scenario's own values, in percentage points. Hatched cells: the difference's "
+            f"95% interval (Newcombe) contains zero.{out}",
+            design_charts.grid_difference_chart,
+            (results, parameters, tables, baseline, unreachable),
+        ),
+    ]
+
+
+def _sampled_charts(results: ResultsDigest, parameters: list[str], scenario: Scenario) -> list[Chart]:
+    reach = reach_of(scenario, parameters)
+    effects = parameter_effects(results, parameters, reach)
     charts = [
         Chart(
-            "deal-probability",
-            "Deal probability per table",
-            f"The share of runs that ended in a deal at each table ({scope}); whiskers are the {interval}.",
-            lambda: plots.deal_probability_chart(results, point, scope),
+            "effects",
+            "Effect of each sampled parameter",
+            "For each parameter (full path) and table: the change in deal probability from the "
+            "parameter's lowest to its highest sampled value, averaged over the other parameters, from "
+            "one logistic regression of every table's deal counts on every sampled parameter at once "
+            "(so chance correlations between sampled columns do not show up as effects), with a 95% "
+            "interval robust to the regression's misfit. 'out of reach': the scenario's structure rules "
+            "out any effect there.",
+            design_charts.effects_chart,
+            (effects, results.tables, results.runs),
         )
     ]
-    charts += _design_charts(results, parameters)
-    charts.append(
-        Chart(
-            "issue-moves",
-            "Issue moves per table",
-            f"For each issue on each table, the probability that a run ends in a deal that moves the issue "
-            f"off its status quo (e.g. China easing rare-earth controls), with the {interval} ({scope}). "
-            "It is at most the table's deal probability: a run without a deal moves nothing.",
-            lambda: plots.issue_movement_chart(results, point, scope),
-        )
-    )
-    charts.append(
-        Chart(
-            "time-to-deal",
-            "Time to deal",
-            f"Cumulative probability that a table has reached a deal by each round ({scope}). The curve "
-            "ends at the table's deal probability; runs that end without a deal never count.",
-            lambda: plots.time_to_deal_chart(results, point, scope),
-        )
-    )
-    compiled = prepare(scenario, values) if values else prepare(scenario, {})
-    for table in results.tables:
+    clear = effects[effects["significant"]]
+    strongest = clear.assign(size=clear["effect"].abs()).groupby("parameter")["size"].max()
+    for parameter in strongest.sort_values(ascending=False, kind="stable").index[:TOP_PARAMETERS]:
+        unreachable = [t for t in results.tables if parameter not in reach.get(t, [])]
+        curves = partial_dependence(results, parameter, parameters, reach)
         charts.append(
             Chart(
-                f"terms-{slug(table)}",
-                f"Agreed terms: {table}",
-                f"Histograms of the value each issue takes in the runs that reached a deal at {table} "
-                f"({scope}), in the issue's real unit over its range at the table; the dashed line "
-                "is the status quo that holds without a deal.",
-                lambda table=table: plots.agreed_terms_chart(results, scenario, table, point, scope),
-            )
-        )
-    for table in results.tables:
-        frontier_at = "design point's" if values else "scenario's base"
-        charts.append(
-            Chart(
-                f"utility-{slug(table)}",
-                f"Utility space: {table}",
-                f"Each dot is one run's agreement at {table} in utility space (utility to each party, "
-                f"0-1; {scope}{pooled}). The Pareto frontier, Nash point and reservation lines are "
-                f"computed at the {frontier_at} parameters; uncertain parameters drawn in each run can "
-                "put single agreements off that frontier.",
-                lambda table=table: plots.utility_space_chart(results, compiled, table, point, scope),
+                f"partial-{slug(parameter)}",
+                f"Deal probability against {parameter}",
+                f"Partial dependence on {parameter}: the regression's mean deal probability with the "
+                "parameter set to each value over its sampled range, averaged over the sampled values "
+                "of the others; the band is a pointwise 95% interval.",
+                design_charts.partial_dependence_chart,
+                (curves, parameter, unreachable),
             )
         )
     return charts
 
 
-def _design_charts(results: ResultsDigest, parameters: list[str]) -> list[Chart]:
-    """The charts of the varied parameters: sweep lines, heatmaps, or sensitivity for a sample."""
-    interval = "95% Wilson score interval"
-    if len(parameters) == 1:
-        (parameter,) = parameters
-        return [
-            Chart(
-                f"sweep-{slug(parameter)}",
-                f"Sweep over {parameter}",
-                f"Deal probability of each table at each value of {parameter}; the band is the {interval}. "
-                "Every value uses the same replication seeds, so differences between values are paired.",
-                lambda: plots.parameter_effect_chart(results, parameter),
-            )
-        ]
-    if len(parameters) == 2:
-        return [
-            Chart(
-                "heatmap",
-                f"Grid over {parameters[0]} and {parameters[1]}",
-                f"Deal probability of each table at each combination of {parameters[0]} (x) and "
-                f"{parameters[1]} (y); grey cells have no runs.",
-                lambda: plots.heatmap_chart(results, parameters),
-            )
-        ]
-    if not parameters:
-        return []
-    effect = stats.sensitivity(results, parameters)
-    strongest = effect.abs().max(axis=0).fillna(0).sort_values(ascending=False, kind="stable")
+def _table_charts(results: ResultsDigest, scenario: Scenario, pooled: bool) -> list[Chart]:
+    """The per-table charts over every run (pooled over the design points of a sampled design)."""
+    scope = plots.scope_label(results, None)
+    if pooled:
+        scope += " (the probability over the sampled uncertainty)"
     charts = [
         Chart(
-            "sensitivity",
-            "Sensitivity to each sampled parameter",
-            "For each table and parameter, the deal probability among runs in the top third of the "
-            "parameter's sampled values minus that in the bottom third, in percentage points (a main "
-            "effect, averaged over the other parameters). Blue: a higher value makes a deal likelier.",
-            lambda: plots.sensitivity_chart(results, parameters),
-        )
+            "deal-probability",
+            "Deal probability per table",
+            f"The share of runs that ended in a deal at each table ({scope}); whiskers are the {INTERVAL}.",
+            plots.deal_probability_chart,
+            (results, None, scope),
+        ),
+        Chart(
+            "issue-moves",
+            "Issue moves per table",
+            f"For each issue on each table, the probability that a run ends in a deal that moves the issue "
+            f"off its status quo (e.g. China easing rare-earth controls), with the {INTERVAL} ({scope}). "
+            "It is at most the table's deal probability: a run without a deal moves nothing.",
+            plots.issue_movement_chart,
+            (results, None, scope),
+        ),
+        Chart(
+            "time-to-deal",
+            "Time to deal",
+            f"Cumulative probability that a table has reached a deal by each round ({scope}). The curve "
+            "ends at the table's deal probability; runs that end without a deal never count.",
+            plots.time_to_deal_chart,
+            (results, None, scope),
+        ),
     ]
-    for parameter in list(strongest.index[:TOP_PARAMETERS]):
-        charts.append(
-            Chart(
-                f"effect-{slug(parameter)}",
-                f"Deal probability against {parameter}",
-                f"Runs grouped by the sampled value of {parameter} (one of the {TOP_PARAMETERS} most "
-                f"influential parameters), averaged over the others; the band is the {interval}.",
-                lambda parameter=parameter: plots.parameter_effect_chart(results, parameter),
-            )
+    charts.append(
+        Chart(
+            "terms",
+            "Agreed terms",
+            f"For each table (a row) and each issue on it, the histogram of the value the issue takes in the "
+            f"runs that reached a deal ({scope}), in the issue's real unit over its range at the table; the "
+            "dashed line is the status quo that holds without a deal.",
+            plots.terms_overview_chart,
+            (results, scenario, None, scope),
         )
+    )
+    charts.append(
+        Chart(
+            "utility",
+            "Utility space",
+            f"For each table, each dot is one run's agreement in utility space (utility to each party, 0-1; "
+            f"{scope}; at most {plots.OVERVIEW_DOTS:,} dots per table). The Pareto frontier (line), Nash "
+            "point (diamond) and reservation lines (dotted) are computed at the scenario's base parameters; "
+            "uncertain parameters drawn in each run can put single agreements off that frontier.",
+            plots.utility_overview_chart,
+            (results, prepare(scenario, {}), None, scope),
+        )
+    )
     return charts
 
 
@@ -255,15 +316,63 @@ def render_png(chart: Chart) -> bytes:
         plt.close(fig)
 
 
+def _render(chart: Chart, folder: Path | None, formats: tuple[str, ...]) -> bytes:
+    """Draw one chart: write its files into ``folder`` (None: none) and return its PNG bytes."""
+    if folder is None:
+        return render_png(chart)
+    paths = write_chart(chart, folder, formats)
+    return paths[0].read_bytes() if formats[0] == "png" else render_png(chart)
+
+
+def render_charts(
+    charts: list[Chart], folder: Path | None, formats: tuple[str, ...] = FORMATS, progress: bool = True
+) -> Iterator[tuple[Chart, bytes]]:
+    """Draw charts one after the other, with a progress line on stderr, and yield them in order.
+
+    In this process: on two cores, worker processes would spend as long importing matplotlib as they
+    save (measured, benchmark F in ``benchmarks/bench.py``); a batch gets few, cheap charts instead.
+
+    Args:
+        charts: The charts.
+        folder: Write each chart's files here (None: draw in memory only, for the report).
+        formats: File formats to write (PNG first).
+        progress: Show a progress line on stderr while the charts render.
+
+    Yields:
+        Each chart with its PNG bytes, in the order given.
+    """
+    bar = _progress(len(charts), progress)
+    try:
+        for chart in charts:
+            bar.set_postfix_str(chart.name)
+            png = _render(chart, folder, formats)
+            bar.update(1)
+            yield chart, png
+    finally:
+        bar.close()
+
+
 def write_charts(outdir: Path, charts: list[Chart], formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write every chart into ``OUTDIR/charts`` (created if missing).
 
     Returns:
         The files written.
     """
-    folder = Path(outdir) / CHARTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(Path(outdir) / CHARTS_DIR)
     return [path for chart in charts for path in write_chart(chart, folder, formats)]
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc="charts",
+        unit="chart",
+        disable=None if enabled else True,
+        file=sys.stderr,
+        leave=False,
+    )
 
 
 def _file_metadata(fmt: str) -> dict[str, Any]:

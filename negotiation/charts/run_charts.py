@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from negotiation.atomic import write_atomic
+from negotiation.atomic import make_folder, write_atomic
 from negotiation.bargaining.analysis import nash_point, pareto_frontier
 from negotiation.bargaining.protocol import STATUS_NAMES
 
@@ -226,7 +226,7 @@ def write_run_plots(model: NegotiationModel, directory: Path) -> list[Path]:
     Returns:
         The files written.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory)
     written = []
     for table_id in model.compiled.table_ids:
         for name, make in (("concession", concession_figure), ("utility-space", utility_space_figure)):

@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.batch.spec import ExperimentSpec, experiment_from_dict, load_experiment
-from negotiation.commands.common import add_overlay_argument, overrides_from, positive_int
+from negotiation.batch.reader import load_metadata
+from negotiation.batch.spec import MAX_REPLICATIONS, ExperimentSpec, experiment_from_dict, load_experiment
+from negotiation.commands.common import LIMITS, add_fixed_arguments, count, with_fixed
+from negotiation.errors import FileSystemError, InputError
 
 BASELINE_FILE = Path("experiments") / "baseline.toml"
 """Where the shipped baseline experiment lives, relative to the repository (or the current folder)."""
@@ -42,7 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="experiment spec (TOML), or a batch output folder to rerun/resume (default: the baseline)",
     )
     amount = parser.add_mutually_exclusive_group()
-    amount.add_argument("--runs", type=positive_int, metavar="N", help="replications per design point")
+    amount.add_argument(
+        "--runs", type=count(MAX_REPLICATIONS), metavar="N", help="replications per design point"
+    )
     amount.add_argument(
         "--precision",
         type=_precision,
@@ -50,28 +54,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="adaptive: add runs until every deal probability's 95%% interval is within +/-P (e.g. 0.02)",
     )
     parser.add_argument(
-        "--workers", type=positive_int, metavar="N", help="local worker processes (default: all CPUs)"
+        "--workers",
+        type=count(LIMITS["workers"]),
+        metavar="N",
+        help="local worker processes (default: all CPUs)",
     )
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="output folder (default: results/<experiment name>)"
     )
     parser.add_argument(
-        "--resume", action="store_true", help="finish an interrupted batch in the output folder"
+        "--resume",
+        action="store_true",
+        help="finish an interrupted batch in the output folder, or re-run its damaged or missing chunks",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the batch the output folder holds (its batch files only; other files stay)",
     )
     parser.add_argument("--backend", choices=("local", "dask"), default="local", help="where runs execute")
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="hold a parameter fixed at this value for the whole batch (repeatable)",
-    )
-    add_overlay_argument(parser)
+    add_fixed_arguments(parser, "for the whole batch")
     parser.set_defaults(handler=main)
 
 
@@ -80,11 +86,9 @@ def main(args: argparse.Namespace) -> int:
     from negotiation.batch.runner import RESULTS_ROOT, run_batch
 
     spec, folder = resolve_experiment(args.experiment)
-    fixed = overrides_from(args)
-    if fixed:
-        spec = spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
+    spec = with_fixed(spec, args)
     out = args.out or folder or RESULTS_ROOT / spec.name
-    already_finished = _finished_at(out)
+    already_finished, repairs = (None, 0) if args.overwrite else _finished_at(out)
     try:
         outdir = run_batch(
             spec,
@@ -93,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
             workers=args.workers,
             out=out,
             resume=args.resume,
+            overwrite=args.overwrite,
             backend=args.backend,
             scheduler=args.scheduler,
             progress=args.progress,
@@ -104,26 +109,38 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    if spec.outputs and not (already_finished and (outdir / "report.html").exists()):
+    repaired = _finished_at(outdir)[1] - repairs
+    untouched = already_finished is not None and not repaired
+    if spec.outputs and not (untouched and (outdir / "report.html").exists()):
         from negotiation.charts.report import write_outputs
 
-        write_outputs(outdir)
-    if already_finished:
+        try:
+            write_outputs(outdir, progress=args.progress)
+        except FileSystemError as exc:
+            raise exc.with_hint(
+                f"the results are complete and kept: once it is fixed, `negotiation plot {outdir}` "
+                "writes the summary, charts and report"
+            ) from None
+    if untouched:
         print(
             f"{outdir} already holds this batch, finished {already_finished}: nothing was run "
-            "(delete the folder or pass another --out to run it again)"
+            "(pass another --out, or --overwrite, to run it again)"
         )
+    elif already_finished is not None:
+        chunks = len(load_metadata(outdir)["repairs"][-1]["chunks"])
+        print(f"{outdir}: the damaged and missing chunks were run again ({chunks}); the batch is whole")
     print(describe_outputs(outdir))
     return 0
 
 
-def _finished_at(folder: Path) -> str | None:
-    import json
-
+def _finished_at(folder: Path) -> tuple[str | None, int]:
+    """When the batch in a folder finished (None: not a finished batch), and how often it was repaired."""
     try:
-        return json.loads((folder / "metadata.json").read_text(encoding="utf-8")).get("finished")
-    except (OSError, ValueError, AttributeError):
-        return None
+        metadata = load_metadata(folder)
+    except InputError:
+        return None, 0
+    finished, repairs = metadata.get("finished"), metadata.get("repairs", [])
+    return (finished if isinstance(finished, str) else None), len(repairs) if isinstance(repairs, list) else 0
 
 
 def resolve_experiment(argument: Path | None) -> tuple[ExperimentSpec, Path | None]:
@@ -150,9 +167,7 @@ def default_experiment() -> ExperimentSpec:
 
 def describe_outputs(outdir: Path) -> str:
     """A few lines saying what the batch wrote and where."""
-    import json
-
-    metadata = json.loads((outdir / "metadata.json").read_text(encoding="utf-8"))
+    metadata = load_metadata(outdir)
     lines = [
         f"{metadata['experiment']}: {metadata['runs']} runs over {len(metadata['points'])} design "
         f"point(s), {len(metadata['tables'])} tables",

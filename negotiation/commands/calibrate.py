@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.commands.common import positive_int, seed_value
+from negotiation.commands.common import (
+    LIMITS,
+    add_fixed_arguments,
+    add_overwrite_argument,
+    count,
+    seed_value,
+    with_fixed,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,15 +30,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("experiment", type=Path, help="experiment spec (TOML) declaring the parameters")
     parser.add_argument("--targets", type=Path, required=True, metavar="FILE", help="targets TOML file")
-    parser.add_argument("--trials", type=positive_int, default=50, help="points to try (default 50)")
-    parser.add_argument("--runs", type=positive_int, default=400, help="runs per trial (default 400)")
+    parser.add_argument(
+        "--trials", type=count(LIMITS["trials"]), default=50, help="points to try (default 50)"
+    )
+    parser.add_argument(
+        "--runs", type=count(LIMITS["runs per point"]), default=400, help="runs per trial (default 400)"
+    )
     parser.add_argument(
         "--check-runs",
-        type=positive_int,
+        type=count(LIMITS["check runs"]),
         help="independent runs to check the best point (default 4 x --runs)",
     )
     parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default calibration/<name>)")
+    add_fixed_arguments(parser, "in every trial (not a searched one)")
+    add_overwrite_argument(parser)
     parser.set_defaults(handler=main)
 
 
@@ -40,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from negotiation.batch.spec import load_experiment
+    from negotiation.folders import check_claim, output_folder
     from negotiation.tuning.calibration import (
         calibrate,
         format_calibration,
@@ -47,13 +61,13 @@ def main(args: argparse.Namespace) -> int:
         search_space,
         write_calibration,
     )
-    from negotiation.tuning.files import check_output_folder
 
     spec = load_experiment(args.experiment)
+    spec = with_fixed(spec, args)  # e.g. the dashboard's overlay: held in every trial, as in `batch`
     targets = read_targets(args.targets, spec.base_scenario())
     search_space(spec)  # fails early, with one line, when nothing varies
     out = args.out if args.out is not None else Path("calibration") / spec.name
-    check_output_folder(out)
+    check_claim(out, "calibrate", args.overwrite)
     with tqdm(total=args.trials, desc="calibrating", unit="trial", disable=None, file=sys.stderr) as bar:
 
         def progress(trial: int, value: float, best: float) -> None:
@@ -66,7 +80,10 @@ def main(args: argparse.Namespace) -> int:
     command = (
         f"negotiation calibrate {args.experiment} --targets {args.targets} --trials {args.trials} "
         f"--runs {args.runs} --seed {seed}"
+        + (f" --overlay {args.overlay}" if args.overlay else "")
+        + "".join(f" --set {text}" for text in args.overrides)
     )
-    written = write_calibration(result, spec, out, command)
+    with output_folder(out, "calibrate", args.overwrite):
+        written = write_calibration(result, spec, out, command)
     print(f"\n{len(written)} files written to {out} (overlay: {out / 'calibrated.toml'})")
     return 0

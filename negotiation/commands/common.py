@@ -24,14 +24,28 @@ def add_scenario_positional(parser: argparse.ArgumentParser) -> None:
 def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
     """Add the optional SCENARIO positional and repeatable ``--set PATH=VALUE``."""
     add_scenario_positional(parser)
+    add_set_argument(parser, "override a parameter, e.g. actors.china.resolve=0.8 (repeatable)")
+
+
+def add_set_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add the repeatable ``--set PATH=VALUE`` (collected as ``args.overrides``)."""
     parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a parameter, e.g. actors.china.resolve=0.8 (repeatable)",
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=help_text
     )
+
+
+def add_fixed_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--set`` and ``--overlay`` for holding parameters of an experiment fixed (``what``: where)."""
+    add_set_argument(parser, f"hold a parameter fixed at this value {what} (repeatable)")
+    add_overlay_argument(parser)
+
+
+def with_fixed(spec: Any, args: argparse.Namespace) -> Any:
+    """The experiment spec with the ``--overlay`` and ``--set`` values of ``args`` held fixed."""
+    fixed = overrides_from(args)
+    if not fixed:
+        return spec
+    return spec.with_fixed(fixed, str(args.overlay) if args.overlay and not args.overrides else "--set")
 
 
 def add_overlay_argument(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +56,16 @@ def add_overlay_argument(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FILE",
         help="apply the [set] overrides of an overlay TOML file (before any --set)",
+    )
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser, what: str = "the output folder") -> None:
+    """Add ``--overwrite``: write into a folder that holds files this command did not make."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"write into {what} even if it holds files this command did not make "
+        "(same-named files are replaced; without it such a folder is refused)",
     )
 
 
@@ -76,6 +100,35 @@ def seed_value(text: str) -> int:
     return value
 
 
+LIMITS = {
+    "workers": 1024,
+    "paired runs": 100_000,
+    "trials": 10_000,
+    "runs per point": 100_000,
+    "check runs": 1_000_000,
+    "samples": 4096,
+    "permutations": 100_000,
+}
+"""Upper bounds of the command-line counts that scale work or memory (docs/faults-and-guarantees.md)."""
+
+
+def count(limit: int) -> Any:
+    """Argparse type for a whole number from 1 to ``limit``.
+
+    >>> count(5)("3")
+    3
+    """
+
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"got {value:,}; expected at most {limit:,}")
+        return value
+
+    parse.__name__ = f"count up to {limit:,}"
+    return parse
+
+
 def positive_int(text: str) -> int:
     """Argparse type for a positive integer."""
     try:
@@ -89,10 +142,15 @@ def positive_int(text: str) -> int:
 
 __all__ = [
     "OverrideError",
+    "add_fixed_arguments",
     "add_overlay_argument",
+    "add_overwrite_argument",
     "add_scenario_argument",
     "add_scenario_positional",
+    "add_set_argument",
+    "count",
     "overrides_from",
     "positive_int",
     "seed_value",
+    "with_fixed",
 ]

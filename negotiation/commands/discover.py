@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from negotiation.commands.common import positive_int
+from negotiation.commands.common import LIMITS, add_overwrite_argument, count
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,37 +14,47 @@ def register(sub: argparse._SubParsersAction) -> None:
         "discover",
         help="scenario discovery: where in parameter space a table's deal (or no deal) concentrates",
         description=(
-            "Fit a classification tree (CART) to a batch's runs of one table, predicting the outcome from "
-            "the varied parameters; print each leaf as a box with its coverage and density, and write "
-            "the boxes (CSV), the coverage-density trade-off chart and the tree chart."
+            "PRIM (Friedman and Fisher 1999) over a batch's design points for one table: peel the parameter "
+            "space toward the region where the outcome is likelier (a high-density box) and where it is "
+            "rarer (a low-density box); print each chosen box with its coverage, density, mass and the "
+            "quasi-p-value of each restricted limit, and whether it beats the base rate beyond noise (a "
+            "permutation test); write the boxes and trajectories (CSV) and the peeling trajectory chart. "
+            "Reads the results a record batch at a time, so any size of batch fits in memory."
         ),
     )
     parser.add_argument("outdir", type=Path, help="batch output folder of a sweep or sampled design")
     parser.add_argument("--table", required=True, help="table id, e.g. us-china")
     parser.add_argument("--outcome", choices=("deal", "no-deal"), default="deal", help="default deal")
     parser.add_argument(
-        "--max-depth", type=positive_int, default=3, help="conditions per box at most (default 3)"
+        "--alpha", type=_share, default=0.05, help="share of the box each peel removes (default 0.05)"
     )
     parser.add_argument(
-        "--min-leaf", type=_share, default=0.05, help="smallest box as a share of the runs (default 0.05)"
+        "--min-mass", type=_share, default=0.05, help="smallest box as a share of the runs (default 0.05)"
     )
     parser.add_argument(
-        "--no-merge", action="store_true", help="one box per leaf (do not merge leaves on the same side)"
+        "--permutations",
+        type=count(LIMITS["permutations"]),
+        default=199,
+        help="shuffles of the permutation test of each chosen box (default 199)",
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default OUTDIR/discovery)")
+    add_overwrite_argument(parser)
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Discover, print the boxes and write the files."""
+    from negotiation.folders import check_claim, output_folder
     from negotiation.tuning.discovery import discover_folder, format_discovery, write_discovery
 
+    out = args.out if args.out is not None else args.outdir / "discovery"
+    check_claim(out, "discover", args.overwrite)
     found = discover_folder(
-        args.outdir, args.table, args.outcome, args.max_depth, args.min_leaf, not args.no_merge
+        args.outdir, args.table, args.outcome, args.alpha, args.min_mass, args.permutations
     )
     print(format_discovery(found))
-    out = args.out if args.out is not None else args.outdir / "discovery"
-    written = write_discovery(found, out)
+    with output_folder(out, "discover", args.overwrite):
+        written = write_discovery(found, out)
     print(f"\n{len(written)} files written to {out}")
     return 0
 

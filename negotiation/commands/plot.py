@@ -12,18 +12,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot",
         help="re-render summary, charts and report.html of a batch output folder (no runs)",
         description="Read OUTDIR/results, metadata.json and scenario.json and write summary.csv, "
-        "summary.md, charts/*.png|svg and report.html again, without running the model (all three, "
+        "summary.md, charts/*.png and report.html again, without running the model (all three, "
         "whatever outputs the experiment asked for).",
     )
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="a folder written by `negotiation batch`")
+    parser.add_argument("--svg", action="store_true", help="also write every chart as SVG")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress line")
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Write the outputs and say where the report is."""
-    from negotiation.charts.report import OUTPUTS, REPORT_HTML, write_outputs
+    from negotiation.charts.report import REPORT_HTML, write_outputs
 
-    written = write_outputs(args.outdir, OUTPUTS)
+    outputs = ["summary", "charts", "report", *(["svg"] if args.svg else [])]
+    written = write_outputs(args.outdir, outputs, progress=args.progress)
     charts = sum(1 for path in written if path.parent.name == "charts")
     print(f"{len(written)} files written to {args.outdir} ({charts} chart files)")
     print(f"report: {args.outdir / REPORT_HTML}")

@@ -9,11 +9,12 @@ from pathlib import Path
 from negotiation.bargaining.outcomes import TableOutcome, outcomes_to_dict
 from negotiation.commands.common import (
     add_overlay_argument,
+    add_overwrite_argument,
     add_scenario_argument,
     overrides_from,
     seed_value,
 )
-from negotiation.errors import InputError
+from negotiation.folders import check_claim, output_folder
 from negotiation.model import NegotiationModel
 
 
@@ -30,13 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="write concession curves and utility-space pictures (PNG) into DIR",
     )
+    add_overwrite_argument(parser, "the --plot folder")
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the scenario and print its outcomes."""
-    if args.plot is not None and args.plot.exists() and not args.plot.is_dir():
-        raise InputError("--plot", "", str(args.plot), "a directory (or a path to create one)")
+    check_claim(args.plot, "run", args.overwrite, flag="--plot")
     model = NegotiationModel(
         args.scenario, seed=args.seed, trace=args.plot is not None, **overrides_from(args)
     )
@@ -44,7 +45,8 @@ def main(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from negotiation.charts.run_charts import write_run_plots
 
-        written = write_run_plots(model, args.plot)
+        with output_folder(args.plot, "run", args.overwrite, flag="--plot"):
+            written = write_run_plots(model, args.plot)
     if args.json:
         print(
             json.dumps(

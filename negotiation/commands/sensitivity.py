@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from negotiation.commands.common import positive_int, seed_value
+from negotiation.commands.common import LIMITS, add_overwrite_argument, count, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Sample the [[parameters]] of EXPERIMENT with SALib, run every sample point on the same "
             "seeds, and report per table the Sobol' indices S1/ST (or Morris mu*/sigma) of the deal "
-            "probability with 95%% bootstrap intervals. Writes sensitivity.csv, samples.csv and a chart "
+            "probability with 95% bootstrap intervals. Writes sensitivity.csv, samples.csv and a chart "
             "per table."
         ),
     )
@@ -25,13 +25,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="default sobol")
     parser.add_argument(
         "--samples",
-        type=positive_int,
+        type=count(LIMITS["samples"]),
         default=32,
         help="SALib's N: base samples for sobol (a power of two), trajectories for morris (default 32)",
     )
-    parser.add_argument("--runs", type=positive_int, default=200, help="runs per sample point (default 200)")
+    parser.add_argument(
+        "--runs",
+        type=count(LIMITS["runs per point"]),
+        default=200,
+        help="runs per sample point (default 200)",
+    )
     parser.add_argument("--seed", type=seed_value, help="master seed (default: the experiment's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default sensitivity/<name>)")
+    add_overwrite_argument(parser)
     parser.set_defaults(handler=main)
 
 
@@ -40,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from negotiation.batch.spec import load_experiment
-    from negotiation.tuning.files import check_output_folder
+    from negotiation.folders import check_claim, output_folder
     from negotiation.tuning.sensitivity import (
         format_indices,
         n_points,
@@ -54,12 +60,13 @@ def main(args: argparse.Namespace) -> int:
     problem = problem_from(spec)
     sample(problem, args.method, args.samples, 0)  # checks --samples before any run
     out = args.out if args.out is not None else Path("sensitivity") / spec.name
-    check_output_folder(out)
+    check_claim(out, "sensitivity", args.overwrite)
     total = n_points(args.method, args.samples, problem["num_vars"])
     with tqdm(total=total, desc=f"{args.method} points", unit="point", disable=None, file=sys.stderr) as bar:
         indices, outputs = run_sensitivity(spec, args.method, args.samples, args.runs, args.seed, bar.update)
     print(f"{args.method}: {len(outputs)} points x {args.runs} runs, {problem['num_vars']} parameters\n")
     print(format_indices(indices, args.method))
-    written = write_sensitivity(indices, outputs, args.method, out)
+    with output_folder(out, "sensitivity", args.overwrite):
+        written = write_sensitivity(indices, outputs, args.method, out)
     print(f"\n{len(written)} files written to {out}")
     return 0

@@ -31,7 +31,7 @@ from negotiation.dashboard.state import (
     probability_comparison,
     summary_frame,
 )
-from negotiation.errors import InputError
+from negotiation.errors import InputError, NegotiationError
 
 SCENARIO_ENV = "NEGOTIATION_DASHBOARD_SCENARIO"
 """Environment variable naming the scenario file to show (unset or empty: the shipped default)."""
@@ -176,16 +176,18 @@ def ParameterPanel(state: DashboardState, model: solara.Reactive) -> None:
 def OverlayWriter(state: DashboardState) -> None:
     """A file name and a button that writes the overrides as an overlay file."""
     path = solara.use_reactive(os.environ.get(OVERLAY_ENV, "dashboard-overlay.toml"))
+    overwrite = solara.use_reactive(False)
 
     def write() -> None:
         try:
-            written = state.write_overlay(Path(path.value))
-        except (InputError, OSError) as exc:
+            written = state.write_overlay(Path(path.value), overwrite=overwrite.value)
+        except (NegotiationError, OSError) as exc:
             overlay_message.set(f"Not written: {exc}")
             return
         overlay_message.set(f"Wrote {len(state.overrides)} overrides to {written.resolve()}")
 
     solara.InputText("Overlay file", value=path)
+    solara.Checkbox(label="Overwrite a file the dashboard did not write", value=overwrite)
     solara.Button("Write overlay", on_click=write, color="primary", outlined=True)
     if overlay_message.value:
         solara.Text(overlay_message.value, classes=["overlay-message"], style={"font-size": "0.8em"})

@@ -578,14 +578,47 @@ class DashboardState:
 
     # --- overlay ------------------------------------------------------------------------------
 
-    def write_overlay(self, path: str | Path, comment: str | None = None) -> Path:
-        """Write the current overrides as an overlay file for ``run``, ``batch`` and ``calibrate``."""
+    def write_overlay(self, path: str | Path, comment: str | None = None, overwrite: bool = False) -> Path:
+        """Write the current overrides as an overlay file for ``run``, ``batch`` and ``calibrate``.
+
+        A file that is already there is replaced only if the dashboard wrote it (its first line
+        says so) or ``overwrite`` is given: a user's own file is never lost to a typo.
+
+        Raises:
+            OverrideError: The path holds a folder, or a file the dashboard did not write (and no
+                ``overwrite``).
+            FileSystemError: The file cannot be written (the reason is named).
+        """
+        path = Path(path)
+        if path.is_dir():
+            raise OverrideError(str(path), "", "a folder", "a file name for the overlay")
+        if path.exists() and not overwrite and not _written_by_dashboard(path):
+            raise OverrideError(
+                str(path),
+                "",
+                "a file the dashboard did not write",
+                "a new file name, or tick Overwrite to replace it",
+            )
         if comment is None:
             comment = (
-                f"Overlay written by the negotiation dashboard for scenario {self.scenario.name!r}.\n"
+                f"{OVERLAY_HEADER} for scenario {self.scenario.name!r}.\n"
                 "Use with: negotiation run --overlay FILE"
             )
         return write_overlay(path, self._overrides, comment)
+
+
+OVERLAY_HEADER = "Overlay written by the negotiation dashboard"
+"""First words of an overlay file the dashboard wrote (as its first comment line)."""
+
+
+def _written_by_dashboard(path: Path) -> bool:
+    """Whether an existing file starts with the dashboard's overlay comment."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return first.startswith(f"# {OVERLAY_HEADER}")
 
 
 def summary_frame(state: DashboardState) -> pd.DataFrame:

@@ -20,8 +20,6 @@ class FieldProblem(ValueError):
         super().__init__(f"{field}: {value!r}; {expected}")
 
 
-MAX_EQUILIBRIUM_ROUNDS = 1000
-"""Longest table window (deadline - opens) the equilibrium strategy solves: it keeps a value per round."""
 MAX_EQUILIBRIUM_BINARY = 8
 """Most binary issues at a table the equilibrium strategy solves: it compares all 2**n packages."""
 
@@ -223,26 +221,12 @@ def _check_equilibrium(scenario: Scenario, table_id: str) -> None:
     players = [p for p in table.parties if scenario.actors[p].strategy.kind == "equilibrium"]
     if not players:
         return
-    where = f"actors.{players[0]}.strategy.kind"
     binary = [i for i in table.issues if scenario.issues[i].kind == "binary"]
     if len(binary) > MAX_EQUILIBRIUM_BINARY:
         raise FieldProblem(
-            where,
+            f"actors.{players[0]}.strategy.kind",
             "equilibrium",
-            f"a strategy the table {table_id} allows: the equilibrium compares every package of its "
-            f"{len(binary)} binary issues (2**{len(binary)}); at most {MAX_EQUILIBRIUM_BINARY}",
-        )
-    deadline = float(table.deadline)
-    dist = scenario.uncertainty.get(f"tables.{table_id}.deadline")
-    if dist is not None:
-        deadline = numeric_bounds(scenario, f"tables.{table_id}.deadline")[1]
-        if dist.dist in ("uniform", "triangular"):
-            deadline = min(deadline, float(dist.high))  # type: ignore[arg-type]
-    if deadline - table.opens > MAX_EQUILIBRIUM_ROUNDS:
-        raise FieldProblem(
-            where,
-            "equilibrium",
-            f"a strategy the table {table_id} allows: the equilibrium solves the game backwards from "
-            f"the deadline and keeps a value per round; the window may reach {deadline - table.opens:g} "
-            f"rounds, at most {MAX_EQUILIBRIUM_ROUNDS}",
+            f"a strategy the table {table_id} allows: the equilibrium compares every package of the "
+            f"binary issues at a table (2**{len(binary)} here: {', '.join(binary)}); at most "
+            f"{MAX_EQUILIBRIUM_BINARY} binary issues",
         )

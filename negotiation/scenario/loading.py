@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from negotiation.errors import MISSING, ScenarioError
+from negotiation import documents
+from negotiation.errors import ScenarioError
 from negotiation.scenario.paths import apply_overrides
 from negotiation.scenario.schema import Scenario
 from negotiation.scenario.validation import scenario_from_dict
@@ -31,7 +31,11 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
         OverrideError: An override names no parameter or has the wrong type.
     """
     source = str(path) if path is not None else f"<default scenario {DEFAULT_SCENARIO}>"
-    data = read_toml(path) if path is not None else tomllib.loads(default_scenario_text())
+    data = (
+        read_toml(path)
+        if path is not None
+        else documents.parse_toml(default_scenario_text(), source, ScenarioError)
+    )
     scenario = scenario_from_dict(data, source)
     if overrides:
         scenario = apply_overrides(scenario, overrides)
@@ -46,6 +50,9 @@ def default_scenario_text() -> str:
 def read_toml(path: str | Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
     """Read a TOML file as data (never evaluated), turning every failure into one clear error.
 
+    A UTF-8 byte-order mark is accepted; nesting deeper than ``negotiation.documents.MAX_NESTING``
+    is refused (see :mod:`negotiation.documents`).
+
     Args:
         path: File to read.
         error: The InputError subclass to raise.
@@ -53,16 +60,4 @@ def read_toml(path: str | Path, error: type[ScenarioError] = ScenarioError) -> d
     Returns:
         The parsed TOML document.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(str(path), "", MISSING, "an existing, readable TOML file") from None
-    except IsADirectoryError:
-        raise error(str(path), "", "a directory", "a TOML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(str(path), "", type(exc).__name__, "a readable UTF-8 TOML file") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(str(path), "", f"TOML syntax error ({exc})", "valid TOML") from None
+    return documents.read_toml(path, error)

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from negotiation.errors import MISSING, OverrideError
+from negotiation.documents import check_nesting, too_deep
+from negotiation.errors import MISSING, OverrideError, did_you_mean
 from negotiation.scenario.schema import STRATEGY_PRESETS, Scenario
 from negotiation.scenario.validation import validation_error
 
@@ -20,16 +21,23 @@ OPEN_MAPPINGS = {"rapport", "weights", "ideal", "status_quo", "ranges", "no_deal
 """Mapping fields to which an override may add a key that the scenario does not list yet."""
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, source: str = "--set", field: str = "") -> Any:
     """Parse the value half of ``PATH=VALUE`` as a TOML value, or keep it as a bare string.
 
     >>> parse_value("0.8"), parse_value("true"), parse_value("boulware"), parse_value("[1, 2]")
     (0.8, True, 'boulware', [1, 2])
+
+    Raises:
+        OverrideError: Arrays or tables nested deeper than ``negotiation.documents.MAX_NESTING``.
     """
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text.strip()
+    except RecursionError:
+        raise too_deep(source, field, OverrideError) from None
+    check_nesting(value, source, field, OverrideError)
+    return value
 
 
 def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -41,7 +49,7 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
         raise OverrideError(source, "", text, "PATH=VALUE, e.g. actors.china.resolve=0.8")
-    return path.strip(), parse_value(value)
+    return path.strip(), parse_value(value, source, path.strip())
 
 
 def get_value(scenario: Scenario, path: str) -> Any:
@@ -50,7 +58,8 @@ def get_value(scenario: Scenario, path: str) -> Any:
     Raises:
         OverrideError: The path names no parameter.
     """
-    node: Any = scenario.model_dump(mode="python")
+    data = scenario.model_dump(mode="python")
+    node: Any = data
     for depth, part in enumerate(path.split(".")):
         node = _child(node, part)
         if node is MISSING:
@@ -58,9 +67,35 @@ def get_value(scenario: Scenario, path: str) -> Any:
                 "--set",
                 path,
                 ".".join(path.split(".")[: depth + 1]),
-                "a parameter path of the scenario (see docs/scenario-format.md)",
+                "a parameter path of the scenario (see negotiation params)"
+                + did_you_mean(path, leaf_paths(data)),
             )
     return node
+
+
+def leaf_paths(data: dict[str, Any]) -> list[str]:
+    """Every settable path of a dumped scenario: its leaves, lists by index (uncertainty left out).
+
+    >>> from negotiation.scenario.loading import load_scenario
+    >>> paths = leaf_paths(load_scenario().model_dump(mode="python"))
+    >>> "actors.china.resolve" in paths and "events.0.probability" in paths
+    True
+    """
+    out: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if "." not in str(key):  # an event's changes are keyed by whole paths: not addressable
+                    walk(value, f"{prefix}.{key}" if prefix else str(key))
+        elif isinstance(node, list | tuple) and node and all(isinstance(v, dict) for v in node):
+            for index, value in enumerate(node):
+                walk(value, f"{prefix}.{index}")
+        else:
+            out.append(prefix)
+
+    walk({k: v for k, v in data.items() if k != "uncertainty"}, "")
+    return out
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "--set") -> Scenario:
@@ -126,7 +161,8 @@ def _assign(data: dict[str, Any], path: str, value: Any, source: str) -> None:
                 source,
                 path,
                 ".".join(parts[: depth + 1]),
-                "a parameter path of the scenario (see docs/scenario-format.md)",
+                "a parameter path of the scenario (see negotiation params)"
+                + did_you_mean(path, leaf_paths(data)),
             )
         if isinstance(child, tuple):
             child = list(child)
@@ -141,7 +177,11 @@ def _assign(data: dict[str, Any], path: str, value: Any, source: str) -> None:
     known = leaf in node
     if not known and not (len(parts) >= 2 and parts[-2] in OPEN_MAPPINGS):
         raise OverrideError(
-            source, path, leaf, "a parameter path of the scenario (see docs/scenario-format.md)"
+            source,
+            path,
+            leaf,
+            "a parameter path of the scenario (see negotiation params)"
+            + did_you_mean(path, leaf_paths(data)),
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise OverrideError(source, path, value, "a finite number")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from negotiation.scenario.bounds import MAX_ENTRIES, MAX_ROUNDS, MAX_WEIGHT, MAX_WORK_ITEMS
 from negotiation.scenario.checks import check_no_reservation, check_scenario
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -19,9 +20,27 @@ Direction = Literal["increase", "decrease"]
 
 
 class Frozen(BaseModel):
-    """Base for scenario objects: immutable, strict about unknown fields, no NaN or infinity."""
+    """Base for scenario objects: immutable, strict about unknown fields and types, no NaN or infinity.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    Validation is strict (pydantic strict mode), for every field of every subclass: a number is
+    never read from a string (``deadline = "24"``) or a boolean (``leverage = true``), nor an
+    integer from a float. An integer is a valid float. Arrays are tuples: a list from a TOML or
+    JSON array is taken as a tuple before validation (:meth:`_arrays_as_tuples`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrays_as_tuples(cls, data: Any) -> Any:
+        """TOML arrays arrive as lists; strict mode takes only tuples for the (immutable) array fields.
+
+        Lists directly in the object and in its mappings (``ranges = { x = [0, 1] }``) are converted;
+        nested objects convert their own.
+        """
+        if not isinstance(data, dict):
+            return data
+        return {key: _tuples(value) for key, value in data.items()}
 
 
 class Issue(Frozen):
@@ -104,7 +123,7 @@ class Actor(Frozen):
 class Preference(Frozen):
     """One actor's preferences at one table."""
 
-    weights: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
+    weights: dict[str, Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)]] = Field(
         description="Salience of each table issue; normalised to sum to 1."
     )
     ideal: dict[str, float | Direction] = Field(
@@ -125,9 +144,11 @@ class Table(Frozen):
 
     name: str
     parties: tuple[str, str] = Field(description="The two parties; the first opens.")
-    issues: tuple[str, ...] = Field(min_length=1)
-    opens: int = Field(ge=0, description="First round in which offers are made.")
-    deadline: int = Field(ge=1, description="Last round in which an agreement can be made.")
+    issues: tuple[str, ...] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
+    opens: int = Field(ge=0, lt=MAX_ROUNDS, description="First round in which offers are made.")
+    deadline: int = Field(
+        ge=1, le=MAX_ROUNDS, description="Last round in which an agreement can be made (work grows with it)."
+    )
     mediator: str | None = None
     breakdown_risk: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.02, description="Base per-round hazard that a dissatisfied party walks out."
@@ -156,7 +177,7 @@ class Linkage(Frozen):
 
     kind: Literal["precedent", "escalation"]
     source: str
-    targets: tuple[str, ...] = Field(min_length=1)
+    targets: tuple[str, ...] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
     issue: str | None = None
     strength: Unit
 
@@ -213,7 +234,7 @@ class Event(Frozen):
     """
 
     name: str
-    round: int = Field(ge=0, description="Round at whose start the event fires.")
+    round: int = Field(ge=0, le=MAX_ROUNDS, description="Round at whose start the event fires.")
     probability: Unit = Field(1.0, description="Chance that the event happens in a run.")
     set: dict[str, float] = Field(default_factory=dict, description="Parameter path to new value.")
     shift: dict[str, float] = Field(default_factory=dict, description="Parameter path to increment.")
@@ -230,13 +251,13 @@ class Scenario(Frozen):
 
     name: str
     description: str = ""
-    issues: dict[str, Issue] = Field(min_length=1)
-    actors: dict[str, Actor] = Field(min_length=2)
-    tables: dict[str, Table] = Field(min_length=1)
-    linkages: tuple[Linkage, ...] = ()
+    issues: dict[str, Issue] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
+    actors: dict[str, Actor] = Field(min_length=2, max_length=MAX_WORK_ITEMS)
+    tables: dict[str, Table] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
+    linkages: tuple[Linkage, ...] = Field((), max_length=MAX_ENTRIES)
     model: ModelSettings = ModelSettings()
-    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
-    events: tuple[Event, ...] = ()
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    events: tuple[Event, ...] = Field((), max_length=MAX_ENTRIES)
 
     @model_validator(mode="before")
     @classmethod
@@ -269,6 +290,14 @@ class Scenario(Frozen):
     def no_deal(self, table_id: str, issue_id: str) -> float:
         """Return the value of an issue at a table if the table ends without a deal."""
         return self.tables[table_id].no_deal.get(issue_id, self.status_quo(table_id, issue_id))
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {key: tuple(item) if isinstance(item, list) else item for key, item in value.items()}
+    return value
 
 
 def is_finite_number(value: Any) -> bool:

@@ -61,13 +61,28 @@ def validation_error(
     return error(source, field, value, _expectation(first["type"], message) + suffix)
 
 
+TYPE_EXPECTATIONS = {
+    "int_type": "an integer (a whole number, not in quotes)",
+    "float_type": "a number (not in quotes, not true/false)",
+    "bool_type": "true or false",
+    "string_type": "a string (in quotes)",
+    "tuple_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+"""What a field of each type accepts, for pydantic's strict-mode type errors."""
+
+
 def _expectation(kind: str, message: str) -> str:
     if kind == "missing":
         return "this required field"
     if kind == "extra_forbidden":
         return "no such field (check the spelling against docs/scenario-format.md)"
+    if kind in TYPE_EXPECTATIONS:
+        return TYPE_EXPECTATIONS[kind]
     if ";" in message:
         return message.split(";", 1)[1].strip()
+    message = message.removeprefix("Input should be ")
     return message[0].lower() + message[1:] if message else "a valid value"
 
 

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from negotiation.batch.reader import _NULLABLE_BOOL, RESULT_COLUMNS, RESULTS_DIR, SCENARIO_FILE, result_files
-from negotiation.errors import MISSING, ExperimentError
+from negotiation.errors import MISSING, ExperimentError, reason
 from negotiation.scenario.schema import Scenario
 
 BATCH_ROWS = 65_536
@@ -524,11 +524,11 @@ def read_digest(
         try:
             schemas.append(pq.read_schema(path))
         except (OSError, pa.ArrowException) as exc:
-            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+            raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None
     try:
         schema = pa.unify_schemas(schemas, promote_options="default")
     except pa.ArrowException as exc:
-        raise ExperimentError(source, "", type(exc).__name__, "part files with one schema") from None
+        raise ExperimentError(source, "", reason(exc), "part files with one schema") from None
     missing = [name for name in [*RESULT_COLUMNS, *parameters] if name not in schema.names]
     if missing:
         also = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
@@ -628,4 +628,4 @@ def _batches(files: list[Path], schema: pa.Schema, columns: list[str]) -> Iterat
                 ]
                 yield pa.RecordBatch.from_arrays(arrays, names=columns)
         except (OSError, pa.ArrowException) as exc:
-            raise ExperimentError(str(path), "", type(exc).__name__, "a readable Parquet file") from None
+            raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None

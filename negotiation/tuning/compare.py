@@ -264,13 +264,32 @@ def compare_scenarios(base: Scenario, variant: Scenario, runs: int, master_seed:
         master_seed: Master seed.
 
     Returns:
-        See :func:`paired_deal_changes`.
+        See :func:`paired_deal_changes`, with :func:`mark_reach`'s ``reachable`` column.
     """
-    return paired_deal_changes(*simulate_pair(base, variant, runs, master_seed))
+    return mark_reach(paired_deal_changes(*simulate_pair(base, variant, runs, master_seed)), base, variant)
+
+
+def mark_reach(frame: pd.DataFrame, base: Scenario, variant: Scenario) -> pd.DataFrame:
+    """Add a ``reachable`` column: whether the differences between the scenarios can reach each table.
+
+    Run ``r`` of both sides draws every random number from the same keyed streams, so a table that no
+    difference can reach (see :mod:`negotiation.bargaining.reach`) plays identically in every pair:
+    its change is exactly zero by construction, not an estimate.
+    """
+    from negotiation.bargaining.reach import tables_reached_by_change
+
+    reached = set(tables_reached_by_change(base, variant))
+    out = frame.copy()
+    out["reachable"] = out["table"].isin(reached)
+    return out
 
 
 def format_comparison(frame: pd.DataFrame, base_label: str, variant_label: str) -> str:
-    """A readable text table of a comparison (deals, or issue moves if ``frame`` has ``issue``)."""
+    """A readable text table of a comparison (deals, or issue moves if ``frame`` has ``issue``).
+
+    Tables that ``frame["reachable"]`` (see :func:`mark_reach`) marks False are said to be out of
+    the change's reach.
+    """
     issues = "issue" in frame.columns
     what = "probability that each issue moves" if issues else "deal probability"
     names = [f"{t}/{i}" for t, i in zip(frame["table"], frame["issue"], strict=True)] if issues else []
@@ -286,10 +305,17 @@ def format_comparison(frame: pd.DataFrame, base_label: str, variant_label: str) 
         name = f"{row.table}/{row.issue}" if issues else row.table
         interval = f"[{100 * row.low:+.1f}, {100 * row.high:+.1f}]"
         changed = f"+{row.variant_only} / -{row.base_only}"
+        reach = "   (out of reach: unchanged by construction)" if not getattr(row, "reachable", True) else ""
         lines.append(
             f"{name:<{width}} {100 * row.base_p:>6.1f}% {100 * row.variant_p:>7.1f}% "
-            f"{100 * row.change:>+7.1f}pp  {interval:<18} {changed:>12}"
+            f"{100 * row.change:>+7.1f}pp  {interval:<18} {changed:>12}{reach}"
         )
+    if "reachable" in frame.columns and not frame["reachable"].all():
+        lines += [
+            "",
+            "out of reach: no parameter that differs between the two sides is read at that table or at a "
+            "table linked to it, so every paired run plays exactly as before there",
+        ]
     return "\n".join(lines)
 
 
@@ -316,7 +342,19 @@ def plot_comparison(frame: pd.DataFrame, base_label: str, variant_label: str):
     significant = (frame["low"].to_numpy() > 0) | (frame["high"].to_numpy() < 0)
     colours = np.where(significant, "tab:red", "tab:gray")
     ax.axvline(0.0, color="black", linewidth=0.8)
+    reachable = frame["reachable"].to_numpy() if "reachable" in frame.columns else np.ones(len(frame), bool)
     for i in range(len(frame)):
+        if not reachable[i]:  # no effect is possible there: say so instead of drawing a zero
+            ax.annotate(
+                "out of reach",
+                (0.0, y[i]),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+                color="0.45",
+            )
+            continue
         ax.errorbar(change[i], y[i], xerr=errors[:, i : i + 1], fmt="o", color=colours[i], capsize=3)
     ax.set_yticks(y, frame["table"].tolist())
     ax.set_xlabel("change in deal probability (percentage points), 95% paired interval")
@@ -376,6 +414,7 @@ __all__ = [
     "compare_scenarios",
     "format_comparison",
     "load_side",
+    "mark_reach",
     "paired_changes",
     "paired_deal_changes",
     "paired_difference_interval",

@@ -1,70 +1,98 @@
-"""Scenario discovery: the boxes of parameter space where a table's deal (or no deal) concentrates.
+"""Scenario discovery with PRIM: the box of parameter space where a table's deal (or no deal) concentrates.
 
 Input is a batch output folder whose design varied some parameters (a sweep or, best, a Latin
-hypercube); each row is one run of one table. For one table, a CART classification tree
-(scikit-learn's ``DecisionTreeClassifier``) is fitted to predict the outcome of interest from the
-varied parameters. Every leaf of the tree is a *box*: a conjunction of bounds such as
-``actors.china.resolve > 0.8 and tables.us-china.preferences.china.reservation > 0.6``. As in PRIM
-(Friedman and Fisher 1999), each box is judged by
+hypercube). The results are streamed once and aggregated per design point (every run of a point has
+the point's parameters), so memory grows with the design, never with the runs.
 
-- coverage: the share of all runs with the outcome that fall in the box, and
+**PRIM** (the Patient Rule Induction Method, Friedman and Fisher 1999, as in the EMA Workbench):
+starting from the box that holds every design point, *peel* repeatedly: of the 2 x P candidate
+peels that remove the ``alpha`` share (by runs) of the box at the low or the high end of one
+parameter, take the one that leaves the highest density of the outcome; stop when the box holds
+less than ``min_mass`` of the runs. Each step is one box of the *peeling trajectory*, described by
+
+- coverage: the share of all runs with the outcome that fall in the box;
 - density: the share of the runs in the box that have the outcome (the base rate is the density of
-  the whole space).
+  the whole space);
+- mass: the share of all runs in the box.
 
-Sibling leaves that are both richer (or both poorer) in the outcome than the base rate are merged
-into their parent's box, recursively, so that one region reads as one box rather than several slices
-of it (``merge=False`` keeps one box per leaf). Boxes are listed by density. The trade-off chart
-shows the coverage and density of the union of the k densest leaves (unmerged), k = 1, 2, ...: the
-analogue of PRIM's peeling trajectory, from a small, dense box to the whole space.
+The box **chosen** from the trajectory maximises ``mass x (density - base rate)`` (the weighted
+relative accuracy of subgroup discovery: the runs with the outcome in the box beyond what the base
+rate would put there), a balance of coverage and density. For each restricted end of the chosen box,
+the **quasi-p-value** of EMA Workbench: the one-sided binomial probability of at least the box's
+hits among its runs if they had the density of the box with that restriction dropped; a large one
+says the restriction adds little.
 
-CART rather than PRIM: scikit-learn's tree is maintained, already a dependency of the tuning extra
-and deterministic given its seed, whereas the maintained PRIM (ema-workbench) would pull in a large
-framework for one function (see docs/tuning.md).
+**Beyond noise?** Peeling chases noise as eagerly as signal, so the chosen box's advantage is judged
+against the same search on the design with the outcomes shuffled between design points (a
+permutation test, 199 shuffles seeded from the master seed): the p-value is the share of shuffles
+whose chosen box has at least the real one's ``mass x (density - base rate)``. Above 0.05 the
+report says plainly that no box beats the base rate beyond noise.
+
+Both directions are searched: a *high-density* box where the outcome is likelier than the base
+rate, and a *low-density* box where it is rarer (PRIM on the opposite outcome), each labelled so.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
-from negotiation.errors import MISSING, ExperimentError
+from negotiation.errors import MISSING, ExperimentError, reason
 
 OUTCOMES = ("deal", "no-deal")
 DISCOVERY_STREAM = 0xD15C
+PERMUTATIONS = 199
+"""Shuffles of the permutation test of the chosen box."""
+SIGNIFICANCE = 0.05
 
 
 @dataclass(frozen=True)
 class Box:
-    """One leaf of the tree as a box of parameter space."""
+    """A box of parameter space with its statistics."""
 
     limits: dict[str, tuple[float, float]]
-    """Parameter path to (lower, upper): lower < value <= upper; -inf/inf where unbounded."""
+    """Parameter path to (lowest, highest) value inside; only the restricted parameters."""
     runs: int
-    """Runs (rows of the table) in the box."""
     hits: int
-    """Runs in the box with the outcome of interest."""
+    """Runs in the box with the outcome searched for."""
     coverage: float
-    """hits / all runs with the outcome."""
     density: float
-    """hits / runs."""
+    mass: float
+    quasi_p: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Per restricted parameter, the quasi-p-value of its lower and upper limit (NaN: not restricted)."""
 
     def describe(self) -> str:
-        """The box as conditions, e.g. ``actors.china.resolve > 0.8 and ...`` ('anywhere' if none)."""
-        parts = []
-        for path, (low, high) in self.limits.items():
-            if math.isfinite(low) and math.isfinite(high):
-                parts.append(f"{_fmt(low)} < {path} <= {_fmt(high)}")
-            elif math.isfinite(low):
-                parts.append(f"{path} > {_fmt(low)}")
-            elif math.isfinite(high):
-                parts.append(f"{path} <= {_fmt(high)}")
+        """The box as conditions, e.g. ``0.5 <= actors.china.resolve <= 0.8`` ('anywhere' if none)."""
+        parts = [f"{_fmt(low)} <= {path} <= {_fmt(high)}" for path, (low, high) in self.limits.items()]
         return " and ".join(parts) if parts else "anywhere"
+
+
+@dataclass(frozen=True)
+class Search:
+    """One PRIM search: its trajectory, the chosen box and the permutation test."""
+
+    direction: str
+    """'high-density' (the outcome likelier inside) or 'low-density' (rarer inside)."""
+    trajectory: pd.DataFrame
+    """One row per peel: step, coverage, density, mass, restricted (number of restricted parameters)."""
+    chosen: int
+    """Row of the trajectory chosen (largest mass x (density - base rate))."""
+    box: Box
+    """The chosen box, with coverage and density of the outcome asked for (not of its opposite)."""
+    p_value: float
+    """Permutation p-value of the chosen box's advantage."""
+
+    @property
+    def beats_noise(self) -> bool:
+        """Whether the chosen box stands out from the base rate beyond what shuffled outcomes give."""
+        return self.p_value <= SIGNIFICANCE
 
 
 @dataclass(frozen=True)
@@ -77,87 +105,268 @@ class Discovery:
     """Varied parameters used as inputs."""
     base_rate: float
     """Share of all runs with the outcome."""
+    runs: int
     total_hits: int
-    boxes: list[Box]
-    """Every box (a leaf, or merged leaves), by density (then coverage), highest first."""
-    tree: Any
-    """The fitted DecisionTreeClassifier."""
-    leaves: list[Box]
-    """One box per leaf of the tree (never merged), by density: the steps of the trade-off curve."""
+    points: int
+    searches: list[Search]
+    """The high-density search, then the low-density one."""
 
     def table_frame(self) -> pd.DataFrame:
-        """Boxes as rows: rank, conditions, runs, hits, coverage, density, then each parameter's bounds."""
+        """The chosen boxes as rows: direction, conditions, statistics, p-values, limits."""
         rows = []
-        for rank, box in enumerate(self.boxes, start=1):
+        for search in self.searches:
+            box = search.box
             row: dict[str, Any] = {
-                "rank": rank,
+                "direction": search.direction,
+                "beats_noise": search.beats_noise,
+                "permutation_p": search.p_value,
                 "box": box.describe(),
                 "runs": box.runs,
                 "hits": box.hits,
                 "coverage": box.coverage,
                 "density": box.density,
+                "mass": box.mass,
+                "base_rate": self.base_rate,
             }
             for path in self.parameters:
-                low, high = box.limits.get(path, (-math.inf, math.inf))
-                row[f"{path} >"], row[f"{path} <="] = low, high
+                low, high = box.limits.get(path, (math.nan, math.nan))
+                q_low, q_high = box.quasi_p.get(path, (math.nan, math.nan))
+                row |= {
+                    f"{path} >=": low,
+                    f"{path} <=": high,
+                    f"{path} qp low": q_low,
+                    f"{path} qp high": q_high,
+                }
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def tradeoff(self) -> pd.DataFrame:
-        """Coverage and density of the union of the k densest leaves, for k = 1..number of leaves."""
-        hits = np.cumsum([b.hits for b in self.leaves])
-        runs = np.cumsum([b.runs for b in self.leaves])
-        return pd.DataFrame(
+
+def prim(
+    x: np.ndarray, hits: np.ndarray, runs: np.ndarray, alpha: float = 0.05, min_mass: float = 0.05
+) -> list[np.ndarray]:
+    """The peeling trajectory: the design points inside each successive box.
+
+    Args:
+        x: (G, P) design points.
+        hits: (G,) runs with the outcome at each point.
+        runs: (G,) runs at each point.
+        alpha: Share of the box's runs each peel removes (at least one point).
+        min_mass: Stop before the box holds less than this share of all runs.
+
+    Returns:
+        Boolean masks over the points, from the whole space to the last box.
+    """
+    total = runs.sum()
+    inside = np.ones(len(x), bool)
+    steps = [inside.copy()]
+    while True:
+        best, best_density = None, -1.0
+        box_runs = runs[inside].sum()
+        for j in range(x.shape[1]):
+            values = x[inside, j]
+            if np.unique(values).size < 2:
+                continue
+            order = np.argsort(values, kind="stable")
+            weights = runs[inside][order]
+            for side in ("low", "high"):
+                cut = _peel_cut(
+                    values[order] if side == "low" else values[order][::-1],
+                    weights if side == "low" else weights[::-1],
+                    alpha * box_runs,
+                )
+                keep = inside & ((x[:, j] > cut) if side == "low" else (x[:, j] < cut))
+                kept = runs[keep].sum()
+                if kept == 0 or kept < min_mass * total:
+                    continue
+                density = hits[keep].sum() / kept
+                if density > best_density + 1e-12:
+                    best, best_density = keep, density
+        if best is None:
+            return steps
+        inside = best
+        steps.append(inside.copy())
+
+
+def _peel_cut(values: np.ndarray, weights: np.ndarray, amount: float) -> float:
+    """The value up to which (inclusive) points are peeled from this end: ``amount`` runs, whole ties."""
+    reached = np.searchsorted(np.cumsum(weights), amount, side="left")
+    return float(values[min(reached, len(values) - 1)])
+
+
+def _box_stats(mask: np.ndarray, x: np.ndarray, hits: np.ndarray, runs: np.ndarray) -> tuple[int, int]:
+    return int(runs[mask].sum()), int(hits[mask].sum())
+
+
+def _limits(mask: np.ndarray, x: np.ndarray, names: list[str]) -> dict[str, tuple[float, float]]:
+    """The restricted parameters of the box holding ``mask``'s points, as (lowest, highest) inside."""
+    limits = {}
+    for j, name in enumerate(names):
+        low, high = float(x[mask, j].min()), float(x[mask, j].max())
+        if low > x[:, j].min() or high < x[:, j].max():
+            limits[name] = (low, high)
+    return limits
+
+
+def _in_box(x: np.ndarray, limits: dict[str, tuple[float, float]], names: list[str]) -> np.ndarray:
+    inside = np.ones(len(x), bool)
+    for name, (low, high) in limits.items():
+        j = names.index(name)
+        inside &= (x[:, j] >= low) & (x[:, j] <= high)
+    return inside
+
+
+def _quasi_p(
+    x: np.ndarray,
+    hits: np.ndarray,
+    runs: np.ndarray,
+    limits: dict[str, tuple[float, float]],
+    names: list[str],
+) -> dict[str, tuple[float, float]]:
+    """EMA Workbench's quasi-p-value of each restricted end: the box's hits against the density without it."""
+    box_runs, box_hits = _box_stats(_in_box(x, limits, names), x, hits, runs)
+    out = {}
+    for name, (low, high) in limits.items():
+        j = names.index(name)
+        values = []
+        for end, unlimited in ((low, x[:, j].min()), (high, x[:, j].max())):
+            if end == unlimited:
+                values.append(math.nan)
+                continue
+            wider = dict(limits)
+            wider[name] = (unlimited, high) if end == low else (low, unlimited)
+            n, k = _box_stats(_in_box(x, wider, names), x, hits, runs)
+            p = k / n if n else 0.0
+            values.append(
+                float(scipy_stats.binomtest(box_hits, box_runs, min(max(p, 0.0), 1.0), "greater").pvalue)
+            )
+        out[name] = (values[0], values[1])
+    return out
+
+
+def _pruned(
+    x: np.ndarray,
+    hits: np.ndarray,
+    runs: np.ndarray,
+    limits: dict[str, tuple[float, float]],
+    names: list[str],
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    """Drop, one at a time, the restricted end with the largest quasi-p-value above 0.05.
+
+    Peeling trims a parameter that does not matter whenever that happens to raise the density a
+    little; a restriction whose quasi-p-value says it adds nothing beyond chance is dropped, so the box
+    names only the limits the data support (as an analyst would with EMA Workbench's inspect).
+
+    Returns:
+        The limits kept and their quasi-p-values.
+    """
+    limits = dict(limits)
+    while True:
+        quasi = _quasi_p(x, hits, runs, limits, names)
+        ends = [
+            (q, name, side)
+            for name, pair in quasi.items()
+            for side, q in enumerate(pair)
+            if not math.isnan(q)
+        ]
+        if not ends:
+            return limits, quasi
+        worst, name, side = max(ends)
+        if worst <= SIGNIFICANCE:
+            return limits, quasi
+        j = names.index(name)
+        low, high = limits[name]
+        low, high = (float(x[:, j].min()), high) if side == 0 else (low, float(x[:, j].max()))
+        if low <= x[:, j].min() and high >= x[:, j].max():
+            del limits[name]
+        else:
+            limits[name] = (low, high)
+
+
+def _choose(steps: list[np.ndarray], hits: np.ndarray, runs: np.ndarray) -> tuple[int, float]:
+    """The step with the largest mass x (density - base rate), and that value."""
+    total, base = runs.sum(), hits.sum() / runs.sum()
+    scores = []
+    for mask in steps:
+        n = runs[mask].sum()
+        scores.append((n / total) * (hits[mask].sum() / n - base) if n else -np.inf)
+    best = int(np.argmax(scores))
+    return best, float(scores[best])
+
+
+def search(
+    x: np.ndarray,
+    hits: np.ndarray,
+    runs: np.ndarray,
+    names: list[str],
+    direction: str,
+    outcome_hits: np.ndarray,
+    alpha: float,
+    min_mass: float,
+    rng: np.random.Generator,
+    permutations: int = PERMUTATIONS,
+) -> Search:
+    """PRIM on ``hits`` (the outcome, or its opposite for a low-density box), then the permutation test.
+
+    ``outcome_hits`` are the hits of the outcome asked for, which the chosen box reports.
+    """
+    steps = prim(x, hits, runs, alpha, min_mass)
+    chosen, score = _choose(steps, hits, runs)
+    exceed = 0
+    for _ in range(permutations):
+        order = rng.permutation(len(x))
+        shuffled = hits[order], runs[order]
+        _, null = _choose(prim(x, *shuffled, alpha, min_mass), *shuffled)
+        exceed += null >= score - 1e-12
+    total_runs, total_hits = runs.sum(), outcome_hits.sum()
+    rows = []
+    for step, mask in enumerate(steps):
+        n, k = int(runs[mask].sum()), int(outcome_hits[mask].sum())
+        rows.append(
             {
-                "leaves": np.arange(1, len(self.leaves) + 1),
-                "coverage": hits / max(self.total_hits, 1),
-                "density": hits / np.maximum(runs, 1),
+                "step": step,
+                "coverage": k / total_hits if total_hits else math.nan,
+                "density": k / n if n else math.nan,
+                "mass": n / total_runs,
+                "restricted": len(_limits(mask, x, names)),
             }
         )
+    limits, quasi_p = _pruned(x, hits, runs, _limits(steps[chosen], x, names), names)
+    mask = _in_box(x, limits, names)
+    n, k = int(runs[mask].sum()), int(outcome_hits[mask].sum())
+    box = Box(limits, n, k, k / total_hits if total_hits else math.nan, k / n, n / total_runs, quasi_p)
+    return Search(direction, pd.DataFrame(rows), chosen, box, (1 + exceed) / (1 + permutations))
 
 
 def discover(
-    results: pd.DataFrame,
+    points: pd.DataFrame,
     parameters: list[str],
     table: str,
     outcome: str = "deal",
-    max_depth: int = 3,
-    min_leaf: float = 0.05,
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
     seed: int = 0,
     source: str = "results",
-    merge: bool = True,
+    permutations: int = PERMUTATIONS,
 ) -> Discovery:
-    """Fit the tree for one table and return its boxes.
+    """PRIM in both directions for one table, from its runs aggregated per design point.
 
     Args:
-        results: The results rows (with the parameter columns).
-        parameters: Varied parameter paths (columns of ``results``).
-        table: Table id.
+        points: One row per design point of the table: the parameter columns, ``runs`` and ``deals``.
+        parameters: Varied parameter paths (columns of ``points``).
+        table: Table id (for the result).
         outcome: ``deal`` or ``no-deal``.
-        max_depth: Depth of the tree: at most this many conditions per box.
-        min_leaf: Smallest box, as a share of the table's runs.
-        seed: Seeds the tree's tie-breaking between equally good splits.
+        alpha: Share of the box's runs each peel removes.
+        min_mass: Smallest box, as a share of the runs.
+        seed: Master seed of the permutation test.
         source: The folder, for messages.
-        merge: Merge sibling leaves that lie on the same side of the base rate (both richer in the
-            outcome than the whole space, or both poorer) into their parent's box, recursively, so
-            that a region is one box rather than several slices of it.
+        permutations: Shuffles of the permutation test.
 
     Raises:
-        ExperimentError: Unknown table or outcome, no varied parameter, a missing column, or no run
-            (or every run) with the outcome.
+        ExperimentError: Unknown outcome, no varied parameter, or no run (or every run) with the outcome.
     """
-    from sklearn.tree import DecisionTreeClassifier
-
-    from negotiation.batch.reader import require_columns
-
     if outcome not in OUTCOMES:
         raise ExperimentError("--outcome", "", outcome, "deal or no-deal")
-    require_columns(results, ["table", "deal", *parameters], source)
-    tables = list(pd.unique(results["table"]))
-    if table not in tables:
-        raise ExperimentError("--table", "", table, f"a table of the results: {', '.join(map(str, tables))}")
-    rows = results[results["table"] == table]
-    varied = [p for p in parameters if rows[p].nunique(dropna=True) > 1]
+    varied = [p for p in parameters if points[p].nunique(dropna=True) > 1]
     if not varied:
         raise ExperimentError(
             source,
@@ -165,11 +374,12 @@ def discover(
             parameters or MISSING,
             "a batch that varied at least one parameter (a sweep or a sampled design)",
         )
-    x = rows[varied].to_numpy(float)
-    deal = rows["deal"].astype(bool).to_numpy()
-    y = deal if outcome == "deal" else ~deal
-    total = int(y.sum())
-    if total == 0 or total == len(y):
+    x = points[varied].to_numpy(float)
+    runs = points["runs"].to_numpy(np.int64)
+    deals = points["deals"].to_numpy(np.int64)
+    wanted = deals if outcome == "deal" else runs - deals
+    total = int(wanted.sum())
+    if total == 0 or total == runs.sum():
         what = "no" if total == 0 else "every"
         raise ExperimentError(
             "--table",
@@ -177,146 +387,80 @@ def discover(
             table,
             f"a table where some runs end in {outcome} and some do not ({what} run does)",
         )
-    leaf_size = max(1, math.ceil(min_leaf * len(y)))
-    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=leaf_size, random_state=_seed(seed))
-    tree.fit(x, y)
-    leaves = tree.apply(x)
-    rate = total / len(y)
-    by_density: dict[bool, list[Box]] = {}
-    for merged in {merge, False}:
-        found = []
-        for leaf_ids, limits in _boxes(tree, varied, leaves, y, rate, merged).items():
-            inside = np.isin(leaves, leaf_ids)
-            hits = int(y[inside].sum())
-            found.append(Box(limits, int(inside.sum()), hits, hits / total, hits / int(inside.sum())))
-        by_density[merged] = sorted(found, key=lambda b: (-b.density, -b.coverage))
-    return Discovery(table, outcome, varied, rate, total, by_density[merge], tree, by_density[False])
-
-
-def _boxes(
-    tree: Any, names: list[str], leaves: np.ndarray, y: np.ndarray, rate: float, merge: bool
-) -> dict[tuple[int, ...], dict[str, tuple[float, float]]]:
-    """Boxes as (leaf ids, bounds), walking the tree from the root (sklearn: left is ``x <= cut``).
-
-    With ``merge``, a subtree whose leaves are all richer (or all poorer) in the outcome than the
-    base rate is one box: its root's bounds.
-    """
-    t = tree.tree_
-    side: dict[int, bool] = {}
-    for leaf in np.unique(leaves):
-        side[int(leaf)] = bool(y[leaves == leaf].mean() > rate)
-
-    def subtree_leaves(node: int) -> list[int]:
-        if t.children_left[node] == t.children_right[node]:
-            return [node]
-        return subtree_leaves(t.children_left[node]) + subtree_leaves(t.children_right[node])
-
-    out: dict[tuple[int, ...], dict[str, tuple[float, float]]] = {}
-    stack: list[tuple[int, dict[str, tuple[float, float]]]] = [(0, {})]
-    while stack:
-        node, limits = stack.pop()
-        below = [leaf for leaf in subtree_leaves(node) if leaf in side]
-        is_leaf = t.children_left[node] == t.children_right[node]
-        if is_leaf or (merge and len({side[leaf] for leaf in below}) == 1):
-            out[tuple(below)] = {n: limits[n] for n in names if n in limits}
-            continue
-        name, cut = names[t.feature[node]], float(t.threshold[node])
-        low, high = limits.get(name, (-math.inf, math.inf))
-        stack.append((t.children_left[node], {**limits, name: (low, min(high, cut))}))
-        stack.append((t.children_right[node], {**limits, name: (max(low, cut), high)}))
-    return out
-
-
-def format_discovery(found: Discovery, show: int = 5) -> str:
-    """Readable text: the base rate, then the densest boxes with coverage and density."""
-    what = f"a {found.table} deal" if found.outcome == "deal" else f"no {found.table} deal"
-    lines = [
-        f"{what}: {found.total_hits} runs, base rate {found.base_rate:.1%}; "
-        f"{len(found.boxes)} boxes from a tree over {', '.join(found.parameters)}",
-        "",
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DISCOVERY_STREAM,)))
+    searches = [
+        search(x, wanted, runs, varied, "high-density", wanted, alpha, min_mass, rng, permutations),
+        search(x, runs - wanted, runs, varied, "low-density", wanted, alpha, min_mass, rng, permutations),
     ]
-    for rank, box in enumerate(found.boxes[:show], start=1):
-        lines.append(
-            f"{rank}. {what} when {box.describe()}\n"
-            f"   coverage {box.coverage:.1%}, density {box.density:.1%} ({box.hits} of {box.runs} runs)"
-        )
-    return "\n".join(lines)
+    return Discovery(
+        table, outcome, varied, total / runs.sum(), int(runs.sum()), total, len(points), searches
+    )
 
 
-def plot_tradeoff(found: Discovery):
-    """Coverage against density of the union of the densest k leaves (PRIM's peeling trade-off).
+def points_of_table(outdir: str | Path, table: str, parameters: list[str]) -> pd.DataFrame:
+    """Stream a batch's results and count, per design point, one table's runs and deals.
+
+    Reads only ``point``, ``table``, ``deal`` and the parameter columns, a record batch at a time.
 
     Returns:
-        ``(figure, axes)``.
+        One row per design point with rows of the table: ``point``, the parameters, ``runs``, ``deals``.
+
+    Raises:
+        ExperimentError: No results, an unreadable file, a missing column, or a table not in the results.
     """
-    import matplotlib
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from negotiation.batch.reader import RESULTS_DIR, result_files
 
-    curve = found.tradeoff()
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.plot(curve["coverage"], curve["density"], "o-")
-    for row in curve.itertuples(index=False):
-        ax.annotate(f"{row.leaves}", (row.coverage, row.density), textcoords="offset points", xytext=(5, 5))
-    ax.axhline(
-        found.base_rate, color="gray", linestyle="--", linewidth=0.8, label=f"base rate {found.base_rate:.0%}"
+    source = str(Path(outdir) / RESULTS_DIR)
+    columns = ["point", "table", "deal", *parameters]
+    counts: dict[int, list[Any]] = {}
+    tables: set[str] = set()
+    for path in result_files(outdir):
+        try:
+            reader = pq.ParquetFile(path)
+            missing = [c for c in columns if c not in reader.schema_arrow.names]
+            if missing:
+                raise ExperimentError(
+                    source, f"column {missing[0]}", MISSING, "a results column of the batch"
+                )
+            for batch in reader.iter_batches(batch_size=65_536, columns=columns, use_threads=False):
+                frame = batch.to_pandas()
+                tables.update(frame["table"].astype(str).unique())
+                mine = frame[frame["table"].astype(str) == table]
+                if mine.empty:
+                    continue
+                grouped = mine.groupby("point", sort=False)
+                sums = grouped["deal"].agg(["size", "sum"])
+                first = grouped[parameters].first() if parameters else None
+                for point, row in sums.iterrows():
+                    entry = counts.setdefault(
+                        int(point), [0, 0, *(first.loc[point].tolist() if first is not None else [])]
+                    )
+                    entry[0] += int(row["size"])
+                    entry[1] += int(row["sum"])
+        except (OSError, pa.ArrowException) as exc:
+            raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None
+    if table not in tables:
+        raise ExperimentError("--table", "", table, f"a table of the results: {', '.join(sorted(tables))}")
+    frame = pd.DataFrame(
+        [[point, *entry[2:], entry[0], entry[1]] for point, entry in sorted(counts.items())],
+        columns=["point", *parameters, "runs", "deals"],
     )
-    ax.set_xlim(0, 1.05)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("coverage (share of all outcome runs inside)")
-    ax.set_ylabel("density (share of runs inside with the outcome)")
-    what = "deal" if found.outcome == "deal" else "no deal"
-    ax.set_title(f"{found.table}: {what}, union of the k densest tree leaves", fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig, ax
-
-
-def plot_tree(found: Discovery):
-    """The fitted tree (sklearn's plot_tree).
-
-    Returns:
-        ``(figure, axes)``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.tree import plot_tree as sk_plot_tree
-
-    depth = found.tree.get_depth()
-    fig, ax = plt.subplots(figsize=(max(7, 3.2 * 2**depth / 2), 1.9 * depth + 2))
-    labels = ["other", found.outcome]
-    sk_plot_tree(
-        found.tree,
-        feature_names=found.parameters,
-        class_names=labels,
-        filled=True,
-        impurity=False,
-        proportion=True,
-        rounded=True,
-        fontsize=7,
-        ax=ax,
-    )
-    ax.set_title(
-        f"{found.table}: tree for {found.outcome} (values: share other / {found.outcome})", fontsize=10
-    )
-    fig.tight_layout()
-    return fig, ax
+    return frame
 
 
 def discover_folder(
     outdir: str | Path,
     table: str,
     outcome: str = "deal",
-    max_depth: int = 3,
-    min_leaf: float = 0.05,
-    merge: bool = True,
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
+    permutations: int = PERMUTATIONS,
 ) -> Discovery:
-    """Run :func:`discover` on a batch output folder (parameters from its metadata)."""
-    from negotiation.batch.reader import load_metadata, load_results
+    """Run :func:`discover` on a batch output folder (parameters from its metadata), in bounded memory."""
+    from negotiation.batch.reader import load_metadata
 
     metadata = load_metadata(outdir)
     parameters = list(metadata.get("parameters", []))
@@ -327,29 +471,130 @@ def discover_folder(
             [],
             "a batch that varied at least one parameter (a sweep or a sampled design)",
         )
-    results = load_results(outdir, columns=("table", "deal", *parameters))
+    points = points_of_table(outdir, table, parameters)
     seed = int(metadata.get("master_seed", 0) or 0)
     source = str(Path(outdir) / "results")
-    return discover(results, parameters, table, outcome, max_depth, min_leaf, seed, source, merge)
+    return discover(points, parameters, table, outcome, alpha, min_mass, seed, source, permutations)
+
+
+def format_discovery(found: Discovery) -> str:
+    """Readable text: the base rate, then each direction's box, labelled, or a plain 'no box beats noise'."""
+    what = f"a {found.table} deal" if found.outcome == "deal" else f"no {found.table} deal"
+    lines = [
+        f"{what}: base rate {found.base_rate:.1%} ({found.total_hits:,} of {found.runs:,} runs, "
+        f"{found.points} design points); PRIM over {', '.join(found.parameters)}",
+        "",
+    ]
+    for search in found.searches:
+        box = search.box
+        likelier = "likelier" if search.direction == "high-density" else "rarer"
+        if not search.beats_noise or not box.limits:
+            lines.append(
+                f"{search.direction}: no box where {what} is {likelier} than the base rate beyond noise "
+                f"(permutation p = {search.p_value:.2f}); the varied parameters do not concentrate it in "
+                "any region this design can tell apart from chance."
+            )
+            lines.append("")
+            continue
+        lines.append(
+            f"{search.direction} box ({what} {likelier} here: {box.density:.1%} against "
+            f"{found.base_rate:.1%}; permutation p = {search.p_value:.3f}):"
+        )
+        lines.append(f"   {box.describe()}")
+        lines.append(
+            f"   coverage {box.coverage:.1%}, density {box.density:.1%}, mass {box.mass:.1%} "
+            f"({box.hits:,} of {box.runs:,} runs)"
+        )
+        for path, (q_low, q_high) in box.quasi_p.items():
+            ends = [
+                f"{name} {_p(q)}"
+                for name, q in (("lower limit", q_low), ("upper limit", q_high))
+                if not math.isnan(q)
+            ]
+            lines.append(f"   quasi-p {path}: {', '.join(ends)}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def plot_trajectory(found: Discovery) -> tuple[Any, Any]:
+    """The peeling trajectories (coverage against density) with each chosen box marked.
+
+    Returns:
+        ``(figure, axes)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained", squeeze=False)
+    what = "deal" if found.outcome == "deal" else "no deal"
+    for ax, search in zip(axes.flat, found.searches, strict=True):
+        curve = search.trajectory
+        points = ax.scatter(
+            curve["coverage"], curve["density"], c=curve["restricted"], cmap="viridis", s=18, zorder=3
+        )
+        ax.plot(curve["coverage"], curve["density"], color="0.7", linewidth=0.8, zorder=2)
+        verdict = "beats the base rate" if search.beats_noise else "not beyond noise"
+        ax.plot(
+            search.box.coverage,
+            search.box.density,
+            "*",
+            ms=16,
+            color="tab:red",
+            markeredgecolor="black",
+            zorder=4,
+            label=f"chosen box (step {search.chosen}, unsupported limits dropped; {verdict}, "
+            f"p = {search.p_value:.2f})",
+        )
+        ax.axhline(
+            found.base_rate,
+            color="gray",
+            linestyle="--",
+            linewidth=0.8,
+            label=f"base rate {found.base_rate:.0%}",
+        )
+        ax.set_xlim(-0.02, 1.05)
+        ax.set_ylim(-0.02, 1.05)
+        ax.set_xlabel("coverage (share of the runs with the outcome inside the box)")
+        ax.set_ylabel(f"density (share of runs inside with {what})")
+        ax.set_title(
+            f"{search.direction}: peeling toward {what} "
+            + ("likelier" if search.direction == "high-density" else "rarer"),
+            fontsize=10,
+        )
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+        fig.colorbar(points, ax=ax, label="restricted parameters", shrink=0.8)
+    fig.suptitle(f"PRIM peeling trajectories: {found.table}, {what}", fontweight="bold")
+    return fig, axes
 
 
 def write_discovery(found: Discovery, outdir: str | Path) -> list[Path]:
-    """Write the boxes (CSV), the trade-off curve chart and the tree chart."""
+    """Write the chosen boxes (CSV), the trajectories (CSV) and the trajectory chart."""
     from negotiation.atomic import write_text_atomic
     from negotiation.tuning.files import output_folder, save_figure
 
     folder = output_folder(outdir)
     stem = "discover-" + re.sub(r"[^A-Za-z0-9_.-]", "_", f"{found.table}-{found.outcome}")
-    written = [write_text_atomic(folder / f"{stem}.csv", found.table_frame().to_csv(index=False))]
-    fig, _ = plot_tradeoff(found)
-    written += save_figure(fig, folder, f"{stem}-tradeoff")
-    fig, _ = plot_tree(found)
-    return written + save_figure(fig, folder, f"{stem}-tree")
+    trajectories = pd.concat(
+        [
+            s.trajectory.assign(direction=s.direction, chosen=s.trajectory["step"] == s.chosen)
+            for s in found.searches
+        ],
+        ignore_index=True,
+    )
+    written = [
+        write_text_atomic(folder / f"{stem}.csv", found.table_frame().to_csv(index=False)),
+        write_text_atomic(folder / f"{stem}-trajectory.csv", trajectories.to_csv(index=False)),
+    ]
+    fig, _ = plot_trajectory(found)
+    return written + save_figure(fig, folder, f"{stem}-trajectory")
 
 
 def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _seed(master_seed: int) -> int:
-    return int(np.random.SeedSequence(master_seed, spawn_key=(DISCOVERY_STREAM,)).generate_state(1)[0])
+def _p(value: float) -> str:
+    return f"{value:.2g}" if value >= 1e-4 else "< 0.0001"

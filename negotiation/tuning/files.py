@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from negotiation.atomic import write_atomic
+from negotiation.atomic import make_folder, write_atomic
 from negotiation.errors import MISSING, ExperimentError
 
 FORMATS = ("png", "svg")
@@ -50,25 +50,17 @@ def read_tables_file(
 def output_folder(outdir: str | Path, flag: str = "--out") -> Path:
     """Create (if needed) and return an output folder.
 
+    The commands first claim it (:func:`negotiation.folders.output_folder`: new, empty or theirs,
+    locked while they write).
+
     Raises:
-        ExperimentError: The path exists and is not a folder, or cannot be created.
+        ExperimentError: The path exists and is not a folder.
+        FileSystemError: It cannot be created (the reason is named).
     """
     folder = Path(outdir)
     if folder.exists() and not folder.is_dir():
         raise ExperimentError(flag, "", str(folder), "a folder (or a path where one can be created)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExperimentError(
-            flag, "", str(folder), f"a folder that can be created ({exc.strerror})"
-        ) from None
-    return folder
-
-
-def check_output_folder(outdir: str | Path | None, flag: str = "--out") -> None:
-    """Fail early, before any run, when an output path exists and is not a folder."""
-    if outdir is not None and Path(outdir).exists() and not Path(outdir).is_dir():
-        raise ExperimentError(flag, "", str(outdir), "a folder (or a path where one can be created)")
+    return make_folder(folder)
 
 
 def save_figure(fig: Any, folder: Path, stem: str, formats: tuple[str, ...] = FORMATS) -> list[Path]:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.errors import MISSING, ExperimentError
+from negotiation.stats.digest import Results, as_digest, read_digest
 from negotiation.tuning.files import read_tables_file
 
 MODEL = "model"
@@ -161,22 +162,24 @@ def read_outcomes(path: str | Path) -> Outcomes:
     return Outcomes(source, description, tuple(events), made_up)
 
 
-def model_forecasts(results: pd.DataFrame, outcomes: Outcomes, results_source: str) -> dict[str, float]:
+def model_forecasts(results: Results, outcomes: Outcomes, results_source: str) -> dict[str, float]:
     """The batch's frequency of every event in ``outcomes``, keyed by :attr:`Event.name`.
 
     Args:
-        results: The results rows (pooled over all design points).
+        results: The results, pooled over all design points: their digest (streamed from a folder
+            by :func:`negotiation.stats.digest.read_digest`, in memory that does not grow with the
+            runs), or a results DataFrame.
         outcomes: The events to forecast.
         results_source: Name of the results folder, for error messages.
 
     Raises:
         ExperimentError: An event names a table that is not in the results, or an issue that is not
-            on its table; or a needed column is missing.
+            on its table.
     """
-    from negotiation.batch.reader import require_columns
-
-    require_columns(results, ["table", "deal"], results_source)
-    known = list(pd.unique(results["table"]))
+    digest = as_digest(results)
+    counts = digest.counts.groupby("table", sort=False)[["n", "deals"]].sum()
+    moves = digest.moves.groupby(["table", "issue"], sort=False)[["n", "moved"]].sum()
+    known = [t for t in digest.tables if t in counts.index and counts.loc[t, "n"] > 0]
     forecasts: dict[str, float] = {}
     for event in outcomes.events:
         if event.table not in known:
@@ -186,25 +189,19 @@ def model_forecasts(results: pd.DataFrame, outcomes: Outcomes, results_source: s
                 event.table,
                 f"a table of the results: {', '.join(known)}",
             )
-        rows = results[results["table"] == event.table]
         if event.issue is None:
-            forecasts[event.name] = float(rows["deal"].astype(bool).mean())
+            forecasts[event.name] = float(counts.loc[event.table, "deals"] / counts.loc[event.table, "n"])
             continue
-        column = f"moved_{event.issue}"
-        present = rows[column].notna() if column in rows.columns else pd.Series(False, index=rows.index)
-        if not present.any():
-            on_table = [
-                c.removeprefix("moved_")
-                for c in rows.columns
-                if c.startswith("moved_") and rows[c].notna().any()
-            ]
+        key = (event.table, event.issue)
+        if key not in moves.index or moves.loc[key, "n"] == 0:
+            on_table = [i for (t, i), n in moves["n"].items() if t == event.table and n > 0]
             raise ExperimentError(
                 outcomes.source,
                 f"tables.{event.table}.issues.{event.issue}",
                 event.issue,
                 f"an issue on table {event.table}: {', '.join(on_table)}",
             )
-        forecasts[event.name] = float(rows.loc[present, column].astype(bool).mean())
+        forecasts[event.name] = float(moves.loc[key, "moved"] / moves.loc[key, "n"])
     return forecasts
 
 
@@ -376,18 +373,18 @@ def score_batch(
     Raises:
         ExperimentError: Bad outcomes file, results folder, clip value or design point.
     """
-    from negotiation.batch.reader import load_results
+    from negotiation.batch.reader import load_scenario_json
 
     if not 0.0 < clip < 0.5:
         raise ExperimentError("--clip", "", clip, "a number in (0, 0.5)")
     outcomes = read_outcomes(outcomes_path)
-    columns = ("table", "deal") if point is None else ("point", "table", "deal")
-    results = load_results(outdir, columns=columns)
+    # streamed: memory does not grow with the number of runs
+    results = read_digest(outdir, load_scenario_json(outdir), sample_cloud=False)
     if point is not None:
-        points = sorted(int(p) for p in pd.unique(results["point"]))
+        points = sorted(int(p) for p in results.points["point"])
         if point not in points:
             raise ExperimentError("--point", "", point, f"a design point of the batch: 0 to {points[-1]}")
-        results = results[results["point"] == point]
+        results = results.select(point)
     events = event_table(outcomes, model_forecasts(results, outcomes, str(Path(outdir) / "results")))
     return outcomes, events, score_table(events, outcomes.forecasters, clip)
 
