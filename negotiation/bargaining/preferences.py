@@ -51,7 +51,10 @@ def gain(x: np.ndarray, ideal: np.ndarray, curvature: np.ndarray | float = 1.0) 
     below = x < ideal
     with np.errstate(over="ignore"):  # the branch not taken may divide by a tiny span; it is discarded
         distance = np.where(below, (ideal - x) / left_span, (x - ideal) / right_span)
-    return np.clip(1.0 - power(np.clip(distance, 0.0, 1.0), curvature), 0.0, 1.0)
+    distance = np.clip(distance, 0.0, 1.0)
+    if isinstance(curvature, float | int) and curvature == 1.0:
+        return 1.0 - distance  # linear gains, the common case
+    return 1.0 - power(distance, curvature)
 
 
 def utility(

@@ -75,7 +75,7 @@ def format_outcomes(outcomes: tuple[TableOutcome, ...], scenario: str, seed: int
         utilities = ", ".join(f"{p} {u:.2f}" for p, u in o.utilities.items())
         lines.append(f"{o.table:<18} {ending:<34} utility: {utilities}")
         for issue, value in o.values.items():
-            mark = "moved" if o.moved[issue] else "status quo"
+            mark = "moved" if o.moved[issue] else ("status quo" if o.deal else "without a deal")
             lines.append(f"    {issue:<24} {value:>10.2f}  {mark}")
         if o.deal:
             lines.append(
