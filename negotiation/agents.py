@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -58,6 +58,19 @@ class CountryAgent(mesa.Agent):
         """Current value of no deal (effective reservation utility) at one of its tables."""
         t = self.model.compiled.table_ids.index(table_id)
         return float(self.model.negotiation.reservation[t, self.seats[t]])
+
+    @property
+    def negotiators(self) -> dict[str, Any]:
+        """The negotiator deciding at each of the agent's tables, by table id.
+
+        Empty on the fast path, where the vectorised core plays the agent's strategy.
+        """
+        seats = self.model.seats
+        if seats is None:
+            return {}
+        return {
+            self.model.compiled.table_ids[t]: seats.negotiators[t, side] for t, side in self.seats.items()
+        }
 
     def react(self, shifts: np.ndarray) -> None:
         """Move own values of no deal at still-open tables by the linkage shifts of this round.

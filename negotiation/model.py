@@ -17,6 +17,8 @@ from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
 from negotiation.bargaining.protocol import DEAL, OPEN, STATUS_NAMES
 from negotiation.bargaining.streams import run_key
+from negotiation.negotiators import mechanism
+from negotiation.negotiators.registry import NegotiatorChoice, seat_negotiators
 from negotiation.scenario.loading import load_scenario
 from negotiation.scenario.schema import Scenario
 
@@ -53,6 +55,11 @@ class NegotiationModel(mesa.Model):
             reproduces ``negotiation run --seed N`` and batch rows (the run's random streams are keyed
             by ``SeedSequence(N)``, see ``negotiation.bargaining.streams``); a SeedSequence keys them
             directly; from a Generator (or none), the run's key is drawn from Mesa's generator.
+        negotiators: Who decides at the seats: None (the scenario's ``negotiator`` entries, else
+            each actor's strategy on the fast path), ``"reference"`` (every seat by the reference
+            negotiator of its strategy), or a mapping from an actor id or an ``(actor, table)`` pair
+            to a negotiator class (see docs/negotiators.md). Any negotiator at a seat puts the run
+            on the per-run path, where the agents' negotiators make every offer and answer.
         **overrides: Parameter path to value, e.g. ``{"tables.us-china.deadline": 10}``.
 
     Raises:
@@ -66,6 +73,7 @@ class NegotiationModel(mesa.Model):
         trace: bool = False,
         seed: int | None = None,
         rng: Any = None,
+        negotiators: NegotiatorChoice = None,
         **overrides: Any,
     ) -> None:
         if seed is not None and rng is not None:
@@ -77,6 +85,9 @@ class NegotiationModel(mesa.Model):
         self.negotiation = self.runs.negotiation
         self.horizon = self.runs.horizon
         self.round = 0
+        seats = seat_negotiators(self.compiled, negotiators)
+        self.seats = mechanism.Seats(self.negotiation, seats) if seats is not None else None
+        """The seated negotiators (the per-run path), or None (the vectorised core decides)."""
         for actor_id in self.compiled.actor_ids:
             CountryAgent(self, actor_id)
         self.datacollector = (
@@ -103,7 +114,10 @@ class NegotiationModel(mesa.Model):
 
     def step(self) -> None:
         """Play one round at every open table, then let agents react to tables that ended."""
-        trace, ended = self.runs.play(self.round, trace=self.trace)
+        if self.seats is None:
+            trace, ended = self.runs.play(self.round, trace=self.trace)
+        else:
+            trace, ended = mechanism.play(self.runs, self.seats, self.round, trace=self.trace)
         if ended.size and len(self.compiled.link_source):
             self.agents.do("react", self.negotiation.linkage_shifts(ended))
         if self.datacollector is not None:
@@ -191,20 +205,22 @@ def run_key_of(seed: Any, rng: np.random.Generator) -> np.ndarray:
     return rng.integers(0, 2**64, size=2, dtype=np.uint64)
 
 
-def run_once(compiled: CompiledScenario, rng: Any) -> RunArrays:
+def run_once(compiled: CompiledScenario, rng: Any, negotiators: NegotiatorChoice = None) -> RunArrays:
     """Run one negotiation through the Mesa model, without tracing, and return its outcome arrays.
 
-    Batches use the equivalent, faster :func:`negotiation.bargaining.engine.run_many`.
+    Batches use the equivalent, faster :func:`negotiation.bargaining.engine.run_many`, except for
+    scenarios that seat negotiators, whose runs are played here one at a time.
 
     Args:
         compiled: The compiled scenario (or design point).
         rng: Seed for this run (an int reproduces the batch row with that seed), or a SeedSequence
             or Generator.
+        negotiators: Who decides at the seats (see :class:`NegotiationModel`).
 
     Returns:
         The run's outcome arrays.
     """
-    model = NegotiationModel(compiled, rng=rng)
+    model = NegotiationModel(compiled, rng=rng, negotiators=negotiators)
     while model.running:
         model.step()
     return model.arrays()

@@ -430,6 +430,14 @@ class Negotiation:
         if self.models is not None:
             self.models.reset(2 * rows + sides, d.prior[rows, sides], d.prior_strength[rows, sides])
 
+    def settle(self, rows: np.ndarray, offers: np.ndarray, deal: np.ndarray) -> None:
+        """Fix the outcome of tables that another protocol driver ended.
+
+        For the per-run path of :mod:`negotiation.negotiators.mechanism`, which has already set
+        ``status``, ``end_round`` and ``agreement``.
+        """
+        self._close(rows, offers, deal)
+
     def _close(self, rows: np.ndarray, offers: np.ndarray, deal: np.ndarray) -> None:
         """Fix the outcome of tables that just ended, with the preferences in force at that moment."""
         d = self.derived

@@ -29,6 +29,8 @@ from negotiation.bargaining.engine import run_many
 from negotiation.bargaining.outcomes import MOVE_TOLERANCE, RunArrays
 from negotiation.bargaining.protocol import DEAL, STATUS_NAMES
 from negotiation.batch.seeding import run_seeds
+from negotiation.model import run_once
+from negotiation.negotiators.registry import uses_negotiators
 
 KEY_COLUMNS = ("point", "replication", "seed")
 BLOCK = 256
@@ -144,6 +146,10 @@ def simulate(
 ) -> pa.Table:
     """Run seeded replications in this process (fast path, in blocks) and return their rows.
 
+    A scenario that seats negotiators (``negotiator`` entries) takes the per-run path instead: each
+    run through the Mesa model, whose agents' negotiators decide; the same seeds give the same rows
+    whatever the block or worker.
+
     The serial building block of every batch: the batch runner hands blocks of this to workers, and
     small in-process users (the dashboard, calibration trials) call it directly.
 
@@ -159,6 +165,12 @@ def simulate(
     """
     reps = np.arange(replications) if isinstance(replications, int) else np.asarray(replications)
     seeds = run_seeds(master_seed, reps)
+    if uses_negotiators(compiled):
+        # user negotiators cannot be vectorised: each run through the Mesa model, same seeds and rows
+        played = [run_once(compiled, int(seed)) for seed in seeds]
+        if not played:
+            return results_schema(compiled, list(parameters or {})).empty_table()
+        return runs_to_table(compiled, point, reps, seeds, played, parameters)
     blocks = [
         runs_to_table(
             compiled,

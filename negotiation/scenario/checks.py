@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from negotiation.scenario.bounds import numeric_bounds
+from negotiation.scenario.kinds import NEGOTIATOR_GROUP, registered_kinds
 
 if TYPE_CHECKING:
     from negotiation.scenario.schema import Scenario
@@ -67,6 +68,7 @@ def check_scenario(scenario: Scenario) -> None:
         _check_equilibrium(scenario, table_id)
     for index, link in enumerate(scenario.linkages):
         _check_linkage(scenario, index, link)
+    _check_negotiators(scenario)
     for path in scenario.uncertainty:
         try:
             numeric_bounds(scenario, path)
@@ -86,6 +88,35 @@ def check_scenario(scenario: Scenario) -> None:
                     numeric_bounds(scenario, path)
                 except KeyError as exc:
                     raise FieldProblem(f"events.{index}.{kind}", path, str(exc.args[0])) from None
+
+
+def _check_negotiators(scenario: Scenario) -> None:
+    """Every negotiator kind named is registered; a table names negotiators only for its parties."""
+    named = [
+        (f"actors.{actor_id}.negotiator.kind", actor.negotiator.kind)
+        for actor_id, actor in scenario.actors.items()
+        if actor.negotiator is not None
+    ]
+    for table_id, table in scenario.tables.items():
+        for party, spec in table.negotiators.items():
+            if party not in table.parties:
+                raise FieldProblem(
+                    f"tables.{table_id}.negotiators",
+                    party,
+                    f"a party at the table: {', '.join(table.parties)}",
+                )
+            named.append((f"tables.{table_id}.negotiators.{party}.kind", spec.kind))
+    if not named:
+        return
+    kinds = registered_kinds()
+    for field, kind in named:
+        if kind not in kinds:
+            raise FieldProblem(
+                field,
+                kind,
+                f"a registered negotiator kind: {', '.join(kinds) or 'none is installed'} "
+                f"(packages register kinds in the entry-point group {NEGOTIATOR_GROUP})",
+            )
 
 
 def _check_issue(issue_id: str, issue: Any) -> None:

@@ -105,6 +105,21 @@ class Strategy(Frozen):
         return data
 
 
+class NegotiatorSpec(Frozen):
+    """A negotiator for a seat: a kind registered by an installed package, and its parameters as data.
+
+    The kind is a name in the entry-point group ``negotiation.negotiators`` (never an importable
+    path); ``params`` are passed to it as keyword arguments.
+    """
+
+    kind: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100, description="A registered negotiator kind."
+    )
+    params: dict[str, bool | int | float | str] = Field(
+        default_factory=dict, max_length=MAX_ENTRIES, description="Keyword arguments of the negotiator."
+    )
+
+
 class Actor(Frozen):
     """A country: its leverage, domestic pressure, resolve, rapport and concession strategy."""
 
@@ -118,6 +133,9 @@ class Actor(Frozen):
     )
     delay_cost: Unit = Field(0.0, description="Utility of a deal's surplus lost per round of delay.")
     strategy: Strategy
+    negotiator: NegotiatorSpec | None = Field(
+        None, description="A negotiator that decides at every seat of the actor (else its strategy)."
+    )
 
 
 class Preference(Frozen):
@@ -165,6 +183,9 @@ class Table(Frozen):
         "quo where not given.",
     )
     preferences: dict[str, Preference]
+    negotiators: dict[str, NegotiatorSpec] = Field(
+        default_factory=dict, description="A negotiator for a party at this table (overrides the actor's)."
+    )
 
 
 class Linkage(Frozen):
