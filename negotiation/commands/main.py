@@ -22,6 +22,7 @@ COMMANDS = {
     "params": "negotiation.commands.params",
     "batch": "negotiation.commands.batch",
     "compare": "negotiation.commands.compare",
+    "tournament": "negotiation.commands.tournament",
     "score": "negotiation.commands.score",
     "calibrate": "negotiation.commands.calibrate",
     "sensitivity": "negotiation.commands.sensitivity",
