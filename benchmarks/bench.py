@@ -12,6 +12,9 @@ F. the outputs step (summary, charts, report) against the runs step of the 10,00
    workers: the outputs should take no longer than the runs.
 G. peak memory of ``negotiation score``, ``discover`` and ``plot`` on folders of 10,000, 100,000 and
    1,000,000 runs (each in a fresh process): flat when they stream the results.
+H. per-run cost of the per-run path (docs/negotiators.md): reference negotiators at every seat, and
+   one user negotiator (the example package's) with reference negotiators elsewhere, against the
+   batch fast path and the Mesa model.
 
 Prints a Markdown report and writes it with the raw figures to ``benchmarks/last-run.json``.
 Usage: ``python benchmarks/bench.py [--quick] [--only A,B,...]``.
@@ -349,6 +352,29 @@ def bench_g(quick: bool, directory: Path) -> dict[str, float]:
     return result
 
 
+def bench_h(quick: bool) -> dict[str, float]:
+    """Per-run cost of the per-run path (negotiators at the seats) against the fast path."""
+    sys.path.insert(0, str(ROOT / "docs" / "examples" / "negotiator-example"))
+    from firmness_learner import FirmnessLearner
+
+    compiled = prepare(None, {})
+    n = 20 if quick else 100
+    seeds = list(range(n))
+    fast_s = best_of(3, lambda: run_many(compiled, np.arange(4 * n))) / (4 * n)
+    mesa_s = best_of(3, lambda: [run_once(compiled, s) for s in seeds]) / n
+    reference_s = best_of(3, lambda: [run_once(compiled, s, negotiators="reference") for s in seeds]) / n
+    learner = {"china": FirmnessLearner}
+    user_s = best_of(3, lambda: [run_once(compiled, s, negotiators=learner) for s in seeds]) / n
+    return {
+        "fast_path_ms": fast_s * 1e3,
+        "mesa_model_ms": mesa_s * 1e3,
+        "reference_negotiators_ms": reference_s * 1e3,
+        "one_user_negotiator_ms": user_s * 1e3,
+        "reference_over_fast": reference_s / fast_s,
+        "user_over_fast": user_s / fast_s,
+    }
+
+
 def machine() -> dict[str, Any]:
     import os
 
@@ -364,7 +390,7 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
-    parser.add_argument("--only", default="A,B,C,D,E,F,G", help="comma-separated subset, e.g. A,B")
+    parser.add_argument("--only", default="A,B,C,D,E,F,G,H", help="comma-separated subset, e.g. A,B")
     args = parser.parse_args()
     wanted = set(args.only.upper().split(","))
     figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}
@@ -378,12 +404,13 @@ def main() -> None:
             ("E", bench_e),
             ("F", bench_f),
             ("G", bench_g),
+            ("H", bench_h),
         )
         for key, func in benches:
             if key not in wanted:
                 continue
             start = time.perf_counter()
-            figures[key] = func(args.quick) if key in "AB" else func(args.quick, directory)
+            figures[key] = func(args.quick) if key in "ABH" else func(args.quick, directory)
             print(f"{key}: {figures[key]}  ({time.perf_counter() - start:.1f} s)", flush=True)
     (ROOT / "benchmarks" / "last-run.json").write_text(json.dumps(figures, indent=2))
 

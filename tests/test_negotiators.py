@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -45,20 +44,11 @@ class Leaver(Acceptor):
 
 
 def _install_example(site: Path) -> None:
-    """Put the example package on a path as an installed distribution: its module and its metadata,
-    the entry points read from its own pyproject.toml (what ``pip install`` would write)."""
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
-    shutil.copy(EXAMPLE / "firmness_learner.py", site)
-    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n"
-    )
-    lines = []
-    for group, points in project["entry-points"].items():
-        lines.append(f"[{group}]")
-        lines += [f"{name} = {target}" for name, target in points.items()]
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    """Put the example package on a path as an installed distribution (what ``pip install`` writes)."""
+    spec = importlib.util.spec_from_file_location("example_on_path", EXAMPLE / "on_path.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.put_on_path(site)
 
 
 @pytest.fixture

@@ -155,6 +155,12 @@ class Pictures:
                 self.discover,
             ),
             "dashboard": ("negotiation dashboard (Debian's chromium, 1400 x 1000)", self.dashboard),
+            "negotiators-us-china": (
+                "negotiation tournament --tables us-china "
+                "--negotiators time_dependent,tit_for_tat,firmness-learner --runs 100 "
+                "(the example package on the path)",
+                self.tournament,
+            ),
         }
 
     def folder(self, name: str) -> Path:
@@ -222,6 +228,23 @@ class Pictures:
         out = self.folder("discovery")
         negotiation("discover", str(batch), "--table", "us-china", "--outcome", "no-deal", "--out", str(out))
         return out / "discover-us-china-no-deal-trajectory.png"
+
+    def tournament(self) -> Path:
+        """Three negotiators at US-China, the example package's learner among them."""
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "example_on_path", ROOT / "docs" / "examples" / "negotiator-example" / "on_path.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.path.insert(0, str(module.put_on_path(self.work / "site")))
+        out = self.folder("tournament")
+        negotiation(
+            "tournament", "--tables", "us-china", "--negotiators",
+            "time_dependent,tit_for_tat,firmness-learner", "--runs", "100", "--out", str(out),
+        )  # fmt: skip
+        return out / "tournament.png"
 
     def dashboard(self) -> Path | None:
         """A screenshot of the dashboard (None without chromium)."""
