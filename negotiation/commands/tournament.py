@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Every ordered pair of the negotiators plays RUNS seeded runs with one in the opener's seat "
             "and the other in the responder's at each chosen table (common random numbers across "
             "matches). Reports each negotiator's mean utility, agreement rate and distances to the "
-            "Pareto frontier and Nash point with 95%% intervals. Runs take the per-run path. "
+            "Pareto frontier and Nash point with 95% intervals. Runs take the per-run path. "
             "See docs/negotiators.md."
         ),
     )

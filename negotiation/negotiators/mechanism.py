@@ -32,6 +32,7 @@ from negotiation.bargaining.protocol import (
     OPEN,
     STATUS_NAMES,
     WALKOUT,
+    Derived,
     Negotiation,
     RoundTrace,
 )
@@ -82,7 +83,7 @@ class Seats:
     # -- what a TableState reads --------------------------------------------------------------
 
     @property
-    def derived(self):
+    def derived(self) -> Derived:
         """The run's derived quantities (replaced by events)."""
         return self.negotiation.derived
 

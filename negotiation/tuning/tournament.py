@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.bargaining.compiled import compile_scenario
+from negotiation.bargaining.protocol import STATUS_NAMES
 from negotiation.batch.seeding import run_seeds
 from negotiation.errors import ExperimentError
 from negotiation.model import run_once
@@ -128,7 +129,7 @@ def play_tournament(
                             "replication": replication,
                             "seed": seed,
                             "table": chosen,
-                            "status": [_STATUS[int(s)] for s in arrays.status[index]],
+                            "status": [STATUS_NAMES[int(s)] for s in arrays.status[index]],
                             "round": arrays.end_round[index],
                             "utility_0": arrays.utilities[index, 0],
                             "utility_1": arrays.utilities[index, 1],
@@ -142,9 +143,6 @@ def play_tournament(
     rows = pd.concat(frames, ignore_index=True)
     rows.insert(rows.columns.get_loc("round"), "deal", rows["status"] == "deal")
     return rows
-
-
-_STATUS = {1: "deal", 2: "deadline", 3: "walkout"}
 
 
 def standings(rows: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
