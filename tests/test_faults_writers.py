@@ -58,6 +58,7 @@ def users_folder(path: Path, name: str) -> Path:
         ("sensitivity", [EXPERIMENTS / "calibrate-us-china.toml"], "sensitivity.csv"),
         ("discover", ["{batch}", "--table", "us-china"], "boxes.csv"),
         ("compare", ["default", "default", "--runs", "20"], "compare.csv"),
+        ("tournament", ["--runs", "1", "--tables", "us-china"], "standings.csv"),
     ],
 )
 def test_tuning_commands_refuse_a_folder_with_a_users_files(
