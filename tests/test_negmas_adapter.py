@@ -79,3 +79,25 @@ def test_a_negmas_negotiator_against_a_builtin_strategy_in_a_batch() -> None:
 def test_an_unknown_negmas_class_is_named() -> None:
     with pytest.raises(ValueError, match="'NoSuchNegotiator' is not a NegMAS SAO negotiator; one of"):
         NegmasNegotiator("NoSuchNegotiator")
+
+
+def test_the_one_documented_difference_an_offer_below_its_proposers_value_of_no_deal() -> None:
+    """NegMAS lets an offer worth less to its proposer than its reserved value be accepted; here such
+    an offer does not bind. WARNegotiator (responder) offers the outcome worth 0 to itself, CAB
+    accepts it in NegMAS's own mechanism; here the table goes on."""
+    scenario = tiny_scenario()
+    seats = {"a": lambda: NegmasNegotiator("CABNegotiator"), "b": lambda: NegmasNegotiator("WARNegotiator")}
+    model = NegotiationModel(scenario, seed=3, negotiators=seats)
+    first, second = (model.seats.state(0, side, 0, 0.5) for side in (0, 1))
+    space = outcome_space(first)
+    mechanism = negmas.sao.SAOMechanism(
+        outcome_space=space, n_steps=first.n_steps + 2, one_offer_per_step=True
+    )
+    mechanism.add(sao_class("CABNegotiator")(), preferences=utility_function(first, space))
+    responder_ufun = utility_function(second, space)
+    mechanism.add(sao_class("WARNegotiator")(), preferences=responder_ufun)
+    theirs = mechanism.run()
+    assert theirs.agreement is not None
+    assert responder_ufun(theirs.agreement) < second.reserved_value  # proposed below its own value
+    ours = model.run()[0]
+    assert not (ours.status == "deal" and tuple(ours.values.values()) == tuple(theirs.agreement))
