@@ -27,24 +27,17 @@ The interface is written for n parties: ``parties`` lists the seats in turn orde
 ``standing_offers`` holds each party's latest offer and ``proposer`` names whose offer is being
 answered. Tables today have two parties (the opener and the responder).
 
-Word list (NegMAS / Genius):
+Word list (here: NegMAS; Genius):
 
-=====================  ==============================  ==========================================
-here                   NegMAS                          Genius
-=====================  ==============================  ==========================================
-``propose``            ``SAONegotiator.propose``       ``chooseAction`` (an ``Offer``)
-``respond``            ``SAONegotiator.respond``       ``chooseAction`` (``Accept``/``EndNegotiation``)
-``Response.ACCEPT``    ``ResponseType.ACCEPT_OFFER``   ``Accept``
-``Response.REJECT``    ``ResponseType.REJECT_OFFER``   (a counter-offer)
-``Response.WALK_OUT``  ``ResponseType.END_NEGOTIATION`` ``EndNegotiation``
-``ufun``               ``ufun``                        ``UtilitySpace``
-``reserved_value``     ``ufun.reserved_value``         reservation value
-``outcome_space``      ``outcome_space``               ``Domain``
-``relative_time``      ``state.relative_time``         ``timeline.getTime()``
-``join``               ``join``                        ``init``
-``on_opponent_offer``  ``on_partner_proposal``         ``receiveMessage``
-``on_table_end``       ``on_negotiation_end``          ``endSession``
-=====================  ==============================  ==========================================
+- ``propose``: ``SAONegotiator.propose``; ``chooseAction`` returning an ``Offer``
+- ``respond``: ``SAONegotiator.respond``; ``chooseAction`` returning ``Accept`` or ``EndNegotiation``
+- ``Response.ACCEPT`` / ``REJECT`` / ``WALK_OUT``: ``ResponseType.ACCEPT_OFFER`` / ``REJECT_OFFER`` /
+  ``END_NEGOTIATION``; ``Accept`` / a counter-offer / ``EndNegotiation``
+- ``ufun``, ``reserved_value``: ``ufun``, ``ufun.reserved_value``; ``UtilitySpace``, reservation value
+- ``outcome_space``: ``outcome_space``; ``Domain``
+- ``relative_time``: ``state.relative_time``; ``timeline.getTime()``
+- ``join``, ``on_opponent_offer``, ``on_table_end``: ``join``, ``on_partner_proposal``,
+  ``on_negotiation_end``; ``init``, ``receiveMessage``, ``endSession``
 """
 
 from __future__ import annotations
