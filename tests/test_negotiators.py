@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -247,17 +248,34 @@ def test_batch_with_the_example_negotiator_is_worker_count_independent(
 ) -> None:
     """``negotiation batch`` with a registered user negotiator: runs on the per-run path in worker
     processes (which find the package on their path), same rows on 1 and 2 workers."""
-    env = {**__import__("os").environ, "PYTHONPATH": str(example_site)}
+    env = {**os.environ, "PYTHONPATH": str(example_site)}
+    spec = tmp_path / "learner.toml"
+    spec.write_text(
+        '[experiment]\nname = "learner"\nscenario = "default"\nseed = 5\nreplications = 12\n'
+        'block = 3\noutputs = ["summary", "report"]\n'
+    )  # four chunks: the two workers share them
     setting = 'actors.china.negotiator={kind = "firmness-learner", params = {e = 0.3}}'
     frames = []
     for workers in (1, 2):
         out = tmp_path / f"out{workers}"
         done = subprocess.run(
-            [*NEGOTIATION, "batch", "--runs", "12", "--workers", str(workers), "--out", str(out),
+            [*NEGOTIATION, "batch", str(spec), "--workers", str(workers), "--out", str(out),
              "--no-progress", "--set", setting],
             env=env, capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         frames.append(pd.read_parquet(out / "results").sort_values(["seed", "table"]).reset_index(drop=True))
     pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert len(frames[0]) == 12 * len(load_scenario().tables)
+    chunks = sorted((out / "results").glob("*.parquet"))
+    assert len(chunks) == 4
     assert (out / "report.html").exists()
+    # resume re-runs a lost chunk on the per-run path, to the same rows
+    chunks[1].unlink()
+    done = subprocess.run(
+        [*NEGOTIATION, "batch", str(out), "--resume", "--workers", "2", "--no-progress"],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    resumed = pd.read_parquet(out / "results").sort_values(["seed", "table"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed, frames[0])

@@ -425,8 +425,17 @@ def _load_base(reference: str, fixed: dict[str, Any], source: str, base_dir: Pat
         else:
             scenario = load_scenario(file)
     for path, value in fixed.items():
-        if isinstance(value, dict | list) and not path.startswith("uncertainty."):
-            raise ExperimentError(source, f"fixed.{path}", value, "a single number, string or boolean")
+        # tables only for a distribution or a negotiator ({ kind = ..., params = { ... } })
+        table_allowed = (
+            path.startswith("uncertainty.") or path.endswith(".negotiator") or ".negotiators" in path
+        )
+        if isinstance(value, dict | list) and not table_allowed:
+            raise ExperimentError(
+                source,
+                f"fixed.{path}",
+                value,
+                "a single number, string or boolean (a table only for a distribution or a negotiator)",
+            )
     return resolved, apply_overrides(scenario, fixed, f"{source} [fixed]") if fixed else scenario
 
 
