@@ -22,5 +22,5 @@ run sensitivity-sobol sensitivity experiments/calibrate-us-china.toml --samples 
 run sensitivity-morris sensitivity experiments/uncertainty_lhs.toml --method morris --samples 10 --out "$OUT/sensitivity-morris"
 run batch-us-china batch experiments/calibrate-us-china.toml --runs 100 --out "$OUT/us-china" --no-progress
 run discover-us-china discover "$OUT/us-china" --table us-china --outcome no-deal
-run compare-fix compare default docs/examples/fix-china-reservation.toml --runs 1000
+run compare-fix compare default docs/examples/fix-china-outside-option.toml --runs 1000
 echo "outputs in $OUT"
