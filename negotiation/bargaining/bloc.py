@@ -18,7 +18,7 @@ KTAB's SMP)::
 
 The challenger's *support* is the sum of the positive votes, the *opposition* the sum of the negative
 ones, and its probability of winning is ``P_ij = support / (support + opposition)`` (KTAB's linear
-victory-probability model; Wise et al., KTAB SMP). The bloc's decision rule says how large a share of
+victory-probability model). The bloc's decision rule says how large a share of
 the vote a challenge needs to carry: more than half under simple majority, at least ``q`` under a
 qualified majority, all of it (no member opposes) under consensus.
 
