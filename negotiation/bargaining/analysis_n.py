@@ -154,9 +154,7 @@ def nash_point_n(weights: np.ndarray, ideal: np.ndarray, disagreement: np.ndarra
     if not gap > 1e-12:
         return NashPoint(np.full(parties, np.nan), np.full(issues, np.nan))
     a_ub, b_ub = _gain_constraints(ideal)
-    picks = np.zeros((parties, issues + parties * issues))
-    for party in range(parties):
-        picks[party, issues + party * issues : issues + (party + 1) * issues] = weights[party]
+    picks = _utility_rows(weights)
 
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
         surplus = picks @ z - disagreement
@@ -205,16 +203,22 @@ def _gain_constraints(ideal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a_ub, b_ub
 
 
+def _utility_rows(weights: np.ndarray) -> np.ndarray:
+    """(n, K + n K): row i times ``z = (x, g)`` is party i's utility ``sum_k w_ik g_ik``."""
+    parties, issues = weights.shape
+    rows = np.zeros((parties, issues + parties * issues))
+    for party in range(parties):
+        rows[party, issues + party * issues : issues + (party + 1) * issues] = weights[party]
+    return rows
+
+
 def _max_min_surplus(point: np.ndarray, weights: np.ndarray, ideal: np.ndarray) -> tuple[float, np.ndarray]:
     """The LP ``max t`` s.t. ``u_i >= point_i + t`` for all i; returns t and the (x, g) reaching it."""
-    parties, issues = weights.shape
+    parties = weights.shape[0]
     a_gain, b_gain = _gain_constraints(ideal)
     a_gain = np.hstack([a_gain, np.zeros((a_gain.shape[0], 1))])
     # -sum_k w_ik g_ik + t <= -point_i
-    a_floor = np.zeros((parties, issues + parties * issues + 1))
-    for party in range(parties):
-        a_floor[party, issues + party * issues : issues + (party + 1) * issues] = -weights[party]
-    a_floor[:, -1] = 1.0
+    a_floor = np.hstack([-_utility_rows(weights), np.ones((parties, 1))])
     objective = np.zeros(a_floor.shape[1])
     objective[-1] = -1.0
     bounds = [(0.0, 1.0)] * (a_floor.shape[1] - 1) + [(None, None)]
