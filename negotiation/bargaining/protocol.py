@@ -33,6 +33,7 @@ from negotiation.bargaining.preferences import (
     trade_off,
     utility,
 )
+from negotiation.bargaining.status import DEADLINE, DEAL, OPEN, STATUS_NAMES, WALKOUT
 from negotiation.bargaining.strategies import (
     BAYESIAN,
     EQUILIBRIUM,
@@ -47,9 +48,17 @@ from negotiation.bargaining.strategies import (
     walkout_hazard,
 )
 
-OPEN, DEAL, DEADLINE, WALKOUT = 0, 1, 2, 3
-STATUS_NAMES = ("open", "deal", "deadline", "walkout")
-"""Name of each table status code."""
+__all__ = [
+    "DEADLINE",
+    "DEAL",
+    "OPEN",
+    "STATUS_NAMES",
+    "WALKOUT",
+    "Derived",
+    "Negotiation",
+    "RoundTrace",
+    "derive",
+]
 
 
 @dataclass(frozen=True)
