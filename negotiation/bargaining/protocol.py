@@ -33,6 +33,7 @@ from negotiation.bargaining.preferences import (
     trade_off,
     utility,
 )
+from negotiation.bargaining.scalar_round import ScalarRound
 from negotiation.bargaining.status import DEADLINE, DEAL, OPEN, STATUS_NAMES, WALKOUT
 from negotiation.bargaining.strategies import (
     BAYESIAN,
@@ -203,6 +204,11 @@ class RoundTrace:
     """(n,) table status after the round."""
 
 
+SCALAR_ROWS = 16
+"""Open rows up to which a round is played table by table in plain Python (one run's tables): below
+this NumPy's fixed cost per call outweighs its speed per element."""
+
+
 class Negotiation:
     """The mutable state of every table in one or more runs, and the round that advances it."""
 
@@ -247,6 +253,7 @@ class Negotiation:
         self._unmeasured: list[np.ndarray] = []
         self._links = _LinkIndex(compiled)
         self._equilibrium = _EquilibriumPlan(derived.kind)
+        self._scalar = ScalarRound(self)
 
     @property
     def finished(self) -> bool:
@@ -270,6 +277,18 @@ class Negotiation:
         if rows.size == 0:
             return None
         self._equilibrium.refresh(d, self.reservation, self.opens, self.binary)
+        if rows.size > SCALAR_ROWS:
+            return self._play_rows(rows, round_, uniforms, trace)
+        covered = self._scalar.covers(rows, round_)
+        entries = self._scalar.play(rows[covered].tolist(), round_, uniforms, trace)
+        rest = self._play_rows(rows[~covered], round_, uniforms, trace) if not covered.all() else None
+        return _merge(round_, entries, rest) if trace else None
+
+    def _play_rows(
+        self, rows: np.ndarray, round_: int, uniforms: np.ndarray, trace: bool
+    ) -> RoundTrace | None:
+        """Play the round at these open rows with the vectorised functions."""
+        d = self.derived
         opens = self.opens[rows]
         elapsed = round_ - opens
         duration = d.deadline[rows] - opens
@@ -602,6 +621,29 @@ class Negotiation:
         claimed = utility(offer, own_weights, own_ideal, own_curvature)
         sure = claimed >= self.reservation[rows, side]
         return np.maximum(claimed, self.reservation[rows, side]), offer, sure
+
+
+def _merge(round_: int, entries: list[tuple] | None, rest: RoundTrace | None) -> RoundTrace:
+    """One round's trace from the scalar entries and the vectorised rows' trace, in row order."""
+    entries = entries or []
+    tables = np.array([e[0] for e in entries], np.int64)
+    proposer = np.array([e[1] for e in entries], np.int64)
+    k = rest.offers.shape[1] if rest is not None else len(entries[0][2])
+    offers = np.array([e[2] for e in entries], float).reshape(-1, k)
+    utilities = np.array([e[3] for e in entries], float).reshape(-1, 2)
+    targets = np.array([e[4] for e in entries], float)
+    status = np.array([e[5] for e in entries], np.int8)
+    if rest is not None:
+        tables = np.concatenate([tables, rest.tables])
+        proposer = np.concatenate([proposer, rest.proposer])
+        offers = np.concatenate([offers, rest.offers])
+        utilities = np.concatenate([utilities, rest.utilities])
+        targets = np.concatenate([targets, rest.targets])
+        status = np.concatenate([status, rest.status])
+    order = np.argsort(tables, kind="stable")
+    return RoundTrace(
+        round_, tables[order], proposer[order], offers[order], utilities[order], targets[order], status[order]
+    )
 
 
 class _EquilibriumPlan:

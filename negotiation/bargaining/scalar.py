@@ -1,0 +1,176 @@
+"""The round's arithmetic on one table in plain Python floats, bit for bit what the vectorised code gives.
+
+One negotiation played alone (``negotiation run``, the dashboard, ``mesa.batch_run``, notebooks) has
+a few open tables a round. NumPy's fixed cost per call (about a microsecond, a few hundred calls a
+round) then dwarfs the arithmetic, so :class:`negotiation.bargaining.protocol.Negotiation` plays
+such rounds table by table with these functions, and keeps the vectorised functions of
+:mod:`negotiation.bargaining.preferences` and :mod:`negotiation.bargaining.strategies` for many rows.
+
+Both must give the same bits, so each function here does the same IEEE operations in the same order
+as its vectorised twin (a test compares them over many seeds and every strategy):
+
+- sums over issues follow NumPy's pairwise summation (:func:`issue_sum`): a plain left-to-right sum
+  below 8 terms, eight interleaved partial sums from 8 on;
+- minimum, maximum and clip propagate NaN as NumPy's do;
+- powers with an exponent other than 1 are never taken here (``math.pow`` and NumPy's vectorised
+  ``power`` differ in the last place on machines with AVX-512): the caller takes them with
+  :func:`negotiation.bargaining.preferences.power`, and curved gains stay with the vectorised code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+INFINITY = float("inf")
+
+
+def maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats: the larger, NaN if either is NaN."""
+    if a != a:
+        return a
+    return a if a >= b else b
+
+
+def minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats: the smaller, NaN if either is NaN."""
+    if a != a:
+        return a
+    return a if a <= b else b
+
+
+def clip(x: float, low: float, high: float) -> float:
+    """``np.clip`` of a float: ``minimum(maximum(x, low), high)``."""
+    return minimum(maximum(x, low), high)
+
+
+def issue_sum(terms: Sequence[float]) -> float:
+    """``np.sum`` over a row of issues, in NumPy's order (pairwise summation, 8 partial sums).
+
+    >>> issue_sum([0.1] * 10) == float(__import__("numpy").full(10, 0.1).sum())
+    True
+    """
+    n = len(terms)
+    if n < 8:
+        total = 0.0
+        for term in terms:
+            total += term
+        return total
+    partial = list(terms[:8])
+    i = 8
+    while i + 8 <= n:
+        for j in range(8):
+            partial[j] += terms[i + j]
+        i += 8
+    total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + (
+        (partial[4] + partial[5]) + (partial[6] + partial[7])
+    )
+    while i < n:
+        total += terms[i]
+        i += 1
+    return total
+
+
+def linear_gain(x: float, ideal: float) -> float:
+    """:func:`negotiation.bargaining.preferences.gain` with curvature 1, for one issue."""
+    if x < ideal:
+        distance = (ideal - x) / (ideal if ideal > 0.0 else 1.0)
+    else:
+        distance = (x - ideal) / (1.0 - ideal if ideal < 1.0 else 1.0)
+    return 1.0 - clip(distance, 0.0, 1.0)
+
+
+def linear_utility(x: Sequence[float], weights: Sequence[float], ideal: Sequence[float]) -> float:
+    """:func:`negotiation.bargaining.preferences.utility` with linear gains, for one offer."""
+    return issue_sum([w * linear_gain(v, p) for v, w, p in zip(x, weights, ideal, strict=True)])
+
+
+def linear_efficient_offer(
+    target: float,
+    weights: Sequence[float],
+    ideal: Sequence[float],
+    opponent_weights: Sequence[float],
+    opponent_ideal: Sequence[float],
+) -> list[float]:
+    """:func:`negotiation.bargaining.preferences.efficient_offer` with linear gains and no binary issue.
+
+    The fractional knapsack of ``_knapsack``: concede issues in falling order of the opponent's
+    (believed) gain over one's own loss until one's utility is down to the target.
+    """
+    k = len(weights)
+    cost = [weights[i] * (1.0 - linear_gain(opponent_ideal[i], ideal[i])) for i in range(k)]
+    benefit = [opponent_weights[i] * (1.0 - linear_gain(ideal[i], opponent_ideal[i])) for i in range(k)]
+    budget = issue_sum(weights) - target
+    free = [c <= 0.0 for c in cost]
+    traded = [not free[i] and benefit[i] > 0.0 for i in range(k)]
+    ratio = [benefit[i] / cost[i] if traded[i] else -INFINITY for i in range(k)]
+    # np.argsort(-ratio, kind="stable"): falling ratio, ties (and NaN last) in issue order
+    order = sorted(range(k), key=lambda i: _descending_key(ratio[i]))
+    t = [0.0] * k
+    running = 0.0
+    for i in order:
+        c = cost[i] if traded[i] else 0.0
+        running += c
+        before = running - c
+        if c > 0.0:
+            t[i] = clip((budget - before) / c, 0.0, 1.0)
+    offer = []
+    for i in range(k):
+        share = 1.0 if free[i] else t[i] if traded[i] else 0.0
+        offer.append((1.0 - share) * ideal[i] + share * opponent_ideal[i])
+    return offer
+
+
+def _descending_key(ratio: float) -> tuple[int, float]:
+    """Sort key of ``-ratio`` in NumPy's order: NaN after every number."""
+    if ratio != ratio:
+        return (1, 0.0)
+    return (0, -ratio)
+
+
+def guaranteed_linear_offer(
+    floor: float,
+    weights: Sequence[float],
+    ideal: Sequence[float],
+    opponent_ideal: Sequence[float],
+) -> list[float]:
+    """:func:`negotiation.bargaining.preferences.guaranteed_offer` for a linear opponent, no binary issue."""
+    allowed = maximum(1.0 - floor, 0.0)
+    offer = []
+    for w, p, q in zip(weights, ideal, opponent_ideal, strict=True):
+        span = 1.0 - linear_gain(p, q)
+        t = clip(1.0 - allowed / span, 0.0, 1.0) if span > 0.0 else 0.0
+        share = t if w > 0.0 else 1.0
+        offer.append((1.0 - share) * p + share * q)
+    return offer
+
+
+def time_dependent_target(powered: float, reservation: float) -> float:
+    """Faratin's tactic, given ``(elapsed / duration) ** (1 / e)`` (taken by the caller)."""
+    return reservation + (1.0 - reservation) * (1.0 - powered)
+
+
+def tit_for_tat_target(previous: float, conceded: float, reciprocity: float, reservation: float) -> float:
+    """:func:`negotiation.bargaining.strategies.tit_for_tat_target` for one side."""
+    step = reciprocity * maximum(conceded, 0.0)
+    return clip(previous - step, reservation, 1.0)
+
+
+def accepts(
+    offer_utility: float,
+    next_target: float,
+    reservation: float,
+    discount: float,
+    delay_cost: float,
+    last_chance: bool,
+) -> bool:
+    """:func:`negotiation.bargaining.strategies.accepts` for one responder."""
+    if last_chance:
+        threshold = reservation
+    else:
+        threshold = maximum(reservation + discount * (next_target - reservation) - delay_cost, reservation)
+    return offer_utility >= threshold - 1e-12
+
+
+def walkout_hazard(base: float, resolve: float, trust: float, mediation: float, shortfall: float) -> float:
+    """:func:`negotiation.bargaining.strategies.walkout_hazard` for one responder."""
+    return clip(base * 2.0 * resolve * (1.0 - trust) * (1.0 - mediation) * (1.0 + shortfall), 0.0, 1.0)
