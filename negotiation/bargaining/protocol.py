@@ -279,9 +279,9 @@ class Negotiation:
         self._equilibrium.refresh(d, self.reservation, self.opens, self.binary)
         if rows.size > SCALAR_ROWS:
             return self._play_rows(rows, round_, uniforms, trace)
-        covered = self._scalar.covers(rows, round_)
-        entries = self._scalar.play(rows[covered].tolist(), round_, uniforms, trace)
-        rest = self._play_rows(rows[~covered], round_, uniforms, trace) if not covered.all() else None
+        mine, others = self._scalar.split(rows, round_)
+        entries = self._scalar.play(mine, round_, uniforms, trace) if mine else None
+        rest = self._play_rows(others, round_, uniforms, trace) if others is not None else None
         return _merge(round_, entries, rest) if trace else None
 
     def _play_rows(

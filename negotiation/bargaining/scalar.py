@@ -20,6 +20,7 @@ as its vectorised twin (a test compares them over many seeds and every strategy)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 INFINITY = float("inf")
 
@@ -76,12 +77,29 @@ def linear_gain(x: float, ideal: float) -> float:
         distance = (ideal - x) / (ideal if ideal > 0.0 else 1.0)
     else:
         distance = (x - ideal) / (1.0 - ideal if ideal < 1.0 else 1.0)
-    return 1.0 - clip(distance, 0.0, 1.0)
+    if distance <= 1.0:  # np.clip to [0, 1]: the distance is never below 0
+        return 1.0 - distance if distance >= 0.0 else 1.0
+    return 0.0 if distance == distance else distance
 
 
 def linear_utility(x: Sequence[float], weights: Sequence[float], ideal: Sequence[float]) -> float:
     """:func:`negotiation.bargaining.preferences.utility` with linear gains, for one offer."""
-    return issue_sum([w * linear_gain(v, p) for v, w, p in zip(x, weights, ideal, strict=True)])
+    terms = []
+    for v, w, p in zip(x, weights, ideal, strict=True):  # linear_gain, inlined: called every round
+        if v < p:
+            distance = (p - v) / (p if p > 0.0 else 1.0)
+        else:
+            distance = (v - p) / (1.0 - p if p < 1.0 else 1.0)
+        if distance <= 1.0:
+            terms.append(w * (1.0 - distance if distance >= 0.0 else 1.0))
+        else:
+            terms.append(w * (0.0 if distance == distance else distance))
+    if len(terms) < 8:
+        total = 0.0
+        for term in terms:
+            total += term
+        return total
+    return issue_sum(terms)
 
 
 def linear_efficient_offer(
@@ -96,28 +114,44 @@ def linear_efficient_offer(
     The fractional knapsack of ``_knapsack``: concede issues in falling order of the opponent's
     (believed) gain over one's own loss until one's utility is down to the target.
     """
+    total, start, order = _knapsack_plan(
+        tuple(weights), tuple(ideal), tuple(opponent_weights), tuple(opponent_ideal)
+    )
+    budget = total - target
+    shares = list(start)
+    running = 0.0
+    for i, cost in order:
+        running += cost
+        before = running - cost
+        if cost > 0.0:
+            shares[i] = clip((budget - before) / cost, 0.0, 1.0)
+    return [(1.0 - t) * p + t * q for t, p, q in zip(shares, ideal, opponent_ideal, strict=True)]
+
+
+@lru_cache(maxsize=4096)
+def _knapsack_plan(
+    weights: tuple[float, ...],
+    ideal: tuple[float, ...],
+    opponent_weights: tuple[float, ...],
+    opponent_ideal: tuple[float, ...],
+) -> tuple[float, tuple[float, ...], tuple[tuple[int, float], ...]]:
+    """What the knapsack needs besides the target (a run asks for the same plan round after round).
+
+    Returns:
+        The sum of the weights; each issue's share conceded before the budget is spent (1 for an
+        issue that costs nothing, else 0); and the issues in the order conceded, each with its cost
+        (0 for one not traded).
+    """
     k = len(weights)
     cost = [weights[i] * (1.0 - linear_gain(opponent_ideal[i], ideal[i])) for i in range(k)]
     benefit = [opponent_weights[i] * (1.0 - linear_gain(ideal[i], opponent_ideal[i])) for i in range(k)]
-    budget = issue_sum(weights) - target
     free = [c <= 0.0 for c in cost]
     traded = [not free[i] and benefit[i] > 0.0 for i in range(k)]
     ratio = [benefit[i] / cost[i] if traded[i] else -INFINITY for i in range(k)]
     # np.argsort(-ratio, kind="stable"): falling ratio, ties (and NaN last) in issue order
     order = sorted(range(k), key=lambda i: _descending_key(ratio[i]))
-    t = [0.0] * k
-    running = 0.0
-    for i in order:
-        c = cost[i] if traded[i] else 0.0
-        running += c
-        before = running - c
-        if c > 0.0:
-            t[i] = clip((budget - before) / c, 0.0, 1.0)
-    offer = []
-    for i in range(k):
-        share = 1.0 if free[i] else t[i] if traded[i] else 0.0
-        offer.append((1.0 - share) * ideal[i] + share * opponent_ideal[i])
-    return offer
+    start = tuple(1.0 if free[i] else 0.0 for i in range(k))
+    return issue_sum(weights), start, tuple((i, cost[i] if traded[i] else 0.0) for i in order)
 
 
 def _descending_key(ratio: float) -> tuple[int, float]:

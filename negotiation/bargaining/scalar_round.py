@@ -33,8 +33,8 @@ class _Rows:
     def __init__(self, derived: Derived, opens: np.ndarray, binary: np.ndarray) -> None:
         d = derived
         self.derived = derived
-        self.weights = d.weights.tolist()
-        self.ideal = d.ideal.tolist()
+        self.weights = [tuple(map(tuple, row)) for row in d.weights.tolist()]
+        self.ideal = [tuple(map(tuple, row)) for row in d.ideal.tolist()]
         self.kind = d.kind.tolist()
         self.exponent = d.exponent
         self.reciprocity = d.reciprocity.tolist()
@@ -50,8 +50,10 @@ class _Rows:
         self.deadline = d.deadline.tolist()
         self.opens = opens.tolist()
         linear = (d.curvature[:, :, 0] == 1.0).all(axis=1) & ~binary.any(axis=1)
-        self.linear = linear.tolist()
-        """Per row: both sides' gains linear and no binary issue (the scalar arithmetic applies)."""
+        covered = linear[:, None] & ~d.similarity  # an efficient-offer proposer
+        self.covered = [covered[:, 0].tolist(), covered[:, 1].tolist()]
+        """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides, no
+        binary issue, efficient offers)."""
         self._powered: dict[tuple[int, int], list[float]] = {}
 
     def powered(self, row: int, side: int, elapsed: int) -> float:
@@ -74,29 +76,26 @@ class ScalarRound:
         self.negotiation = negotiation
         self._rows: _Rows | None = None
 
-    def covers(self, rows: np.ndarray, round_: int) -> np.ndarray:
-        """Which of these open rows this round's scalar play covers (the others stay vectorised)."""
-        view = self._view()
-        return np.array(
-            [
-                view.linear[row] and not view.similarity[row][(round_ - view.opens[row]) % 2]
-                for row in rows.tolist()
-            ],
-            bool,
-        )
-
-    def _view(self) -> _Rows:
+    def split(self, rows: np.ndarray, round_: int) -> tuple[list[int], np.ndarray | None]:
+        """This round's open rows that the scalar play covers, and the others (None if none)."""
         n = self.negotiation
         if self._rows is None or self._rows.derived is not n.derived:
             self._rows = _Rows(n.derived, n.opens, n.binary)
-        return self._rows
+        view = self._rows
+        covered, opens = view.covered, view.opens
+        listed = rows.tolist()
+        mine = [row for row in listed if covered[(round_ - opens[row]) & 1][row]]
+        if len(mine) == len(listed):
+            return mine, None
+        return mine, np.array([row for row in listed if not covered[(round_ - opens[row]) & 1][row]], np.intp)
 
     def play(self, rows: list[int], round_: int, uniforms: np.ndarray, trace: bool) -> list[tuple] | None:
         """Play the round at these rows (all covered); return their trace entries if tracing.
 
         Each entry is ``(row, proposer, offer, (utility to side 0, to side 1), target, status)``.
         """
-        n, view = self.negotiation, self._view()
+        n, view = self.negotiation, self._rows
+        assert view is not None  # split() came first
         started = []
         for row in rows:
             elapsed = round_ - view.opens[row]
@@ -181,7 +180,7 @@ class ScalarRound:
         self, row: int, side: int, elapsed: int, duration: int, reservation: list[float]
     ) -> tuple[float, float]:
         """The target utility and the tit-for-tat candidate (as ``Negotiation._targets``)."""
-        n, view = self.negotiation, self._view()
+        n, view = self.negotiation, self._rows
         kind = view.kind[row][side]
         floor = reservation[side]
         mirrored = float("nan")
@@ -217,12 +216,12 @@ class ScalarRound:
         return float(plan.values[position, at, side])
 
     def _last_offer(self, row: int, side: int, elapsed: int, duration: int) -> bool:
-        view = self._view()
+        view = self._rows
         return elapsed == duration and view.kind[row][side] == TIME_DEPENDENT and view.ultimatum[row][side]
 
     def _ultimatum(self, row: int, side: int, reservation: list[float]) -> tuple[float, list[float], bool]:
         """As ``Negotiation._ultimatum`` for one row with linear gains."""
-        n, view = self.negotiation, self._view()
+        n, view = self.negotiation, self._rows
         other = 1 - side
         floor = reservation[other]
         weights, ideal = view.weights[row][side], view.ideal[row][side]
@@ -237,7 +236,7 @@ class ScalarRound:
 
     def _close(self, row: int, offer: list[float], deal: bool, reservation: list[float]) -> None:
         """As ``Negotiation._close`` for one row."""
-        n, view = self.negotiation, self._view()
+        n, view = self.negotiation, self._rows
         n.closing_reservation[row] = reservation
         if deal:
             n.outcome_utility[row] = [
