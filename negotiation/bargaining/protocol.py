@@ -204,6 +204,8 @@ class RoundTrace:
     """(n,) table status after the round."""
 
 
+_NO_ROWS = np.empty(0, np.intp)
+_NO_ROWS.flags.writeable = False
 SCALAR_ROWS = 16
 """Open rows up to which a round is played table by table in plain Python (one run's tables): below
 this NumPy's fixed cost per call outweighs its speed per element."""
@@ -227,6 +229,9 @@ class Negotiation:
         self.reservation = reservation
         """(R, 2) each side's value of no deal (its effective reservation value) at this moment."""
         self.status = np.zeros(n_rows, np.int8)
+        self.ended = np.empty(0, np.intp)
+        """Rows that ended in the last round played, in order."""
+        self._still_open = n_rows
         self.end_round = np.full(n_rows, -1, np.int64)
         self.opens = np.tile(compiled.opens, self.n_runs)
         self.binary = np.tile(compiled.binary, (self.n_runs, 1))
@@ -258,7 +263,7 @@ class Negotiation:
     @property
     def finished(self) -> bool:
         """True once no table is still open."""
-        return not np.any(self.status == OPEN)
+        return self._still_open == 0
 
     def play_round(self, round_: int, uniforms: np.ndarray, trace: bool = False) -> RoundTrace | None:
         """Play one round of offers at every open table.
@@ -274,15 +279,22 @@ class Negotiation:
         """
         d = self.derived
         rows = np.flatnonzero((self.status == OPEN) & (self.opens <= round_) & (round_ <= d.deadline))
+        self.ended = _NO_ROWS
         if rows.size == 0:
             return None
         self._equilibrium.refresh(d, self.reservation, self.opens, self.binary)
         if rows.size > SCALAR_ROWS:
-            return self._play_rows(rows, round_, uniforms, trace)
-        mine, others = self._scalar.split(rows, round_)
-        entries = self._scalar.play(mine, round_, uniforms, trace) if mine else None
-        rest = self._play_rows(others, round_, uniforms, trace) if others is not None else None
-        return _merge(round_, entries, rest) if trace else None
+            round_trace = self._play_rows(rows, round_, uniforms, trace)
+        else:
+            mine, others = self._scalar.split(rows, round_)
+            entries = self._scalar.play(mine, round_, uniforms, trace) if mine else None
+            ended = self.ended
+            rest = self._play_rows(others, round_, uniforms, trace) if others is not None else None
+            if ended.size and self.ended is not ended:  # both played rows that ended: in row order
+                self.ended = np.sort(np.concatenate([ended, self.ended]))
+            round_trace = _merge(round_, entries, rest) if trace else None
+        self._still_open -= self.ended.size
+        return round_trace
 
     def _play_rows(
         self, rows: np.ndarray, round_: int, uniforms: np.ndarray, trace: bool
@@ -338,6 +350,7 @@ class Negotiation:
         status = np.select([accepted, walked, timed_out], [DEAL, WALKOUT, DEADLINE], OPEN).astype(np.int8)
         self.status[rows] = status
         ended = status != OPEN
+        self.ended = rows[ended]
         if ended.any():
             self.end_round[rows[ended]] = round_
             self.agreement[rows[accepted]] = offer[accepted]

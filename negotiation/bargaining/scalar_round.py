@@ -144,6 +144,7 @@ class ScalarRound:
                 np.array([e[2] for e in learning]),
             )
         entries = [] if trace else None
+        ended = []
         for row, elapsed, duration, side, offer, own_value, offer_value, target, reservation in started:
             other = 1 - side
             next_target = self._target(row, other, elapsed + 1, duration, reservation)[0]
@@ -167,6 +168,7 @@ class ScalarRound:
             status = DEAL if accepted else WALKOUT if walked else DEADLINE if timed_out else OPEN
             n.status[row] = status
             if status != OPEN:
+                ended.append(row)
                 n.end_round[row] = round_
                 if accepted:
                     n.agreement[row] = offer
@@ -174,6 +176,8 @@ class ScalarRound:
             if entries is not None:
                 value_to = (own_value, offer_value) if side == 0 else (offer_value, own_value)
                 entries.append((row, side, offer, value_to, target, status))
+        if ended:
+            n.ended = np.array(ended, np.intp)
         return entries
 
     def _target(
