@@ -207,8 +207,8 @@ class RoundTrace:
 _NO_ROWS = np.empty(0, np.intp)
 _NO_ROWS.flags.writeable = False
 SCALAR_ROWS = 16
-"""Open rows up to which a round is played table by table in plain Python (one run's tables): below
-this NumPy's fixed cost per call outweighs its speed per element."""
+"""Rows (runs times tables) up to which rounds are played table by table in plain Python (one run's
+tables): below this NumPy's fixed cost per call outweighs its speed per element."""
 
 
 class Negotiation:
@@ -278,22 +278,29 @@ class Negotiation:
             The round's trace if asked for, else None.
         """
         d = self.derived
-        rows = np.flatnonzero((self.status == OPEN) & (self.opens <= round_) & (round_ <= d.deadline))
         self.ended = _NO_ROWS
-        if rows.size == 0:
-            return None
+        few = self.status.size <= SCALAR_ROWS
+        if few:  # one run's tables: which are in play, without NumPy's cost per call
+            mine, others = self._scalar.split(round_)
+            if not mine and others is None:
+                return None
+        else:
+            rows = np.flatnonzero((self.status == OPEN) & (self.opens <= round_) & (round_ <= d.deadline))
+            if rows.size == 0:
+                return None
         self._equilibrium.refresh(d, self.reservation, self.opens, self.binary)
-        if rows.size > SCALAR_ROWS:
+        if not few:
             round_trace = self._play_rows(rows, round_, uniforms, trace)
         else:
-            mine, others = self._scalar.split(rows, round_)
             entries = self._scalar.play(mine, round_, uniforms, trace) if mine else None
             ended = self.ended
             rest = self._play_rows(others, round_, uniforms, trace) if others is not None else None
             if ended.size and self.ended is not ended:  # both played rows that ended: in row order
                 self.ended = np.sort(np.concatenate([ended, self.ended]))
             round_trace = _merge(round_, entries, rest) if trace else None
-        self._still_open -= self.ended.size
+        if self.ended.size:
+            self._still_open -= self.ended.size
+            self._scalar.ended(self.ended)
         return round_trace
 
     def _play_rows(

@@ -75,19 +75,28 @@ class ScalarRound:
     def __init__(self, negotiation: Negotiation) -> None:
         self.negotiation = negotiation
         self._rows: _Rows | None = None
+        self._open = list(range(negotiation.status.size))
 
-    def split(self, rows: np.ndarray, round_: int) -> tuple[list[int], np.ndarray | None]:
-        """This round's open rows that the scalar play covers, and the others (None if none)."""
+    def split(self, round_: int) -> tuple[list[int], np.ndarray | None]:
+        """This round's rows in play: those the scalar play covers, and the others (None if none)."""
         n = self.negotiation
         if self._rows is None or self._rows.derived is not n.derived:
             self._rows = _Rows(n.derived, n.opens, n.binary)
         view = self._rows
-        covered, opens = view.covered, view.opens
-        listed = rows.tolist()
-        mine = [row for row in listed if covered[(round_ - opens[row]) & 1][row]]
-        if len(mine) == len(listed):
+        opens, deadline = view.opens, view.deadline
+        playing = [row for row in self._open if opens[row] <= round_ <= deadline[row]]
+        covered = view.covered
+        mine = [row for row in playing if covered[(round_ - opens[row]) & 1][row]]
+        if len(mine) == len(playing):
             return mine, None
-        return mine, np.array([row for row in listed if not covered[(round_ - opens[row]) & 1][row]], np.intp)
+        return mine, np.array(
+            [row for row in playing if not covered[(round_ - opens[row]) & 1][row]], np.intp
+        )
+
+    def ended(self, rows: np.ndarray) -> None:
+        """Forget rows that ended."""
+        gone = set(rows.tolist())
+        self._open = [row for row in self._open if row not in gone]
 
     def play(self, rows: list[int], round_: int, uniforms: np.ndarray, trace: bool) -> list[tuple] | None:
         """Play the round at these rows (all covered); return their trace entries if tracing.
