@@ -55,6 +55,8 @@ class _Rows:
         """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides, no
         binary issue, efficient offers)."""
         self._powered: dict[tuple[int, int], list[float]] = {}
+        self.fixed_beliefs: dict[tuple[int, int], tuple[float, ...]] = {}
+        """Beliefs of sides that do not learn, as read on first use."""
 
     def powered(self, row: int, side: int, elapsed: int) -> float:
         """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic, as the vectorised code has it."""
@@ -129,7 +131,7 @@ class ScalarRound:
                     target,
                     view.weights[row][side],
                     view.ideal[row][side],
-                    n.believed[row, side].tolist(),
+                    self._believed(row, side),
                     view.ideal[row][other],
                 )
             if self._last_offer(row, side, elapsed, duration):
@@ -217,6 +219,16 @@ class ScalarRound:
             target = self._equilibrium_value(row, side, elapsed)
         return scalar.maximum(target, floor), mirrored
 
+    def _believed(self, row: int, side: int) -> tuple[float, ...]:
+        """The side's belief of its opponent's weights (kept while it cannot change: no learning)."""
+        view = self._rows
+        if view.learns[row][side]:
+            return tuple(self.negotiation.believed[row, side].tolist())
+        belief = view.fixed_beliefs.get((row, side))
+        if belief is None:  # an event that changes beliefs re-derives the run, and so this view
+            belief = view.fixed_beliefs[(row, side)] = tuple(self.negotiation.believed[row, side].tolist())
+        return belief
+
     def _equilibrium_value(self, row: int, side: int, elapsed: int) -> float:
         """As ``_EquilibriumPlan.value`` for one row."""
         plan = self.negotiation._equilibrium
@@ -234,13 +246,13 @@ class ScalarRound:
 
     def _ultimatum(self, row: int, side: int, reservation: list[float]) -> tuple[float, list[float], bool]:
         """As ``Negotiation._ultimatum`` for one row with linear gains."""
-        n, view = self.negotiation, self._rows
+        view = self._rows
         other = 1 - side
         floor = reservation[other]
         weights, ideal = view.weights[row][side], view.ideal[row][side]
         if view.trust[row][side] >= 1.0:
             offer = scalar.linear_efficient_offer(
-                floor, n.believed[row, side].tolist(), view.ideal[row][other], weights, ideal
+                floor, self._believed(row, side), view.ideal[row][other], weights, ideal
             )
         else:
             offer = scalar.guaranteed_linear_offer(floor, weights, ideal, view.ideal[row][other])
