@@ -125,25 +125,25 @@ def test_issue_sum_is_numpys_sum(terms):
 @given(
     st.integers(1, 9).flatmap(
         lambda k: st.tuples(
-            *(st.lists(_unit, min_size=k, max_size=k) for _ in range(4)), st.floats(-0.5, 1.5)
+            *(st.lists(_unit, min_size=k, max_size=k) for _ in range(4)),
+            st.floats(-0.5, 1.5),
+            st.lists(st.booleans(), min_size=k, max_size=k),
         )
     )
 )
 def test_linear_offers_and_utility_are_the_vectorised_ones(arrays):
-    raw_w, ideal, raw_v, opponent_ideal, target = arrays
+    raw_w, ideal, raw_v, opponent_ideal, target, flags = arrays
     weights = np.array([raw_w]) + 1e-3
     weights = weights / weights.sum(axis=-1, keepdims=True)
-    believed = np.array([raw_v])
+    believed, binary = np.array([raw_v]), np.array([flags])
     ideal_a, opponent_a, one = np.array([ideal]), np.array([opponent_ideal]), np.ones((1, 1))
+    w = weights[0].tolist()
     vectorised = efficient_offer(np.array([target]), weights, ideal_a, one, believed, opponent_a, one)
-    mine = scalar.linear_efficient_offer(target, weights[0].tolist(), ideal, raw_v, opponent_ideal)
+    mine = scalar.linear_efficient_offer(target, w, ideal, raw_v, opponent_ideal)
     assert mine == vectorised[0].tolist()
-    assert scalar.linear_utility(mine, weights[0].tolist(), ideal) == float(
-        utility(vectorised, weights, ideal_a)[0]
-    )
+    assert scalar.linear_utility(mine, w, ideal) == float(utility(vectorised, weights, ideal_a)[0])
+    packages = efficient_offer(np.array([target]), weights, ideal_a, one, believed, opponent_a, one, binary)
+    assert scalar.linear_package_offer(target, w, ideal, raw_v, opponent_ideal, flags) == packages[0].tolist()
     floor = min(max(target, 0.0), 1.0)
-    guaranteed = guaranteed_offer(np.array([floor]), weights, ideal_a, opponent_a, one)
-    assert (
-        scalar.guaranteed_linear_offer(floor, weights[0].tolist(), ideal, opponent_ideal)
-        == guaranteed[0].tolist()
-    )
+    guaranteed = guaranteed_offer(np.array([floor]), weights, ideal_a, opponent_a, one, binary)
+    assert scalar.guaranteed_linear_offer(floor, w, ideal, opponent_ideal, flags) == guaranteed[0].tolist()

@@ -128,6 +128,60 @@ def linear_efficient_offer(
     return [(1.0 - t) * p + t * q for t, p, q in zip(shares, ideal, opponent_ideal, strict=True)]
 
 
+def linear_package_offer(
+    target: float,
+    weights: Sequence[float],
+    ideal: Sequence[float],
+    opponent_weights: Sequence[float],
+    opponent_ideal: Sequence[float],
+    binary: Sequence[bool],
+) -> list[float]:
+    """:func:`linear_efficient_offer` with binary issues (``_with_packages``, linear gains).
+
+    Every package of binary values in turn, each completed by the knapsack on the other issues; a
+    feasible package better for the opponent wins (as good for it: better for oneself), and among
+    infeasible ones the best for oneself.
+    """
+    k = len(weights)
+    flags = [i for i in range(k) if binary[i]]
+    free_weights = tuple(0.0 if binary[i] else weights[i] for i in range(k))
+    free_opponent = tuple(0.0 if binary[i] else opponent_weights[i] for i in range(k))
+    best, best_value, best_own = list(ideal), -INFINITY, -INFINITY
+    for package in range(2 ** len(flags)):
+        fixed = [0.0] * k
+        for rank, i in enumerate(flags):
+            fixed[i] = float((package >> rank) & 1)
+        own_fixed = issue_sum(
+            [weights[i] * linear_gain(fixed[i], ideal[i]) if binary[i] else 0.0 for i in range(k)]
+        )
+        opponent_fixed = issue_sum(
+            [
+                opponent_weights[i] * linear_gain(fixed[i], opponent_ideal[i]) if binary[i] else 0.0
+                for i in range(k)
+            ]
+        )
+        completed = linear_efficient_offer(
+            target - own_fixed, free_weights, ideal, free_opponent, opponent_ideal
+        )
+        offer = [fixed[i] if binary[i] else completed[i] for i in range(k)]
+        own = linear_utility(offer, weights, ideal)
+        value = opponent_fixed + issue_sum(
+            [
+                0.0 if binary[i] else opponent_weights[i] * linear_gain(offer[i], opponent_ideal[i])
+                for i in range(k)
+            ]
+        )
+        short = best_own < target - 1e-12
+        if own >= target - 1e-12:
+            tie = value >= best_value - 1e-12 and own > best_own + 1e-12
+            better = short or value > best_value + 1e-12 or tie
+        else:
+            better = short and own > best_own + 1e-12
+        if better:
+            best, best_value, best_own = offer, value, own
+    return best
+
+
 @lru_cache(maxsize=4096)
 def _knapsack_plan(
     weights: tuple[float, ...],
@@ -166,13 +220,16 @@ def guaranteed_linear_offer(
     weights: Sequence[float],
     ideal: Sequence[float],
     opponent_ideal: Sequence[float],
+    binary: Sequence[bool],
 ) -> list[float]:
-    """:func:`negotiation.bargaining.preferences.guaranteed_offer` for a linear opponent, no binary issue."""
+    """:func:`negotiation.bargaining.preferences.guaranteed_offer` for a linear opponent."""
     allowed = maximum(1.0 - floor, 0.0)
     offer = []
-    for w, p, q in zip(weights, ideal, opponent_ideal, strict=True):
+    for w, p, q, flag in zip(weights, ideal, opponent_ideal, binary, strict=True):
         span = 1.0 - linear_gain(p, q)
         t = clip(1.0 - allowed / span, 0.0, 1.0) if span > 0.0 else 0.0
+        if flag and floor > 0.0:
+            t = 1.0
         share = t if w > 0.0 else 1.0
         offer.append((1.0 - share) * p + share * q)
     return offer

@@ -49,11 +49,13 @@ class _Rows:
         self.breakdown_risk = d.breakdown_risk.tolist()
         self.deadline = d.deadline.tolist()
         self.opens = opens.tolist()
-        linear = (d.curvature[:, :, 0] == 1.0).all(axis=1) & ~binary.any(axis=1)
+        linear = (d.curvature[:, :, 0] == 1.0).all(axis=1)
         covered = linear[:, None] & ~d.similarity  # an efficient-offer proposer
         self.covered = [covered[:, 0].tolist(), covered[:, 1].tolist()]
-        """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides, no
-        binary issue, efficient offers)."""
+        """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides,
+        efficient offers)."""
+        self.binary = [tuple(row) if any(row) else None for row in binary.tolist()]
+        """Per row: which issues are binary, or None if none is."""
         self._powered: dict[tuple[int, int], list[float]] = {}
         self.fixed_beliefs: dict[tuple[int, int], tuple[float, ...]] = {}
         """Beliefs of sides that do not learn, as read on first use."""
@@ -119,7 +121,8 @@ class ScalarRound:
             if kind == TIT_FOR_TAT:
                 n.tft_target[row, side] = mirrored
             if kind == EQUILIBRIUM:
-                offer = scalar.linear_efficient_offer(
+                offer = self._efficient(
+                    row,
                     self._equilibrium_value(row, other, elapsed),
                     view.weights[row][other],
                     view.ideal[row][other],
@@ -127,7 +130,8 @@ class ScalarRound:
                     view.ideal[row][side],
                 )
             else:
-                offer = scalar.linear_efficient_offer(
+                offer = self._efficient(
+                    row,
                     target,
                     view.weights[row][side],
                     view.ideal[row][side],
@@ -219,6 +223,21 @@ class ScalarRound:
             target = self._equilibrium_value(row, side, elapsed)
         return scalar.maximum(target, floor), mirrored
 
+    def _efficient(
+        self,
+        row: int,
+        target: float,
+        weights: tuple[float, ...],
+        ideal: tuple[float, ...],
+        opponent_weights: tuple[float, ...],
+        opponent_ideal: tuple[float, ...],
+    ) -> list[float]:
+        """The efficient offer at this row: packages of binary values first if it has binary issues."""
+        flags = self._rows.binary[row]
+        if flags is None:
+            return scalar.linear_efficient_offer(target, weights, ideal, opponent_weights, opponent_ideal)
+        return scalar.linear_package_offer(target, weights, ideal, opponent_weights, opponent_ideal, flags)
+
     def _believed(self, row: int, side: int) -> tuple[float, ...]:
         """The side's belief of its opponent's weights (kept while it cannot change: no learning)."""
         view = self._rows
@@ -251,11 +270,12 @@ class ScalarRound:
         floor = reservation[other]
         weights, ideal = view.weights[row][side], view.ideal[row][side]
         if view.trust[row][side] >= 1.0:
-            offer = scalar.linear_efficient_offer(
-                floor, self._believed(row, side), view.ideal[row][other], weights, ideal
+            offer = self._efficient(
+                row, floor, self._believed(row, side), view.ideal[row][other], weights, ideal
             )
         else:
-            offer = scalar.guaranteed_linear_offer(floor, weights, ideal, view.ideal[row][other])
+            flags = view.binary[row] or (False,) * len(weights)
+            offer = scalar.guaranteed_linear_offer(floor, weights, ideal, view.ideal[row][other], flags)
         claimed = scalar.linear_utility(offer, weights, ideal)
         return scalar.maximum(claimed, reservation[side]), offer, claimed >= reservation[side]
 
