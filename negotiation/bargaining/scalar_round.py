@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from negotiation.bargaining.protocol import Derived, Negotiation
 
 
+SCALAR_KINDS = (TIME_DEPENDENT, TIT_FOR_TAT, HARDLINER, EQUILIBRIUM)
+"""Strategies whose targets :meth:`ScalarRound._target` computes."""
+
+
 class _Rows:
     """A run's fixed quantities as Python lists (rebuilt when an event re-derives them)."""
 
@@ -50,10 +54,11 @@ class _Rows:
         self.deadline = d.deadline.tolist()
         self.opens = opens.tolist()
         linear = (d.curvature[:, :, 0] == 1.0).all(axis=1)
-        covered = linear[:, None] & ~d.similarity  # an efficient-offer proposer
+        known = np.isin(d.kind, SCALAR_KINDS).all(axis=1)  # a strategy added later stays vectorised
+        covered = (linear & known)[:, None] & ~d.similarity  # an efficient-offer proposer
         self.covered = [covered[:, 0].tolist(), covered[:, 1].tolist()]
         """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides,
-        efficient offers)."""
+        strategies it knows, efficient offers)."""
         self.binary = [tuple(row) if any(row) else None for row in binary.tolist()]
         """Per row: which issues are binary, or None if none is."""
         self._powered: dict[tuple[int, int], list[float]] = {}
