@@ -32,7 +32,10 @@ def test_variant_overlay_switches_the_event_it_names(path: Path) -> None:
         return
     # the comment's quoted event name is the one the overlay makes certain (guards against reordering)
     named = re.search(r'"([^"]+)" happens for certain', path.read_text(encoding="utf-8"))
-    assert named is not None
+    if named is None:
+        # a variant of something else (e.g. the equilibrium strategy) keeps the default's shocks
+        assert [e.probability for e in events] == [e.probability for e in default.events]
+        return
     assert certain == [named.group(1)]
     assert sum(e.probability for e in events) == 1.0
 

@@ -544,7 +544,7 @@ def plot_trajectory(found: Discovery) -> tuple[Any, Any]:
             color="tab:red",
             markeredgecolor="black",
             zorder=4,
-            label=f"chosen box (step {search.chosen}, unsupported limits dropped; {verdict}, "
+            label=f"chosen box (step {search.chosen}, unsupported limits dropped;\n{verdict}, "
             f"p = {search.p_value:.2f})",
         )
         ax.axhline(
@@ -563,7 +563,9 @@ def plot_trajectory(found: Discovery) -> tuple[Any, Any]:
             + ("likelier" if search.direction == "high-density" else "rarer"),
             fontsize=10,
         )
-        ax.legend(fontsize=7, loc="best")
+        # the trajectory falls from the top left (high density) or rises from the bottom left (low
+        # density), so the opposite corner on the left is free for the legend
+        ax.legend(fontsize=7, loc="lower left" if search.direction == "high-density" else "upper left")
         ax.grid(alpha=0.3)
         fig.colorbar(points, ax=ax, label="restricted parameters", shrink=0.8)
     fig.suptitle(f"PRIM peeling trajectories: {found.table}, {what}", fontweight="bold")

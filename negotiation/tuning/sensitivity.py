@@ -220,7 +220,7 @@ def plot_table(indices: pd.DataFrame, table: str, method: str):
     main_key, second_key = ("ST", "S1") if method == "sobol" else ("mu_star", "sigma")
     rows = rows.sort_values(main_key, ascending=True)
     y = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(rows) + 2.0), layout="constrained")
     height = 0.38
     ax.barh(
         y + height / 2,
@@ -234,17 +234,16 @@ def plot_table(indices: pd.DataFrame, table: str, method: str):
         ax.barh(
             y - height / 2, rows["S1"], height, xerr=rows["S1_conf"], capsize=3, label="S1 (95% interval)"
         )
-        ax.set_xlabel("Sobol' index of the deal probability (share of its variance)")
+        ax.set_xlabel("Sobol' index of the deal probability\n(share of its variance)")
     else:
         ax.barh(y - height / 2, rows[second_key], height, label="sigma")
         ax.set_xlabel("elementary effect on the deal probability")
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_yticks(y, rows["parameter"].tolist())
     spread = f"{rows['p_min'].iloc[0]:.2f} to {rows['p_max'].iloc[0]:.2f}" if len(rows) else "n/a"
-    ax.set_title(f"Sensitivity of the {table} deal probability ({method}; it ranges {spread})", fontsize=10)
+    ax.set_title(f"Sensitivity of the {table} deal probability\n({method}; it ranges {spread})", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
     return fig, ax
 
 
