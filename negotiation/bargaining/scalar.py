@@ -20,7 +20,6 @@ as its vectorised twin (a test compares them over many seeds and every strategy)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 INFINITY = float("inf")
 
@@ -108,15 +107,22 @@ def linear_efficient_offer(
     ideal: Sequence[float],
     opponent_weights: Sequence[float],
     opponent_ideal: Sequence[float],
+    plans: dict | None = None,
 ) -> list[float]:
     """:func:`negotiation.bargaining.preferences.efficient_offer` with linear gains and no binary issue.
 
     The fractional knapsack of ``_knapsack``: concede issues in falling order of the opponent's
-    (believed) gain over one's own loss until one's utility is down to the target.
+    (believed) gain over one's own loss until one's utility is down to the target. ``plans`` keeps
+    what does not depend on the target, which a run asks for round after round (the caller owns it,
+    so it goes when the run goes).
     """
-    total, start, order = _knapsack_plan(
-        tuple(weights), tuple(ideal), tuple(opponent_weights), tuple(opponent_ideal)
-    )
+    key = (tuple(weights), tuple(ideal), tuple(opponent_weights), tuple(opponent_ideal))
+    plan = None if plans is None else plans.get(key)
+    if plan is None:
+        plan = _knapsack_plan(*key)
+        if plans is not None:
+            plans[key] = plan
+    total, start, order = plan
     budget = total - target
     shares = list(start)
     running = 0.0
@@ -135,6 +141,7 @@ def linear_package_offer(
     opponent_weights: Sequence[float],
     opponent_ideal: Sequence[float],
     binary: Sequence[bool],
+    plans: dict | None = None,
 ) -> list[float]:
     """:func:`linear_efficient_offer` with binary issues (``_with_packages``, linear gains).
 
@@ -161,7 +168,7 @@ def linear_package_offer(
             ]
         )
         completed = linear_efficient_offer(
-            target - own_fixed, free_weights, ideal, free_opponent, opponent_ideal
+            target - own_fixed, free_weights, ideal, free_opponent, opponent_ideal, plans
         )
         offer = [fixed[i] if binary[i] else completed[i] for i in range(k)]
         own = linear_utility(offer, weights, ideal)
@@ -182,14 +189,13 @@ def linear_package_offer(
     return best
 
 
-@lru_cache(maxsize=4096)
 def _knapsack_plan(
     weights: tuple[float, ...],
     ideal: tuple[float, ...],
     opponent_weights: tuple[float, ...],
     opponent_ideal: tuple[float, ...],
 ) -> tuple[float, tuple[float, ...], tuple[tuple[int, float], ...]]:
-    """What the knapsack needs besides the target (a run asks for the same plan round after round).
+    """What the knapsack needs besides the target.
 
     Returns:
         The sum of the weights; each issue's share conceded before the budget is spent (1 for an
@@ -221,6 +227,7 @@ def guaranteed_linear_offer(
     ideal: Sequence[float],
     opponent_ideal: Sequence[float],
     binary: Sequence[bool],
+    plans: dict | None = None,
 ) -> list[float]:
     """:func:`negotiation.bargaining.preferences.guaranteed_offer` for a linear opponent."""
     allowed = maximum(1.0 - floor, 0.0)

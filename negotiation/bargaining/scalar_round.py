@@ -14,6 +14,7 @@ once per side for every round of the table and kept).
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,6 +63,8 @@ class _Rows:
         self.binary = [tuple(row) if any(row) else None for row in binary.tolist()]
         """Per row: which issues are binary, or None if none is."""
         self._powered: dict[tuple[int, int], list[float]] = {}
+        self.plans: dict = {}
+        """Knapsack plans of efficient offers, which do not depend on the target."""
         self.fixed_beliefs: dict[tuple[int, int], tuple[float, ...]] = {}
         """Beliefs of sides that do not learn, as read on first use."""
 
@@ -82,7 +85,9 @@ class ScalarRound:
     """Plays a round at the tables the scalar arithmetic covers, writing the negotiation's state."""
 
     def __init__(self, negotiation: Negotiation) -> None:
-        self.negotiation = negotiation
+        # a proxy: the negotiation holds this round, and a reference cycle would keep every finished
+        # negotiation of a batch alive until the garbage collector's next pass
+        self.negotiation = weakref.proxy(negotiation)
         self._rows: _Rows | None = None
         self._open = list(range(negotiation.status.size))
 
@@ -238,10 +243,15 @@ class ScalarRound:
         opponent_ideal: tuple[float, ...],
     ) -> list[float]:
         """The efficient offer at this row: packages of binary values first if it has binary issues."""
-        flags = self._rows.binary[row]
+        view = self._rows
+        flags = view.binary[row]
         if flags is None:
-            return scalar.linear_efficient_offer(target, weights, ideal, opponent_weights, opponent_ideal)
-        return scalar.linear_package_offer(target, weights, ideal, opponent_weights, opponent_ideal, flags)
+            return scalar.linear_efficient_offer(
+                target, weights, ideal, opponent_weights, opponent_ideal, view.plans
+            )
+        return scalar.linear_package_offer(
+            target, weights, ideal, opponent_weights, opponent_ideal, flags, view.plans
+        )
 
     def _believed(self, row: int, side: int) -> tuple[float, ...]:
         """The side's belief of its opponent's weights (kept while it cannot change: no learning)."""
