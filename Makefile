@@ -23,7 +23,7 @@ endif
 NEW_VERSION := $(if $(NEW_PYTHON),$(shell $(NEW_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
 NEW_VENV := $(VENV)-$(NEW_VERSION)
 
-.PHONY: setup setup-run setup-new browser run test test-new lint bench clean
+.PHONY: setup setup-run setup-new browser run test test-base test-new lint bench clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -63,17 +63,34 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium is not installed: the browser test will be skipped"
 
-# The newer Python first, so that the last line is a test runner's summary either way.
-test: lint browser test-new
+# Both interpreters' suites run at the same time (one process each, so two cores are used), each into
+# its own log; the newer Python's log is printed first, so the last line is Python 3.11's summary.
+TEST_LOGS := $(VENV)/test-logs
+# e.g. make test PYTEST_ARGS="tests/test_protocol.py -x" runs a part of the suite on both interpreters
+PYTEST_ARGS ?=
+
+test: lint browser setup-new
+	@mkdir -p $(TEST_LOGS); rm -f $(TEST_LOGS)/*.log; new=0; \
+	if [ -n "$(NEW_PYTHON)" ]; then \
+		$(MAKE) --no-print-directory test-new > $(TEST_LOGS)/new.log 2>&1 & new=$$!; \
+	else \
+		echo "make test: no Python 3.12+ newer than $(PYTHON) on the PATH or in pyenv: skipping the run on the newest Mesa"; \
+	fi; \
+	$(MAKE) --no-print-directory test-base > $(TEST_LOGS)/base.log 2>&1; base_status=$$?; \
+	new_status=0; if [ "$$new" != 0 ]; then wait $$new; new_status=$$?; cat $(TEST_LOGS)/new.log; fi; \
+	cat $(TEST_LOGS)/base.log; \
+	[ $$base_status = 0 ] && [ $$new_status = 0 ]
+
+test-base: setup
 	@$(PY) -c 'import sys, mesa; print(f"== tests on Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-new: setup-new
 ifeq ($(NEW_PYTHON),)
 	@echo "make test: no Python 3.12+ newer than $(PYTHON) on the PATH or in pyenv: skipping the run on the newest Mesa"
 else
 	@$(NEW_VENV)/bin/python -c 'import sys, mesa; print(f"== tests on Python {sys.version.split()[0]}, Mesa {mesa.__version__}")'
-	$(NEW_VENV)/bin/python -m pytest -q
+	$(NEW_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 endif
 
 # ruff, then the architecture contract (pyproject.toml [tool.importlinter]: stages import only downward)
