@@ -99,8 +99,9 @@ lint: setup
 	$(VENV)/bin/ruff format --check negotiation tests benchmarks docs/scripts
 	$(VENV)/bin/lint-imports --no-cache
 
+# the NegMAS comparison (benchmark H) makes its own .venv-peers on first use (pip install negmas)
 bench: setup
 	$(PY) benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) $(VENV)-3.* results .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV)-3.* $(VENV)-peers results .pytest_cache .hypothesis

@@ -12,9 +12,15 @@ F. the outputs step (summary, charts, report) against the runs step of the 10,00
    workers: the outputs should take no longer than the runs.
 G. peak memory of ``negotiation score``, ``discover`` and ``plot`` on folders of 10,000, 100,000 and
    1,000,000 runs (each in a fresh process): flat when they stream the results.
-H. per-run cost of the per-run path (docs/negotiators.md): reference negotiators at every seat, and
+H. one negotiation (the NegMAS-matched Boulware against Conceder, benchmarks/boulware_vs_conceder.toml)
+   through the Mesa model, the engine and the lockstep fast path, against NegMAS 0.16's
+   SAOMechanism with AspirationNegotiators (benchmarks/peers.py: NegMAS in its own venv);
+I. the 20 x 20 grid (experiments/grid_20x20.toml) to +/-2 points, end to end on 2 workers.
+J. per-run cost of the per-run path (docs/negotiators.md): reference negotiators at every seat, and
    one user negotiator (the example package's) with reference negotiators elsewhere, against the
    batch fast path and the Mesa model.
+
+Then judges the four speed targets of issue 13 (benchmarks/targets.py).
 
 Prints a Markdown report and writes it with the raw figures to ``benchmarks/last-run.json``.
 Usage: ``python benchmarks/bench.py [--quick] [--only A,B,...]``.
@@ -23,6 +29,7 @@ Usage: ``python benchmarks/bench.py [--quick] [--only A,B,...]``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import platform
 import shutil
@@ -31,6 +38,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +47,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from peers import bench_h
+from targets import budgets, judge, report
+from timing import OtherWork, best_of, split_run, wait_for_quiet
 
 from negotiation.bargaining.engine import run_many
 from negotiation.model import NegotiationModel, prepare, run_once
 from negotiation.scenario.validation import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(repeats: int, func: Any) -> float:
-    """Smallest wall time of ``repeats`` calls (the least disturbed by other load)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 class BareModel(mesa.Model):
@@ -70,6 +71,7 @@ class BareModel(mesa.Model):
 
 
 def bench_a(quick: bool) -> dict[str, float]:
+    """Per-run cost of the default scenario: bare Mesa, the Mesa model (untraced, traced), fast path."""
     compiled = prepare(None, {})
     n = 100 if quick else 400
     seeds = list(range(n))
@@ -90,14 +92,28 @@ def bench_a(quick: bool) -> dict[str, float]:
 
     bare_s = best_of(3, bare) / n
     mesa_s = best_of(3, lambda: [run_once(compiled, s) for s in seeds]) / n
+    run_s = best_of(3, lambda: [NegotiationModel(compiled, seed=s).run() for s in seeds]) / n
+    traced_s = best_of(3, lambda: [NegotiationModel(compiled, seed=s, trace=True).run() for s in seeds]) / n
     fast_s = best_of(3, lambda: run_many(compiled, np.arange(4 * n))) / (4 * n)
+    bare_s = min(bare_s, best_of(3, bare) / n)  # before and after: the least disturbed
+    untraced = split_run(compiled, range(n // 4))
+    traced = split_run(compiled, range(n // 4), trace=True)
     return {
         "rounds_per_run": mean_steps,
         "bare_mesa_ms": bare_s * 1e3,
         "mesa_model_ms": mesa_s * 1e3,
+        "model_run_ms": run_s * 1e3,
+        "model_run_traced_ms": traced_s * 1e3,
         "fast_path_ms": fast_s * 1e3,
         "mesa_model_ratio": mesa_s / bare_s,
+        "model_run_ratio": run_s / bare_s,
+        "model_run_traced_ratio": traced_s / bare_s,
         "fast_path_ratio": fast_s / bare_s,
+        "split_untraced": asdict(untraced),
+        "split_traced": asdict(traced),
+        # what one round may take for a run to meet target 2, with today's setup and outcomes
+        "round_budget_us_untraced": untraced.budget_us(3 * bare_s * 1e3),
+        "round_budget_us_traced": traced.budget_us(6 * bare_s * 1e3),
     }
 
 
@@ -164,6 +180,7 @@ def _spec(directory: Path, name: str, body: str) -> Path:
 
 
 def bench_c(quick: bool, directory: Path) -> dict[str, float]:
+    """Batch throughput at 1 and 2 workers, interleaved and repeated (the best of each counts)."""
     from negotiation.batch.runner import run_batch
 
     runs = 20_000 if quick else 100_000
@@ -180,15 +197,32 @@ def bench_c(quick: bool, directory: Path) -> dict[str, float]:
         outputs = []
     """,
     )
-    result = {}
-    for workers in (1, 2):
-        out = directory / f"c{workers}"
-        start = time.perf_counter()
-        run_batch(spec, workers=workers, out=out, progress=False)
-        result[f"runs_per_s_{workers}_workers"] = runs / (time.perf_counter() - start)
-    result["parallel_efficiency"] = result["runs_per_s_2_workers"] / (2 * result["runs_per_s_1_workers"])
-    result["runs"] = runs
-    return result
+    attempts: dict[int, list[tuple[float, float]]] = {1: [], 2: []}  # (runs/s, other cores)
+    for attempt in range(1 if quick else 3):
+        for workers in (1, 2):
+            wait_for_quiet(patience=10 if quick else 20)
+            out = directory / f"c{workers}-{attempt}"
+            start = time.perf_counter()
+            with OtherWork() as other:
+                run_batch(spec, workers=workers, out=out, progress=False)
+            attempts[workers].append((runs / (time.perf_counter() - start), other.cores))
+            shutil.rmtree(out)
+    # the fastest run of each (all runs when none was quiet: then the efficiency says little)
+    best = {w: max([a for a in runs_of if a[1] < 0.15] or runs_of) for w, runs_of in attempts.items()}
+    compiled = prepare(None, {})
+    fast_s = best_of(3, lambda: run_many(compiled, np.arange(2000))) / 2000
+    return {
+        "runs": runs,
+        "attempts": attempts,
+        "runs_per_s_1_workers": best[1][0],
+        "runs_per_s_2_workers": best[2][0],
+        "other_cores_1_worker": best[1][1],
+        "other_cores_2_workers": best[2][1],
+        "ms_per_run_1_worker": 1e3 / best[1][0],
+        "fast_path_ms": fast_s * 1e3,
+        "batch_overhead": 1.0 / best[1][0] / fast_s,
+        "parallel_efficiency": best[2][0] / (2 * best[1][0]),
+    }
 
 
 PEAK_MEMORY = """
@@ -352,7 +386,44 @@ def bench_g(quick: bool, directory: Path) -> dict[str, float]:
     return result
 
 
-def bench_h(quick: bool) -> dict[str, float]:
+def bench_i(quick: bool, directory: Path) -> dict[str, Any]:
+    """The 20 x 20 grid to +/-2 points, end to end as a user runs it: the command, outputs included."""
+    spec_path = ROOT / "experiments" / "grid_20x20.toml"
+    precision = 0.05 if quick else 0.02
+    out = directory / "grid"
+    command = [sys.executable, "-m", "negotiation", "batch", str(spec_path), "--precision", str(precision)]
+    command += ["--workers", "2", "--out", str(out), "--no-progress"]
+    start = time.perf_counter()
+    subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    meta = json.loads((out / "metadata.json").read_text())
+    runs_seconds = (
+        dt.datetime.fromisoformat(meta["finished"]) - dt.datetime.fromisoformat(meta["started"])
+    ).total_seconds()
+    per_point = [point["replications"] for point in meta["points"]]
+    shutil.rmtree(out)
+    return {
+        "precision": precision,
+        "points": len(per_point),
+        "seconds": seconds,
+        "runs_seconds": runs_seconds,
+        "outputs_seconds": seconds - runs_seconds,
+        "runs": meta["runs"],
+        "runs_per_point_min": min(per_point),
+        "runs_per_point_max": max(per_point),
+        "capped_cells": sum(n >= meta["max_replications"] for n in per_point),
+        "cap": meta["max_replications"],
+    }
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages (other work skews every timing)."""
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def bench_j(quick: bool) -> dict[str, float]:
     """Per-run cost of the per-run path (negotiators at the seats) against the fast path."""
     sys.path.insert(0, str(ROOT / "docs" / "examples" / "negotiator-example"))
     from firmness_learner import FirmnessLearner
@@ -390,10 +461,11 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
-    parser.add_argument("--only", default="A,B,C,D,E,F,G,H", help="comma-separated subset, e.g. A,B")
+    parser.add_argument("--only", default="A,B,C,D,E,F,G,H,I,J", help="comma-separated subset, e.g. A,B")
     args = parser.parse_args()
     wanted = set(args.only.upper().split(","))
-    figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    figures: dict[str, Any] = {"machine": machine(), "quick": args.quick, "load_before": load_average()}
+    print(f"machine: {figures['machine']}; load average {figures['load_before']}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         benches = (
@@ -405,13 +477,25 @@ def main() -> None:
             ("F", bench_f),
             ("G", bench_g),
             ("H", bench_h),
+            ("I", bench_i),
+            ("J", bench_j),
         )
         for key, func in benches:
             if key not in wanted:
                 continue
             start = time.perf_counter()
-            figures[key] = func(args.quick) if key in "ABH" else func(args.quick, directory)
+            figures[key] = func(args.quick) if key in "ABHJ" else func(args.quick, directory)
             print(f"{key}: {figures[key]}  ({time.perf_counter() - start:.1f} s)", flush=True)
+            if key == "H" and "skipped" in figures[key]:
+                print(f"H: NegMAS comparison skipped: {figures[key]['skipped']}", flush=True)
+    figures["load_after"] = load_average()
+    judged = judge(figures)
+    figures["targets"] = [asdict(t) for t in judged]
+    print(f"\nTargets (issue 13), load average {figures['load_after']} at the end:\n{report(judged)}")
+    figures["budgets"] = budgets(figures)
+    if figures["budgets"]:
+        print("\nWhat a kernel must achieve (time per run for the target; a negative budget per round")
+        print("means setup and outcomes alone are over it):\n" + "\n".join(figures["budgets"]))
     (ROOT / "benchmarks" / "last-run.json").write_text(json.dumps(figures, indent=2))
 
 

@@ -3,6 +3,7 @@ replication, and one clear line for every bad input, with nothing on disk damage
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -362,3 +364,63 @@ def test_interrupted_adaptive_batch_resumes_to_the_same_results(
     pd.testing.assert_frame_equal(results(tmp_path / "cut"), results(full))
     points = [json.loads((d / "metadata.json").read_text())["points"] for d in (full, tmp_path / "cut")]
     assert points[0] == points[1]
+
+
+class StartingPool(executors.ChunkExecutor):
+    """A pool whose workers start only after the parent has computed ``start_up`` chunks."""
+
+    def __init__(self, scenario_json: str, start_up: int) -> None:
+        self.workers, self.scenario_json, self.start_up = 2, scenario_json, start_up
+        self.queued: dict[Any, executors.ChunkTask] = {}
+        self.here: list[executors.ChunkTask] = []
+
+    def submit(self, task: executors.ChunkTask) -> cf.Future:
+        future: cf.Future = cf.Future()
+        self.queued[future] = task
+        return future
+
+    def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        future = next(f for f in self.queued if f in pending)  # the oldest chunk finishes first
+        future.set_result(executors.run_chunk(self.queued.pop(future), self.scenario_json))
+        return {future}, set(pending) - {future}
+
+    def starting(self, pending: set[Any]) -> bool:
+        self.start_up -= 1
+        return self.start_up >= 0
+
+    def run_here(self, task: executors.ChunkTask) -> bytes:
+        self.here.append(task)
+        return executors.run_chunk(task, self.scenario_json)
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+
+@pytest.mark.parametrize("start_up", [0, 1, 3])
+def test_the_parent_computes_while_workers_start_and_every_chunk_comes_once(start_up: int) -> None:
+    spec = make_spec(replications=12, block=2)  # 12 chunks: 4 in flight, the rest wait for room
+    scenario_json = spec.base_scenario().model_dump_json()
+    tasks = [
+        executors.ChunkTask(point, start, start + 2, tuple(values.items()), spec.seed)
+        for point, values in enumerate(spec.design_points())
+        for start in range(0, 12, 2)
+    ]
+    pool = StartingPool(scenario_json, start_up)
+    done = list(executors.drain(pool, tasks))
+    assert sorted(task.name for task, _ in done) == sorted(task.name for task in tasks)
+    for task, payload in done:  # the same bytes whoever computed the chunk
+        assert payload == executors.run_chunk(task, scenario_json)
+    # while the pool starts, the parent takes the chunks beyond those in flight; then it only waits
+    assert pool.here == tasks[4 : 4 + start_up]
+
+
+def test_a_local_pool_is_starting_until_a_worker_delivers() -> None:
+    pool = executors.LocalExecutor("{}", workers=2)
+    try:
+        waiting, finished = cf.Future(), cf.Future()
+        finished.set_result(b"")
+        assert pool.starting({waiting})
+        assert not pool.starting({waiting, finished})
+        assert not pool.starting({waiting})  # started once, it stays started
+    finally:
+        pool.close()

@@ -6,11 +6,14 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from negotiation.batch.runner import run_batch
-from negotiation.batch.spec import load_experiment
+from negotiation.batch.spec import ExperimentSpec, experiment_from_dict, load_experiment
+from negotiation.scenario.loading import load_scenario
+from negotiation.scenario.paths import get_value
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 SPECS = sorted(
@@ -20,14 +23,30 @@ SPECS = sorted(
 )
 
 
-def test_the_four_required_experiments_are_shipped() -> None:
+MANY_POINTS = 100
+"""A shipped factorial with more design points than this runs only its corners in the smoke test."""
+
+
+def test_the_required_experiments_are_shipped() -> None:
     names = {path.stem for path in SPECS}
-    assert {"baseline", "china_resolve_sweep", "chips_vs_rare_earths", "uncertainty_lhs"} <= names
+    required = {"baseline", "china_resolve_sweep", "chips_vs_rare_earths", "uncertainty_lhs", "grid_20x20"}
+    assert required <= names
+
+
+def corners(path: Path) -> ExperimentSpec:
+    """The spec with each list of values cut to its first and last value (a big grid's corners)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for entry in data.get("parameters", []):
+        if "values" in entry:
+            entry["values"] = [entry["values"][0], entry["values"][-1]]
+    return experiment_from_dict(data, str(path), path.parent)
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
 def test_shipped_experiment_runs(path: Path, tmp_path: Path) -> None:
     spec = load_experiment(path).with_outputs(())
+    if len(spec.design_points()) > MANY_POINTS:  # every point loads and validates; the corners run
+        spec = corners(path).with_outputs(())
     out = run_batch(spec, runs=2, workers=1, out=tmp_path / spec.name, progress=False)
     meta = json.loads((out / "metadata.json").read_text())
     frame = pd.read_parquet(out / "results")
@@ -35,6 +54,20 @@ def test_shipped_experiment_runs(path: Path, tmp_path: Path) -> None:
     assert len(frame) == meta["runs"] * len(meta["tables"])
     for column in spec.parameter_paths:
         assert frame[column].notna().all()
+
+
+def test_the_big_grid_is_20_by_20_at_plus_minus_2_points() -> None:
+    spec = load_experiment(EXPERIMENTS / "grid_20x20.toml")
+    points = spec.design_points()
+    assert len(points) == 400 and spec.precision == 0.02
+    for path in spec.parameter_paths:
+        levels = sorted({point[path] for point in points})
+        assert len(levels) == 20
+        steps = np.diff(levels)
+        assert np.allclose(steps, steps[0])  # even steps
+    # the default scenario's own values are levels of the grid: the map shows where it stands
+    default = {path: float(get_value(load_scenario(None), path)) for path in spec.parameter_paths}
+    assert default in points
 
 
 CLAIM = "support of the parameter's distribution"

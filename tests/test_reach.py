@@ -43,6 +43,19 @@ def test_streams_are_numpys_philox_keyed_by_run_and_name(seeds, names, count):
             np.testing.assert_array_equal(got[i, j], expected)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    seeds=st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=3),
+    names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3, unique=True),
+    count=st.integers(1, 300),
+)
+def test_few_streams_from_numpys_generator_are_the_vectorised_numbers(seeds, names, count):
+    keys, ids = streams.run_keys(seeds), streams.stream_ids(tuple(names))
+    np.testing.assert_array_equal(
+        streams._native_uniforms(keys, ids, count), streams._vectorised_uniforms(keys, ids, count)
+    )
+
+
 def test_stream_ids_are_stable_across_processes():
     # the first 16 bytes of BLAKE2b("walkout:us-china"), little-endian: fixed forever
     assert streams.stream_id("walkout:us-china").tolist() == [

@@ -65,11 +65,9 @@ class Runs:
         """
         if self.compiled.events:
             self.fire_events(round_)
-        was_open = self.negotiation.status == OPEN
         uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
-        ended = np.flatnonzero(was_open & (self.negotiation.status != OPEN))
-        return round_trace, ended
+        return round_trace, self.negotiation.ended
 
     def fire_events(self, round_: int) -> None:
         """Apply events scheduled for this round in the runs where they happen and that are still going.

@@ -33,6 +33,8 @@ from negotiation.bargaining.preferences import (
     trade_off,
     utility,
 )
+from negotiation.bargaining.scalar_round import ScalarRound
+from negotiation.bargaining.status import DEADLINE, DEAL, OPEN, STATUS_NAMES, WALKOUT
 from negotiation.bargaining.strategies import (
     BAYESIAN,
     EQUILIBRIUM,
@@ -47,9 +49,17 @@ from negotiation.bargaining.strategies import (
     walkout_hazard,
 )
 
-OPEN, DEAL, DEADLINE, WALKOUT = 0, 1, 2, 3
-STATUS_NAMES = ("open", "deal", "deadline", "walkout")
-"""Name of each table status code."""
+__all__ = [
+    "DEADLINE",
+    "DEAL",
+    "OPEN",
+    "STATUS_NAMES",
+    "WALKOUT",
+    "Derived",
+    "Negotiation",
+    "RoundTrace",
+    "derive",
+]
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,13 @@ class RoundTrace:
     """(n,) table status after the round."""
 
 
+_NO_ROWS = np.empty(0, np.intp)
+_NO_ROWS.flags.writeable = False
+SCALAR_ROWS = 16
+"""Rows (runs times tables) up to which rounds are played table by table in plain Python (one run's
+tables): below this NumPy's fixed cost per call outweighs its speed per element."""
+
+
 class Negotiation:
     """The mutable state of every table in one or more runs, and the round that advances it."""
 
@@ -212,6 +229,9 @@ class Negotiation:
         self.reservation = reservation
         """(R, 2) each side's value of no deal (its effective reservation value) at this moment."""
         self.status = np.zeros(n_rows, np.int8)
+        self.ended = np.empty(0, np.intp)
+        """Rows that ended in the last round played, in order."""
+        self._still_open = n_rows
         self.end_round = np.full(n_rows, -1, np.int64)
         self.opens = np.tile(compiled.opens, self.n_runs)
         self.binary = np.tile(compiled.binary, (self.n_runs, 1))
@@ -238,11 +258,12 @@ class Negotiation:
         self._unmeasured: list[np.ndarray] = []
         self._links = _LinkIndex(compiled)
         self._equilibrium = _EquilibriumPlan(derived.kind)
+        self._scalar = ScalarRound(self)
 
     @property
     def finished(self) -> bool:
         """True once no table is still open."""
-        return not np.any(self.status == OPEN)
+        return self._still_open == 0
 
     def play_round(self, round_: int, uniforms: np.ndarray, trace: bool = False) -> RoundTrace | None:
         """Play one round of offers at every open table.
@@ -257,10 +278,36 @@ class Negotiation:
             The round's trace if asked for, else None.
         """
         d = self.derived
-        rows = np.flatnonzero((self.status == OPEN) & (self.opens <= round_) & (round_ <= d.deadline))
-        if rows.size == 0:
-            return None
+        self.ended = _NO_ROWS
+        few = self.status.size <= SCALAR_ROWS
+        if few:  # one run's tables: which are in play, without NumPy's cost per call
+            mine, others = self._scalar.split(round_)
+            if not mine and others is None:
+                return None
+        else:
+            rows = np.flatnonzero((self.status == OPEN) & (self.opens <= round_) & (round_ <= d.deadline))
+            if rows.size == 0:
+                return None
         self._equilibrium.refresh(d, self.reservation, self.opens, self.binary)
+        if not few:
+            round_trace = self._play_rows(rows, round_, uniforms, trace)
+        else:
+            entries = self._scalar.play(mine, round_, uniforms, trace) if mine else None
+            ended = self.ended
+            rest = self._play_rows(others, round_, uniforms, trace) if others is not None else None
+            if ended.size and self.ended is not ended:  # both played rows that ended: in row order
+                self.ended = np.sort(np.concatenate([ended, self.ended]))
+            round_trace = _merge(round_, entries, rest) if trace else None
+        if self.ended.size:
+            self._still_open -= self.ended.size
+            self._scalar.ended(self.ended)
+        return round_trace
+
+    def _play_rows(
+        self, rows: np.ndarray, round_: int, uniforms: np.ndarray, trace: bool
+    ) -> RoundTrace | None:
+        """Play the round at these open rows with the vectorised functions."""
+        d = self.derived
         opens = self.opens[rows]
         elapsed = round_ - opens
         duration = d.deadline[rows] - opens
@@ -310,6 +357,7 @@ class Negotiation:
         status = np.select([accepted, walked, timed_out], [DEAL, WALKOUT, DEADLINE], OPEN).astype(np.int8)
         self.status[rows] = status
         ended = status != OPEN
+        self.ended = rows[ended]
         if ended.any():
             self.end_round[rows[ended]] = round_
             self.agreement[rows[accepted]] = offer[accepted]
@@ -601,6 +649,29 @@ class Negotiation:
         claimed = utility(offer, own_weights, own_ideal, own_curvature)
         sure = claimed >= self.reservation[rows, side]
         return np.maximum(claimed, self.reservation[rows, side]), offer, sure
+
+
+def _merge(round_: int, entries: list[tuple] | None, rest: RoundTrace | None) -> RoundTrace:
+    """One round's trace from the scalar entries and the vectorised rows' trace, in row order."""
+    entries = entries or []
+    tables = np.array([e[0] for e in entries], np.int64)
+    proposer = np.array([e[1] for e in entries], np.int64)
+    k = rest.offers.shape[1] if rest is not None else len(entries[0][2])
+    offers = np.array([e[2] for e in entries], float).reshape(-1, k)
+    utilities = np.array([e[3] for e in entries], float).reshape(-1, 2)
+    targets = np.array([e[4] for e in entries], float)
+    status = np.array([e[5] for e in entries], np.int8)
+    if rest is not None:
+        tables = np.concatenate([tables, rest.tables])
+        proposer = np.concatenate([proposer, rest.proposer])
+        offers = np.concatenate([offers, rest.offers])
+        utilities = np.concatenate([utilities, rest.utilities])
+        targets = np.concatenate([targets, rest.targets])
+        status = np.concatenate([status, rest.status])
+    order = np.argsort(tables, kind="stable")
+    return RoundTrace(
+        round_, tables[order], proposer[order], offers[order], utilities[order], targets[order], status[order]
+    )
 
 
 class _EquilibriumPlan:

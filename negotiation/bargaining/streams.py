@@ -68,6 +68,30 @@ def uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.ndarray:
     n, s = len(keys), len(streams)
     if n == 0 or s == 0 or count <= 0:
         return np.zeros((n, s, max(count, 0)))
+    if n * s <= NATIVE_STREAMS:
+        return _native_uniforms(keys, streams, count)
+    return _vectorised_uniforms(keys, streams, count)
+
+
+NATIVE_STREAMS = 8
+"""Up to this many (run, stream) pairs numpy's own Philox generator, one stream at a time, is faster
+than the vectorised arithmetic (one run's walk-out numbers: about 30 us against 400 us)."""
+
+
+def _native_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.ndarray:
+    """:func:`uniforms` by numpy's Philox generator, one stream at a time."""
+    out = np.empty((len(keys), len(streams), count))
+    counter = np.zeros(4, np.uint64)
+    for i, key in enumerate(keys):
+        for j, stream in enumerate(streams):
+            counter[2:] = stream
+            out[i, j] = np.random.Generator(np.random.Philox(key=key, counter=counter)).random(count)
+    return out
+
+
+def _vectorised_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.ndarray:
+    """:func:`uniforms` by numpy array arithmetic across runs and streams."""
+    n, s = len(keys), len(streams)
     blocks = -(-count // 4)
     shape = (n, s, blocks)
     # numpy's Philox increments the counter before each block of four numbers: blocks 1, 2, ...

@@ -140,6 +140,14 @@ class ChunkExecutor(ABC):
         """The IPC bytes of a finished chunk (re-raises a worker's exception)."""
         return future.result()
 
+    def starting(self, pending: set[Any]) -> bool:
+        """True while no worker has delivered a chunk yet and this process may compute one itself."""
+        return False
+
+    def run_here(self, task: ChunkTask) -> bytes:
+        """Compute a chunk in this process (only asked while :meth:`starting` is True)."""
+        raise NotImplementedError
+
     def __enter__(self) -> ChunkExecutor:
         return self
 
@@ -192,10 +200,19 @@ def _run_chunk_in_local_worker(task: ChunkTask) -> bytes:
 
 
 class LocalExecutor(ChunkExecutor):
-    """A pool of local worker processes (``concurrent.futures`` with an explicit start method)."""
+    """A pool of local worker processes (``concurrent.futures`` with an explicit start method).
+
+    Starting the pool takes about a second on two cores (the fork server imports numpy, scipy,
+    pyarrow and the package before it forks the first worker), during which one core would sit idle.
+    So until the first worker delivers a chunk, this process computes chunks too
+    (:meth:`starting`, :meth:`run_here`): the same function on the same inputs, so the results are
+    the same bytes whoever computes them.
+    """
 
     def __init__(self, scenario_json: str, workers: int) -> None:
         self.workers = workers
+        self.scenario_json = scenario_json
+        self._delivered = False
         self._before = set(multiprocessing.active_children())
         context = multiprocessing.get_context(START_METHOD)
         if START_METHOD == "forkserver":
@@ -216,6 +233,15 @@ class LocalExecutor(ChunkExecutor):
         """Wait for the first pending chunk to finish."""
         done, not_done = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         return set(done), set(not_done)
+
+    def starting(self, pending: set[Any]) -> bool:
+        """True until a worker has delivered its first chunk."""
+        self._delivered = self._delivered or any(future.done() for future in pending)
+        return not self._delivered
+
+    def run_here(self, task: ChunkTask) -> bytes:
+        """Compute a chunk in this process while the workers start."""
+        return run_chunk(task, self.scenario_json)
 
     def result(self, future: Any) -> bytes:
         """The chunk's bytes; a crashed worker becomes a clear error."""
@@ -336,7 +362,8 @@ def drain(executor: ChunkExecutor, tasks: Iterable[ChunkTask]) -> Iterable[tuple
     """Run tasks with a bounded number in flight, yielding (task, bytes) as each chunk finishes.
 
     Only ``executor.capacity`` chunks are pending at once, so memory stays flat whatever the number
-    of tasks. Chunks finish in any order; their content never depends on it.
+    of tasks. While the executor's workers are still starting, this process computes the next task
+    itself instead of waiting. Chunks finish in any order; their content never depends on it.
     """
     pending: dict[Any, ChunkTask] = {}
     iterator = iter(tasks)
@@ -350,6 +377,13 @@ def drain(executor: ChunkExecutor, tasks: Iterable[ChunkTask]) -> Iterable[tuple
                 pending[executor.submit(task)] = task
         if not pending:
             return
+        if not exhausted and executor.starting(set(pending)):
+            task = next(iterator, None)
+            if task is None:
+                exhausted = True
+            else:
+                yield task, executor.run_here(task)
+            continue
         done, _ = executor.wait(set(pending))
         for future in done:
             task = pending.pop(future)
