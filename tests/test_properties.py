@@ -596,18 +596,16 @@ def test_in_equilibrium_a_higher_value_of_no_deal_helps_oneself_and_never_the_op
         assert second[opponent] <= first[opponent] + 1e-9
 
 
-def pie_with_an_ultimatum(a_value: float) -> Scenario:
-    """One issue that a (linear) wants high and b (linear, making an ultimatum last) wants low.
+def split_the_pie(a_value: float, b_value: float, deadline: int, changes: dict[str, Any]) -> Scenario:
+    """One issue x (status quo 50 of 0-100, worth 0.5 to each) that a wants high and b low.
 
-    Deadline 3: b proposes in rounds 1 and 3. Full rapport; b's value of no deal is 0.
+    The outside options make a's value of no deal ``a_value`` and b's ``b_value``; ``changes`` sets
+    the rest (strategies, rapport, discounting).
     """
     return tiny_scenario(
         {
             "tables.ab.issues": ["x"],
-            "tables.ab.deadline": 3,
-            "actors.a.rapport": {"b": 1.0},
-            "actors.b.rapport": {"a": 1.0},
-            "actors.b.strategy": {"kind": "linear", "last_offer": "ultimatum"},
+            "tables.ab.deadline": deadline,
             "tables.ab.preferences.a": {
                 "weights": {"x": 1.0},
                 "ideal": {"x": "increase"},
@@ -616,9 +614,23 @@ def pie_with_an_ultimatum(a_value: float) -> Scenario:
             "tables.ab.preferences.b": {
                 "weights": {"x": 1.0},
                 "ideal": {"x": "decrease"},
-                "outside_option": -0.5,
+                "outside_option": b_value - 0.5,
             },
+            **changes,
         }
+    )
+
+
+FULL_RAPPORT = {"actors.a.rapport": {"b": 1.0}, "actors.b.rapport": {"a": 1.0}}
+
+
+def pie_with_an_ultimatum(a_value: float) -> Scenario:
+    """a (linear) against b (linear, making an ultimatum last), deadline 3: b proposes in rounds 1 and 3.
+
+    Full rapport; b's value of no deal is 0.
+    """
+    return split_the_pie(
+        a_value, 0.0, 3, {**FULL_RAPPORT, "actors.b.strategy": {"kind": "linear", "last_offer": "ultimatum"}}
     )
 
 
@@ -638,27 +650,17 @@ def test_property_f_needs_the_last_offer_to_concede_as_an_unforeseen_ultimatum_p
 
 
 def pie_against_an_impatient_conceder(a_value: float) -> Scenario:
-    """One issue that a (linear) wants high and b (Conceder, e = 2, discount 0.8) wants low; deadline 7."""
-    return tiny_scenario(
+    """a (linear) against b (Conceder, e = 2, discount 0.8), deadline 7; b's value of no deal is 0."""
+    return split_the_pie(
+        a_value,
+        0.0,
+        7,
         {
-            "tables.ab.issues": ["x"],
-            "tables.ab.deadline": 7,
-            "actors.a.rapport": {"b": 1.0},
-            "actors.b.rapport": {"a": 1.0},
+            **FULL_RAPPORT,
             "actors.a.strategy": {"kind": "linear", "last_offer": "concede"},
             "actors.b.strategy": {"kind": "time_dependent", "e": 2.0, "last_offer": "concede"},
             "actors.b.discount": 0.8,
-            "tables.ab.preferences.a": {
-                "weights": {"x": 1.0},
-                "ideal": {"x": "increase"},
-                "outside_option": a_value - 0.5,
-            },
-            "tables.ab.preferences.b": {
-                "weights": {"x": 1.0},
-                "ideal": {"x": "decrease"},
-                "outside_option": -0.5,
-            },
-        }
+        },
     )
 
 
@@ -679,30 +681,12 @@ def test_property_f_needs_patience_because_an_impatient_opponent_takes_less_than
 
 
 def one_issue(b_value: float, a_strategy: dict, deadline: int) -> Scenario:
-    """One issue x that a wants high and b low; b is linear; a's strategy and b's value of no deal vary.
-
-    The status quo (x = 50 of 0-100) is worth 0.5 to each; the outside options make a's value of no
-    deal 0 and b's ``b_value``.
-    """
-    return tiny_scenario(
-        {
-            "tables.ab.issues": ["x"],
-            "tables.ab.deadline": deadline,
-            "tables.ab.preferences.a": {
-                "weights": {"x": 1.0},
-                "ideal": {"x": "increase"},
-                "outside_option": -0.5,
-            },
-            "tables.ab.preferences.b": {
-                "weights": {"x": 1.0},
-                "ideal": {"x": "decrease"},
-                "outside_option": b_value - 0.5,
-            },
-            "actors.a.strategy": a_strategy,
-            # b concedes to its value of no deal in the last round (no ultimatum), as before the
-            # last-round rule existed: these tests are about the concession curves
-            "actors.b.strategy": {"kind": "linear", "last_offer": "concede"},
-        }
+    """The pie with b linear, a's strategy and b's value of no deal varying; a's value of no deal 0."""
+    # b concedes to its value of no deal in the last round (no ultimatum), as before the last-round
+    # rule existed: these tests are about the concession curves
+    b_strategy = {"kind": "linear", "last_offer": "concede"}
+    return split_the_pie(
+        0.0, b_value, deadline, {"actors.a.strategy": a_strategy, "actors.b.strategy": b_strategy}
     )
 
 
