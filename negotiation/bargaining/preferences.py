@@ -294,13 +294,13 @@ def _knapsack(budget: np.ndarray, cost: np.ndarray, benefit: np.ndarray) -> np.n
     """
     free = cost <= 0.0
     traded = ~free & (benefit > 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         ratio = np.where(traded, benefit / np.where(traded, cost, 1.0), -np.inf)
     order = np.argsort(-ratio, axis=-1, kind="stable")
     sorted_cost = np.take_along_axis(np.where(traded, cost, 0.0), order, axis=-1)
     before = np.cumsum(sorted_cost, axis=-1) - sorted_cost
     budget = budget[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         share = np.clip((budget - before) / np.where(sorted_cost > 0, sorted_cost, 1.0), 0.0, 1.0)
     t_sorted = np.where(sorted_cost > 0.0, share, 0.0)
     t = np.empty_like(t_sorted)
