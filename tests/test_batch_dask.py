@@ -20,7 +20,7 @@ from test_batch import make_spec, results  # noqa: E402
 def scheduler() -> str:
     """Address of a local cluster of two single-threaded worker processes, stopped after the tests."""
     cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"
     )
     try:
         yield cluster.scheduler_address
