@@ -135,7 +135,7 @@ class NegotiationModel(mesa.Model):
     def arrays(self) -> RunArrays:
         """Outcome arrays of the run so far (what batches store)."""
         self.negotiation.measure_agreements()
-        return single_run(run_arrays(self.compiled, self.negotiation))
+        return single_run(run_arrays(self.compiled, self.negotiation, self.runs.outputs()))
 
     def outcomes(self) -> tuple[TableOutcome, ...]:
         """Readable per-table outcomes of the run so far."""

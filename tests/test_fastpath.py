@@ -56,8 +56,14 @@ def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
             **_curved(),
             "actors.us.strategy.kind": "equilibrium",
         },
+        # a firm ASEAN bloc deciding by majority, whose members often break ranks on their own
+        {
+            "blocs.asean.leverage": 0.4,
+            "blocs.asean.rule": "majority",
+            **{f"blocs.asean.members.{m}.defection": 0.5 for m in _DEFAULT.blocs["asean"].members},
+        },
     ],
-    ids=["default", "all-events", "escalation", "equilibrium", "old-rules", "impatient-curved"],
+    ids=["default", "all-events", "escalation", "equilibrium", "old-rules", "impatient-curved", "bloc"],
 )
 def test_fast_path_matches_mesa_model_bit_for_bit(overrides):
     compiled = prepare(None, overrides)

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from negotiation.bargaining import streams
+from negotiation.bargaining.bloc_rounds import BlocRounds
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
-from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive
+from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive
 
 
 class Runs:
@@ -38,7 +39,13 @@ class Runs:
         self.keys = np.asarray(keys, np.uint64).reshape(-1, 2)
         self.n_runs = len(self.keys)
         self.params = compiled.draw(self.keys)
-        derived, reservation = derive(compiled, self.params)
+        self.blocs = BlocRounds(compiled.blocs, self.params, self.keys)
+        """The runs' blocs: who is still in them, their common positions (before round 0 here)."""
+        self._bloc_tables = np.unique(np.concatenate([b.seat_table for b in compiled.blocs] or [[]])).astype(
+            np.intp
+        )
+        self._bloc_close = int(self.blocs.close.max(initial=-1))
+        derived, reservation = self._derive()
         self.negotiation = Negotiation(compiled, derived, reservation)
         self._base_reservation = reservation.copy()
         probabilities = np.array([event.probability for event in compiled.events])
@@ -54,7 +61,7 @@ class Runs:
         """(N, T, H) the uniform number each table compares with its walk-out hazard in each round."""
 
     def play(self, round_: int, trace: bool = False) -> tuple[RoundTrace | None, np.ndarray]:
-        """Fire this round's events, then play the round at every open table.
+        """Update the blocs and fire this round's events, then play the round at every open table.
 
         Args:
             round_: The round number.
@@ -63,11 +70,72 @@ class Runs:
         Returns:
             The trace (or None) and the rows that ended in this round.
         """
-        if self.compiled.events:
-            self.fire_events(round_)
+        self.before_round(round_)
         uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
         return round_trace, self.negotiation.ended
+
+    def before_round(self, round_: int) -> None:
+        """What happens between rounds before offers: members leave blocs, then events fire."""
+        if self.compiled.blocs:
+            self.update_blocs(round_)
+        if self.compiled.events:
+            self.fire_events(round_)
+
+    def update_blocs(self, round_: int) -> None:
+        """Take out of their blocs the members that defected, and re-derive their bloc's tables.
+
+        Only the rows of tables where a member faces a non-member are re-derived (in the runs whose
+        membership changed), so every other table plays exactly as without the bloc.
+        """
+        if round_ > self._bloc_close:
+            return
+        negotiation = self.negotiation
+        changed = self.blocs.update(round_, negotiation.status, negotiation.end_round)
+        if changed.any():
+            negotiation.measure_agreements()
+            self._rederive(changed, self._bloc_tables)
+
+    def _derive(self) -> tuple[Derived, np.ndarray]:
+        """Derive the runs' fixed quantities from their parameters and the blocs' pull on the tables."""
+        params, rises = self.blocs.effective(self.params)
+        derived, reservation = derive(self.compiled, params)
+        by_table = reservation.reshape(self.n_runs, self.compiled.n_tables, 2)
+        for tables, sides, rise in rises:
+            by_table[:, tables, sides] += rise
+        return derived, reservation
+
+    def _rederive(self, hit: np.ndarray, tables: np.ndarray | None = None) -> None:
+        """Re-derive the runs that ``hit`` marks (only these ``tables`` of them, if given).
+
+        Shifts that linkages made earlier in a run to the values of no deal are kept on top of the
+        re-derived values, open tables move to the new no-deal outcome, and a side whose prior belief
+        changed starts learning afresh.
+        """
+        negotiation = self.negotiation
+        n_tables = self.compiled.n_tables
+        derived, reservation = self._derive()
+        rows = np.repeat(hit, n_tables)
+        if tables is not None:
+            rows &= np.tile(np.isin(np.arange(n_tables), tables), self.n_runs)
+        linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
+        self._base_reservation[rows] = reservation[rows]
+        before, negotiation.derived = negotiation.derived, derived
+        negotiation.reservation[rows] = reservation[rows] + linkage_shift
+        still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
+        negotiation.agreement[still_open] = derived.disagreement[still_open]
+        # beliefs start afresh only where the change altered what a side believes before offers
+        changed = (
+            (before.prior != derived.prior).any(axis=-1)
+            | (before.prior_strength != derived.prior_strength)
+            | (before.learns != derived.learns)
+        )
+        refreshed, sides = np.nonzero(rows[:, None] & changed)
+        negotiation.refresh_beliefs(refreshed, sides)
+
+    def outputs(self) -> np.ndarray:
+        """(N, C) the runs' bloc outputs so far (see :func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
+        return self.blocs.outputs(self.negotiation.status, self.negotiation.end_round)
 
     def fire_events(self, round_: int) -> None:
         """Apply events scheduled for this round in the runs where they happen and that are still going.
@@ -87,22 +155,7 @@ class Runs:
             negotiation.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
-            derived, reservation = derive(self.compiled, self.params)
-            rows = np.repeat(hit, n_tables)
-            linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
-            self._base_reservation[rows] = reservation[rows]
-            before, negotiation.derived = negotiation.derived, derived
-            negotiation.reservation[rows] = reservation[rows] + linkage_shift
-            still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
-            negotiation.agreement[still_open] = derived.disagreement[still_open]
-            # beliefs start afresh only where the event changed what a side believes before offers
-            changed = (
-                (before.prior != derived.prior).any(axis=-1)
-                | (before.prior_strength != derived.prior_strength)
-                | (before.learns != derived.learns)
-            )
-            refreshed, sides = np.nonzero(rows[:, None] & changed)
-            negotiation.refresh_beliefs(refreshed, sides)
+            self._rederive(hit)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -131,7 +184,7 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
         if negotiation.finished:
             break
     negotiation.measure_agreements()
-    return run_arrays(compiled, negotiation)
+    return run_arrays(compiled, negotiation, runs.outputs())
 
 
 def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:

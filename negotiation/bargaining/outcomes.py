@@ -35,14 +35,18 @@ class RunArrays:
     """(T,) distance in utility space from the agreement to the Pareto frontier; NaN if no deal."""
     nash_distance: np.ndarray
     """(T,) distance in utility space from the agreement to the Nash point; NaN if no deal."""
+    bloc: np.ndarray
+    """(C,) the run's bloc outputs as floats, one per column of
+    :func:`negotiation.bargaining.bloc_rounds.bloc_columns` (empty without a bloc)."""
 
 
-def run_arrays(compiled: CompiledScenario, negotiation: Negotiation) -> RunArrays:
+def run_arrays(compiled: CompiledScenario, negotiation: Negotiation, bloc: np.ndarray | None = None) -> RunArrays:
     """Summarise finished runs.
 
     Args:
         compiled: The compiled scenario.
         negotiation: The runs' table state after their last round.
+        bloc: (N, C) the runs' bloc outputs (none by default).
 
     Returns:
         Outcome arrays with a leading run axis (N, T, ...).
@@ -68,6 +72,7 @@ def run_arrays(compiled: CompiledScenario, negotiation: Negotiation) -> RunArray
         shaped(reservation),
         shaped(pareto.copy()),
         shaped(nash.copy()),
+        np.zeros((n_runs, 0)) if bloc is None else bloc,
     )
 
 

@@ -13,7 +13,12 @@ Columns, in order:
 - ``utility_0``, ``utility_1`` (float64): each side's utility of the outcome (reservation if no deal);
 - ``reservation_0``, ``reservation_1`` (float64): effective reservation values at the end;
 - ``pareto_distance``, ``nash_distance`` (float64): agreement's distance to the Pareto frontier and
-  to the Nash point in utility space; null if no deal.
+  to the Nash point in utility space; null if no deal;
+- for a scenario with blocs, per-run columns repeated on every row of the run (see
+  :func:`negotiation.bargaining.bloc_rounds.bloc_columns`): ``bloc_<id>_exists`` (bool),
+  ``bloc_<id>_strength`` and ``bloc_<id>_position_<issue>`` (float64; the position null where none
+  exists), ``bloc_<id>_<member>_defected`` (bool) and ``bloc_<id>_<member>_defected_round`` (int16,
+  null if the member stayed).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import fields
 import numpy as np
 import pyarrow as pa
 
+from negotiation.bargaining.bloc_rounds import bloc_columns
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.engine import run_many
 from negotiation.bargaining.outcomes import MOVE_TOLERANCE, RunArrays
@@ -63,7 +69,11 @@ def results_schema(compiled: CompiledScenario, parameters: Sequence[str] = ()) -
             "nash_distance",
         )
     ]
+    fields += [pa.field(name, _BLOC_TYPES[kind]) for name, kind in bloc_columns(compiled.blocs)]
     return pa.schema(fields)
+
+
+_BLOC_TYPES = {"bool": pa.bool_(), "float": pa.float64(), "round": pa.int16()}
 
 
 def runs_to_table(
@@ -133,6 +143,15 @@ def runs_to_table(
     for name in ("pareto_distance", "nash_distance"):
         flat = getattr(runs, name).reshape(-1)
         columns[name] = pa.array(flat, mask=np.isnan(flat))
+    for index, (name, kind) in enumerate(bloc_columns(compiled.blocs)):
+        per_run = np.repeat(runs.bloc[:, index], n_tables)
+        missing = np.isnan(per_run)
+        if kind == "bool":
+            columns[name] = pa.array(per_run == 1.0)
+        elif kind == "round":
+            columns[name] = pa.array(np.where(missing, 0, per_run).astype(np.int16), mask=missing)
+        else:
+            columns[name] = pa.array(per_run, mask=missing)
     schema = results_schema(compiled, list(parameters or {}))
     return pa.Table.from_pydict(columns, schema=schema)
 
