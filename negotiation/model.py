@@ -35,6 +35,11 @@ TRACE_COLUMNS = (
 )
 """Columns of the per-round ``offers`` table in the DataCollector (only when tracing)."""
 
+BLOC_TRACE_COLUMNS = ("round", "bloc", "issue", "actor", "position", "in_bloc")
+"""Columns of the per-round ``bloc`` table in the DataCollector (only when tracing a scenario with
+blocs): each bloc's common position (``actor = "common"``, absent while none exists) and each
+member's stance on each bloc issue, in real units, during the round."""
+
 
 class NegotiationModel(mesa.Model):
     """The Asia-tour negotiations: country agents bargaining at linked tables, round by round.
@@ -96,7 +101,7 @@ class NegotiationModel(mesa.Model):
                     "open_tables": lambda m: int(np.sum(m.negotiation.status == OPEN)),
                     "deals": lambda m: int(np.sum(m.negotiation.status == DEAL)),
                 },
-                tables={"offers": list(TRACE_COLUMNS)},
+                tables={"offers": list(TRACE_COLUMNS), "bloc": list(BLOC_TRACE_COLUMNS)},
             )
             if trace
             else None
@@ -147,6 +152,8 @@ class NegotiationModel(mesa.Model):
 
     def _record(self, trace: Any) -> None:
         self.datacollector.collect(self)
+        for row in self.runs.blocs.snapshot():
+            self.datacollector.add_table_row("bloc", {"round": self.round, **row})
         if trace is None:
             return
         c = self.compiled

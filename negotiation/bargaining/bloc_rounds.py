@@ -234,7 +234,10 @@ def bloc_columns(blocs: tuple[CompiledBloc, ...]) -> tuple[tuple[str, str], ...]
         columns += [(f"{prefix}_exists", "bool"), (f"{prefix}_strength", "float")]
         columns += [(f"{prefix}_position_{issue}", "float") for issue in bloc.issues]
         for member in bloc.members:
-            columns += [(f"{prefix}_{member}_defected", "bool"), (f"{prefix}_{member}_defected_round", "round")]
+            columns += [
+                (f"{prefix}_{member}_defected", "bool"),
+                (f"{prefix}_{member}_defected_round", "round"),
+            ]
     return tuple(columns)
 
 
@@ -272,9 +275,7 @@ class BlocRounds:
             draws = streams.uniforms(keys, streams.stream_ids(names), 2)
             propensity = params["bloc_defection"]
             when = np.floor(draws[..., 1] * np.maximum(self.close, 0)).astype(np.int64)
-            self._propensity_round = np.where(
-                (draws[..., 0] < propensity) & (self.close > 0), when, NEVER
-            )
+            self._propensity_round = np.where((draws[..., 0] < propensity) & (self.close > 0), when, NEVER)
         else:
             self._propensity_round = np.full((n_runs, 0), NEVER, np.int64)
         self.in_bloc = self._propensity_round > 0
@@ -421,14 +422,23 @@ class BlocRounds:
             for k, issue in enumerate(bloc.issues):
                 if decision is not None and decision.exists:
                     real = float(bloc.real(decision.position)[k])
-                    rows.append({"bloc": bloc.bloc_id, "issue": issue, "actor": "common", "position": real,
-                                 "in_bloc": True})
+                    rows.append(
+                        {
+                            "bloc": bloc.bloc_id,
+                            "issue": issue,
+                            "actor": "common",
+                            "position": real,
+                            "in_bloc": True,
+                        }
+                    )
                 for m, member in enumerate(bloc.members):
-                    rows.append({
-                        "bloc": bloc.bloc_id,
-                        "issue": issue,
-                        "actor": member,
-                        "position": float(bloc.real(stances[m])[k]),
-                        "in_bloc": bool(in_bloc[m]),
-                    })
+                    rows.append(
+                        {
+                            "bloc": bloc.bloc_id,
+                            "issue": issue,
+                            "actor": member,
+                            "position": float(bloc.real(stances[m])[k]),
+                            "in_bloc": bool(in_bloc[m]),
+                        }
+                    )
         return rows

@@ -134,7 +134,7 @@ class Runs:
         negotiation.refresh_beliefs(refreshed, sides)
 
     def outputs(self) -> np.ndarray:
-        """(N, C) the runs' bloc outputs so far (see :func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
+        """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
         return self.blocs.outputs(self.negotiation.status, self.negotiation.end_round)
 
     def fire_events(self, round_: int) -> None:

@@ -40,7 +40,9 @@ class RunArrays:
     :func:`negotiation.bargaining.bloc_rounds.bloc_columns` (empty without a bloc)."""
 
 
-def run_arrays(compiled: CompiledScenario, negotiation: Negotiation, bloc: np.ndarray | None = None) -> RunArrays:
+def run_arrays(
+    compiled: CompiledScenario, negotiation: Negotiation, bloc: np.ndarray | None = None
+) -> RunArrays:
     """Summarise finished runs.
 
     Args:

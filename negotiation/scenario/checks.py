@@ -85,6 +85,13 @@ def check_scenario(scenario: Scenario) -> None:
                         "a parameter other than a deadline (a run's length is fixed when it starts; "
                         "make the deadline uncertain instead)",
                     )
+                if path.startswith("blocs.") and path.endswith(".defection"):
+                    raise FieldProblem(
+                        f"events.{index}.{kind}",
+                        path,
+                        "a parameter other than a defection propensity (drawn when a run starts; "
+                        "make it uncertain instead)",
+                    )
                 try:
                     numeric_bounds(scenario, path)
                 except KeyError as exc:
@@ -142,7 +149,9 @@ def _check_blocs(scenario: Scenario) -> None:
             _require(actor_id in actors, f"{where}.members", actor_id, actors, "actor")
             if actor_id in seen:
                 raise FieldProblem(
-                    f"{where}.members.{actor_id}", actor_id, f"an actor in one bloc only (it is in {seen[actor_id]})"
+                    f"{where}.members.{actor_id}",
+                    actor_id,
+                    f"an actor in one bloc only (it is in {seen[actor_id]})",
                 )
             seen[actor_id] = bloc_id
             _check_bloc_member(scenario, f"{where}.members.{actor_id}", bloc.issues, member)
@@ -152,19 +161,31 @@ def _check_bloc_member(scenario: Scenario, where: str, bloc_issues: tuple[str, .
     for kind in ("position", "salience"):
         mapping = getattr(member, kind)
         for issue_id in mapping:
-            _require(issue_id in bloc_issues, f"{where}.{kind}.{issue_id}", issue_id, set(bloc_issues), "bloc issue")
+            _require(
+                issue_id in bloc_issues,
+                f"{where}.{kind}.{issue_id}",
+                issue_id,
+                set(bloc_issues),
+                "bloc issue",
+            )
         for issue_id in bloc_issues:
             if issue_id not in mapping:
                 raise FieldProblem(f"{where}.{kind}.{issue_id}", None, f"a {kind} on every bloc issue")
     for issue_id in member.acceptable:
         _require(
-            issue_id in bloc_issues, f"{where}.acceptable.{issue_id}", issue_id, set(bloc_issues), "bloc issue"
+            issue_id in bloc_issues,
+            f"{where}.acceptable.{issue_id}",
+            issue_id,
+            set(bloc_issues),
+            "bloc issue",
         )
     for issue_id in bloc_issues:
         issue = scenario.issues[issue_id]
         position = member.position[issue_id]
         if not issue.low <= position <= issue.high:
-            raise FieldProblem(f"{where}.position.{issue_id}", position, f"a value in [{issue.low}, {issue.high}]")
+            raise FieldProblem(
+                f"{where}.position.{issue_id}", position, f"a value in [{issue.low}, {issue.high}]"
+            )
         if issue_id in member.acceptable:
             low, high = member.acceptable[issue_id]
             if not issue.low <= low <= position <= high <= issue.high:
