@@ -11,6 +11,7 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from faults import assert_refused, run_main
 
@@ -468,3 +469,91 @@ def test_cohesion_and_defection_are_parameters_reachable_by_set_and_uncertainty(
     assert (compile_scenario(fixed).draw(run_keys(SEEDS))["bloc_cohesion"][:, 0] == 0.8).all()
     outcome = run_main(capsys, "run", "--set", "blocs.asean.members.malaysia.cohesion=1.5")
     assert_refused(outcome, "blocs.asean.members.malaysia.cohesion", "1.5")
+
+
+# --- what users see --------------------------------------------------------------------------------
+
+NO_BLOC = Path(__file__).resolve().parents[1] / "experiments" / "variants" / "no-bloc.toml"
+
+
+def test_the_no_bloc_variant_plays_every_table_exactly_as_a_scenario_without_the_bloc():
+    from negotiation.tuning.compare import load_side
+
+    variant = load_side(NO_BLOC).scenario
+    assert variant.blocs["asean"].leverage == 0.0
+    assert all(m.cohesion == 0.0 for m in variant.blocs["asean"].members.values())
+    assert not any(path.endswith(".cohesion") for path in variant.uncertainty)
+    assert _same_tables(variant, without_bloc(variant), DEFAULT.tables)
+
+
+def test_compare_with_the_no_bloc_variant_shows_each_members_stake_and_leaves_the_rest_untouched(capsys):
+    outcome = run_main(capsys, "compare", "default", NO_BLOC, "--runs", "40")
+    assert outcome.code == 0, outcome.err
+    lines = outcome.out.splitlines()
+    for table in NO_MEMBER_TABLES:
+        line = next(x for x in lines if x.startswith(f"{table} "))
+        assert "+0.0pp" in line and "+0 / -0" in line and "out of reach" in line
+    stake = lines.index(next(x for x in lines if x.startswith("change in what the outcome")))
+    members = [x.split()[0] for x in lines[stake + 3 : stake + 3 + len(MEMBERS)]]
+    assert members == list(MEMBERS)
+
+
+def test_member_utilities_are_measured_by_the_members_own_preferences():
+    from negotiation.tuning.compare import paired_member_utilities, simulate_pair
+
+    base, variant = simulate_pair(DEFAULT, without_bloc(), 30, 4)
+    frame = paired_member_utilities(base, variant, (DEFAULT, without_bloc()))
+    assert list(frame["member"]) == list(MEMBERS)
+    # the same outcome is worth the same on both sides: a run whose terms did not change adds 0
+    same = paired_member_utilities(base, base, (DEFAULT,))
+    assert (same["change"] == 0.0).all() and (same["low"] == 0.0).all()
+    # by hand for one run: Singapore's tariff and market access by its declared weights and ideals
+    row = variant[(variant["table"] == "us-singapore")].iloc[0]
+    weights = {"tariff": 0.6, "market_access": 0.4}
+    by_hand = weights["tariff"] * (1 - (row["tariff"] - 10.0) / 30.0) + weights["market_access"] * (
+        1 - row["market_access"]
+    )
+    alone = variant[variant["replication"] == row["replication"]]
+    mine = paired_member_utilities(alone, alone, (DEFAULT,))
+    assert mine.loc[mine["member"] == "singapore", "base_utility"].iloc[0] == pytest.approx(
+        by_hand, abs=1e-12
+    )
+
+
+def test_a_batch_reports_defection_rates_with_intervals_and_draws_the_bloc(tmp_path: Path, capsys):
+    out = tmp_path / "batch"
+    assert (
+        run_main(capsys, "batch", "--runs", "60", "--workers", "1", "--out", out, "--no-progress").code == 0
+    )
+    blocs = pd.read_csv(out / "blocs.csv")
+    assert list(blocs["member"]) == list(MEMBERS)
+    assert (
+        (blocs["defection_low"] <= blocs["defection_rate"])
+        & (blocs["defection_rate"] <= blocs["defection_high"])
+    ).all()
+    results = pd.read_parquet(out / "results")
+    first = results[results["table"] == "us-china"]
+    for m in MEMBERS:
+        assert blocs.loc[blocs["member"] == m, "defected"].iloc[0] == first[f"bloc_asean_{m}_defected"].sum()
+    assert "## Blocs" in (out / "summary.md").read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="blocs"' in report and 'id="bloc"' in report
+    assert (out / "charts" / "bloc.png").stat().st_size > 0
+
+
+def test_a_traced_run_draws_the_blocs_position_over_the_rounds(tmp_path: Path, capsys):
+    outcome = run_main(capsys, "run", "--seed", "3", "--plot", tmp_path / "plots")
+    assert outcome.code == 0, outcome.err
+    assert (tmp_path / "plots" / "bloc-asean.png").stat().st_size > 0
+    model = NegotiationModel(seed=3, trace=True)
+    model.run()
+    frame = model.datacollector.get_table_dataframe("bloc")
+    assert set(frame["actor"]) >= set(MEMBERS)
+    left = columns(DEFAULT, np.array([3]))
+    for m in MEMBERS:
+        rows = frame[frame["actor"] == m]
+        out_from = left[f"bloc_asean_{m}_defected_round"][0]
+        if not np.isnan(out_from):
+            assert (~rows[rows["round"] >= out_from]["in_bloc"]).all() and rows[rows["round"] < out_from][
+                "in_bloc"
+            ].all()
