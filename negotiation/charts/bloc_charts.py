@@ -4,6 +4,8 @@ One run (``negotiation run --plot``, from the Mesa model's trace): the challenge
 common position before round 0 (each member's stance per iteration and the compromise), and the
 common position with each member's stance over the rounds, a member's line ending where it defects.
 
+Figures are made without pyplot (the dashboard draws them in a long-running server).
+
 A batch (from what its rows record, :mod:`negotiation.stats.bloc_digest`): each member's defection
 rate with its Wilson interval, the share of runs in which each member is still in the bloc at the
 start of each round (what the rows' ``defected_round`` columns give), and the distribution of the
@@ -15,26 +17,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from negotiation.stats import summary as stats
-from negotiation.stats.digest import Results, as_digest
+from negotiation.stats.digest import Results, ResultsDigest, as_digest
 
 if TYPE_CHECKING:
     from negotiation.model import NegotiationModel
+    from negotiation.scenario.schema import Scenario
 
-COLORS = plt.get_cmap("tab10").colors
+COLORS = mpl.colormaps["tab10"].colors
 
 
-def has_blocs(results: Results) -> bool:
-    """Whether the results carry a bloc's columns."""
-    return len(as_digest(results).bloc_members) > 0
+def bloc_tables_present(results: ResultsDigest, scenario: Scenario) -> bool:
+    """Whether the results hold a table where a bloc's member sits (then the bloc is reported)."""
+    members = {m for bloc in scenario.blocs.values() for m in bloc.members}
+    return any(set(scenario.tables[t].parties) & members for t in results.tables if t in scenario.tables)
 
 
 def bloc_chart(results: Results, point: int | None = None, scope: str = "") -> tuple[Figure, np.ndarray]:
@@ -51,9 +52,8 @@ def bloc_chart(results: Results, point: int | None = None, scope: str = "") -> t
     digest = as_digest(results, point).select(point)
     table = stats.bloc_table(digest, {})
     blocs = list(dict.fromkeys(table["bloc"]))
-    fig, axes = plt.subplots(
-        len(blocs), 3, figsize=(13, 0.8 + 3.4 * len(blocs)), layout="constrained", squeeze=False
-    )
+    fig = Figure(figsize=(13, 0.8 + 3.4 * max(len(blocs), 1)), layout="constrained")
+    axes = fig.subplots(max(len(blocs), 1), 3, squeeze=False)
     for row, bloc in enumerate(blocs):
         mine = table[table["bloc"] == bloc].groupby("member", sort=False)[["runs", "defected"]].sum()
         rates = stats.with_interval(mine.reset_index(), "defected", "runs", prefix="d_")
@@ -65,7 +65,7 @@ def bloc_chart(results: Results, point: int | None = None, scope: str = "") -> t
     return fig, axes
 
 
-def _rates(ax: plt.Axes, rates, bloc: str) -> None:
+def _rates(ax: Axes, rates, bloc: str) -> None:
     y = np.arange(len(rates))[::-1]
     p, low, high = rates["d_p"].to_numpy(), rates["d_low"].to_numpy(), rates["d_high"].to_numpy()
     ax.errorbar(p, y, xerr=[p - low, high - p], fmt="o", color=COLORS[0], capsize=3)
@@ -77,7 +77,7 @@ def _rates(ax: plt.Axes, rates, bloc: str) -> None:
     ax.set_title(f"{bloc}: members that left the bloc", fontsize="medium", loc="left")
 
 
-def _membership(ax: plt.Axes, digest, bloc: str) -> None:
+def _membership(ax: Axes, digest, bloc: str) -> None:
     members = digest.bloc_members
     rows = np.flatnonzero((members["bloc"] == bloc).to_numpy())
     names = list(dict.fromkeys(members["member"].iloc[rows]))
@@ -93,7 +93,7 @@ def _membership(ax: plt.Axes, digest, bloc: str) -> None:
     ax.legend(fontsize=7, ncols=2)
 
 
-def _positions(ax: plt.Axes, digest, bloc: str) -> None:
+def _positions(ax: Axes, digest, bloc: str) -> None:
     positions = digest.bloc_positions
     rows = np.flatnonzero((positions["bloc"] == bloc).to_numpy())
     issues = list(dict.fromkeys(positions["issue"].iloc[rows]))
@@ -131,9 +131,8 @@ def bloc_run_figure(model: NegotiationModel, bloc_id: str | None = None) -> tupl
     frame = model.datacollector.get_table_dataframe("bloc")
     frame = frame[frame["bloc"] == bloc.bloc_id]
     decision = bloc.decision(np.ones(bloc.size, bool))
-    fig, axes = plt.subplots(
-        len(bloc.issues), 2, figsize=(12, 0.8 + 3.6 * len(bloc.issues)), layout="constrained", squeeze=False
-    )
+    fig = Figure(figsize=(12, 0.8 + 3.6 * len(bloc.issues)), layout="constrained")
+    axes = fig.subplots(len(bloc.issues), 2, squeeze=False)
     for k, issue in enumerate(bloc.issues):
         left, right = axes[k]
         if decision is not None:

@@ -111,16 +111,18 @@ def plan_charts(
         parameters = [p for p in metadata.get("parameters", []) if p in results.parameters]
     kind = design_kind(results.points, parameters)
     if kind == "sweep":
-        return _sweep_charts(results, parameters[0], scenario) + _bloc_charts(results)
+        return _sweep_charts(results, parameters[0], scenario) + _bloc_charts(results, scenario)
     if kind == "grid":
-        return _grid_charts(results, parameters, scenario) + _bloc_charts(results)
+        return _grid_charts(results, parameters, scenario) + _bloc_charts(results, scenario)
     charts = _sampled_charts(results, parameters, scenario) if kind == "sampled" else []
-    return charts + _table_charts(results, scenario, pooled=kind == "sampled") + _bloc_charts(results)
+    return (
+        charts + _table_charts(results, scenario, pooled=kind == "sampled") + _bloc_charts(results, scenario)
+    )
 
 
-def _bloc_charts(results: ResultsDigest) -> list[Chart]:
-    """The bloc chart, for a scenario with a bloc (every design point pooled)."""
-    if not len(results.bloc_members):
+def _bloc_charts(results: ResultsDigest, scenario: Scenario) -> list[Chart]:
+    """The bloc chart, when the results hold a table of a bloc's member (every design point pooled)."""
+    if not len(results.bloc_members) or not bloc_charts.bloc_tables_present(results, scenario):
         return []
     scope = plots.scope_label(results, None)
     return [

@@ -29,6 +29,7 @@ import pandas as pd
 
 from negotiation.atomic import make_folder, remove_debris, write_atomic, write_text_atomic
 from negotiation.batch.reader import load_metadata, load_scenario_json, output_folder
+from negotiation.charts.bloc_charts import bloc_tables_present
 from negotiation.charts.plan import (
     CHARTS_DIR,
     Chart,
@@ -117,7 +118,7 @@ def _write(
 ) -> list[Path]:
     """Write the outputs asked for (the folder is held)."""
     written: list[Path] = []
-    blocs = bloc_table(results, metadata)
+    blocs = bloc_table(results, metadata) if bloc_tables_present(results, scenario) else pd.DataFrame()
     if "summary" in wanted:
         written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
         text = summary_markdown(summary, metadata, design) + bloc_markdown(blocs)

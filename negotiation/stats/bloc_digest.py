@@ -152,7 +152,7 @@ class BlocAccumulator:
         keep_positions = (positions["runs"] > 0).to_numpy()
         return (
             members[keep_members].reset_index(drop=True),
-            self.rounds.reshape(p * m, -1)[keep_members],
+            self.rounds.reshape(p * m, self.rounds.shape[2])[keep_members],
             positions[keep_positions].reset_index(drop=True),
-            self.bins.reshape(p * q, -1)[keep_positions],
+            self.bins.reshape(p * q, POSITION_BINS)[keep_positions],
         )
