@@ -12,6 +12,7 @@ import mesa
 import numpy as np
 
 from negotiation.agents import CountryAgent
+from negotiation.bargaining.bloc_rounds import bloc_columns
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
@@ -141,6 +142,17 @@ class NegotiationModel(mesa.Model):
         """Outcome arrays of the run so far (what batches store)."""
         self.negotiation.measure_agreements()
         return single_run(run_arrays(self.compiled, self.negotiation, self.runs.outputs()))
+
+    def bloc_outcomes(self) -> dict[str, float | bool | int | None]:
+        """The run's bloc columns so far (``bloc_rounds.bloc_columns``), by name; empty without a bloc."""
+        values = self.arrays().bloc
+        out: dict[str, float | bool | int | None] = {}
+        for (name, kind), value in zip(bloc_columns(self.compiled.blocs), values, strict=True):
+            if np.isnan(value):
+                out[name] = None
+            else:
+                out[name] = bool(value) if kind == "bool" else int(value) if kind == "round" else float(value)
+        return out
 
     def outcomes(self) -> tuple[TableOutcome, ...]:
         """Readable per-table outcomes of the run so far."""

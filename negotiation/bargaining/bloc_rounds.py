@@ -334,8 +334,8 @@ class BlocRounds:
         bloc = self.blocs[bloc_index]
         in_bloc = self.in_bloc if in_bloc is None else in_bloc
         members = in_bloc[:, bloc.first : bloc.first + bloc.size]
-        position = np.zeros((self.n_runs, len(bloc.issues)))
-        exists = np.zeros(self.n_runs, bool)
+        position = np.zeros((members.shape[0], len(bloc.issues)))
+        exists = np.zeros(members.shape[0], bool)
         distinct, which = np.unique(members, axis=0, return_inverse=True)
         for index, row in enumerate(distinct):
             decision = bloc.decision(row)
@@ -353,11 +353,14 @@ class BlocRounds:
         share = (members * bloc.capability).sum(axis=1) / bloc.capability.sum()
         return np.where(exists, share, 0.0)
 
-    def effective(self, params: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], list]:
+    def effective(
+        self, params: dict[str, np.ndarray], runs: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], list]:
         """The parameters the tables play with: members' ideals pulled toward the common positions.
 
         Args:
             params: The runs' parameter arrays (their draw and any events).
+            runs: Which runs ``params`` holds (all by default).
 
         Returns:
             The parameters with the moved ideals (the input itself when there is no bloc), and the
@@ -366,11 +369,12 @@ class BlocRounds:
         if not self.blocs:
             return params, []
         ideal = params["ideal"].copy()
+        in_bloc = self.in_bloc if runs is None else self.in_bloc[runs]
         rises = []
         for b, bloc in enumerate(self.blocs):
-            position, exists = self.positions(b)
+            position, exists = self.positions(b, in_bloc)
             members = slice(bloc.first, bloc.first + bloc.size)
-            pull = params["bloc_cohesion"][:, members] * (self.in_bloc[:, members] & exists[:, None])
+            pull = params["bloc_cohesion"][:, members] * (in_bloc[:, members] & exists[:, None])
             if bloc.move_seat.size:
                 seat = bloc.move_seat
                 tables, sides = bloc.seat_table[seat], bloc.seat_side[seat]
@@ -382,7 +386,7 @@ class BlocRounds:
                 ideal[:, tables, sides, bloc.move_column] = current + pull[:, bloc.seat_member[seat]] * (
                     target - current
                 )
-            strength = self.strength(b, exists)
+            strength = self.strength(b, exists, in_bloc)
             rise = params["bloc_leverage"][:, b, None] * pull[:, bloc.seat_member] * strength[:, None]
             rises.append((bloc.seat_table, bloc.seat_side, rise))
         return {**params, "ideal": ideal}, rises

@@ -15,6 +15,7 @@ reach plays exactly as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 
@@ -96,11 +97,17 @@ class Runs:
             negotiation.measure_agreements()
             self._rederive(changed, self._bloc_tables)
 
-    def _derive(self) -> tuple[Derived, np.ndarray]:
-        """Derive the runs' fixed quantities from their parameters and the blocs' pull on the tables."""
-        params, rises = self.blocs.effective(self.params)
+    def _derive(self, runs: np.ndarray | None = None) -> tuple[Derived, np.ndarray]:
+        """Derive runs' fixed quantities from their parameters and the blocs' pull on the tables.
+
+        Args:
+            runs: Which runs (all by default); each run is derived on its own numbers alone, so a
+                subset gives exactly those runs' rows of the whole.
+        """
+        params = self.params if runs is None else {name: array[runs] for name, array in self.params.items()}
+        params, rises = self.blocs.effective(params, runs)
         derived, reservation = derive(self.compiled, params)
-        by_table = reservation.reshape(self.n_runs, self.compiled.n_tables, 2)
+        by_table = reservation.reshape(-1, self.compiled.n_tables, 2)
         for tables, sides, rise in rises:
             by_table[:, tables, sides] += rise
         return derived, reservation
@@ -110,28 +117,31 @@ class Runs:
 
         Shifts that linkages made earlier in a run to the values of no deal are kept on top of the
         re-derived values, open tables move to the new no-deal outcome, and a side whose prior belief
-        changed starts learning afresh.
+        changed starts learning afresh. Every other row keeps its quantities as they are.
         """
         negotiation = self.negotiation
         n_tables = self.compiled.n_tables
-        derived, reservation = self._derive()
-        rows = np.repeat(hit, n_tables)
-        if tables is not None:
-            rows &= np.tile(np.isin(np.arange(n_tables), tables), self.n_runs)
+        runs = np.flatnonzero(hit)
+        fresh, reservation = self._derive(runs)
+        columns = np.arange(n_tables) if tables is None else np.sort(np.asarray(tables, np.intp))
+        rows = (runs[:, None] * n_tables + columns[None, :]).reshape(-1)
+        mine = (np.arange(runs.size)[:, None] * n_tables + columns[None, :]).reshape(-1)
+        before = negotiation.derived
+        derived = _with_rows(before, fresh, rows, mine, runs)
         linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
-        self._base_reservation[rows] = reservation[rows]
-        before, negotiation.derived = negotiation.derived, derived
-        negotiation.reservation[rows] = reservation[rows] + linkage_shift
-        still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
+        self._base_reservation[rows] = reservation[mine]
+        negotiation.derived = derived
+        negotiation.reservation[rows] = reservation[mine] + linkage_shift
+        still_open = rows[negotiation.status[rows] == OPEN]
         negotiation.agreement[still_open] = derived.disagreement[still_open]
         # beliefs start afresh only where the change altered what a side believes before offers
         changed = (
-            (before.prior != derived.prior).any(axis=-1)
-            | (before.prior_strength != derived.prior_strength)
-            | (before.learns != derived.learns)
+            (before.prior[rows] != derived.prior[rows]).any(axis=-1)
+            | (before.prior_strength[rows] != derived.prior_strength[rows])
+            | (before.learns[rows] != derived.learns[rows])
         )
-        refreshed, sides = np.nonzero(rows[:, None] & changed)
-        negotiation.refresh_beliefs(refreshed, sides)
+        refreshed, sides = np.nonzero(changed)
+        negotiation.refresh_beliefs(rows[refreshed], sides)
 
     def outputs(self) -> np.ndarray:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
@@ -185,6 +195,19 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
             break
     negotiation.measure_agreements()
     return run_arrays(compiled, negotiation, runs.outputs())
+
+
+def _with_rows(old: Derived, fresh: Derived, rows: np.ndarray, mine: np.ndarray, runs: np.ndarray) -> Derived:
+    """``old`` with its ``rows`` replaced by ``fresh``'s rows ``mine`` (and its runs' linkage strengths)."""
+    replaced = {}
+    for item in fields(Derived):
+        array = getattr(old, item.name).copy()
+        if item.name == "link_strength":  # per run, not per row
+            array[runs] = fresh.link_strength
+        else:
+            array[rows] = getattr(fresh, item.name)[mine]
+        replaced[item.name] = array
+    return Derived(**replaced)
 
 
 def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:
