@@ -312,13 +312,14 @@ class BlocRounds:
     def _signing_round(self, status: np.ndarray, end_round: np.ndarray, round_: int) -> np.ndarray:
         """(N, P) the round after each member's first deal with a non-member before its bloc's close."""
         signing = np.full(self.in_bloc.shape, NEVER, np.int64)
+        signed = (status == DEAL) & (end_round < round_)
         for bloc in self.blocs:
-            members = slice(bloc.first, bloc.first + bloc.size)
             close = self.close[:, bloc.first]
-            signed = (status == DEAL) & (end_round < round_) & (end_round < close[:, None])
-            after = np.where(signed, end_round + 1, NEVER)  # (N, T)
-            facing = np.where(bloc.faces[None, :, :], after[:, :, None], NEVER)  # (N, T, M)
-            signing[:, members] = facing.min(axis=1, initial=NEVER)
+            after = np.where(signed & (end_round < close[:, None]), end_round + 1, NEVER)  # (N, T)
+            for m in range(bloc.size):
+                tables = np.flatnonzero(bloc.faces[:, m])
+                if tables.size:
+                    signing[:, bloc.first + m] = after[:, tables].min(axis=1)
         return signing
 
     def positions(self, bloc_index: int, in_bloc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -336,11 +337,12 @@ class BlocRounds:
         members = in_bloc[:, bloc.first : bloc.first + bloc.size]
         position = np.zeros((members.shape[0], len(bloc.issues)))
         exists = np.zeros(members.shape[0], bool)
-        distinct, which = np.unique(members, axis=0, return_inverse=True)
-        for index, row in enumerate(distinct):
-            decision = bloc.decision(row)
+        codes = members.astype(np.int64) @ (np.int64(1) << np.arange(bloc.size, dtype=np.int64))
+        distinct, which = np.unique(codes, return_inverse=True)
+        for index, code in enumerate(distinct.tolist()):
+            decision = bloc.decision((code >> np.arange(bloc.size)) & 1 == 1)
             if decision is not None and decision.exists:
-                runs = which.reshape(-1) == index
+                runs = which == index
                 position[runs] = decision.position
                 exists[runs] = True
         return position, exists

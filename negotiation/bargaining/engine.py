@@ -15,7 +15,7 @@ reach plays exactly as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from negotiation.bargaining import streams
 from negotiation.bargaining.bloc_rounds import BlocRounds
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
+from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive
 
 
@@ -42,9 +43,6 @@ class Runs:
         self.params = compiled.draw(self.keys)
         self.blocs = BlocRounds(compiled.blocs, self.params, self.keys)
         """The runs' blocs: who is still in them, their common positions (before round 0 here)."""
-        self._bloc_tables = np.unique(np.concatenate([b.seat_table for b in compiled.blocs] or [[]])).astype(
-            np.intp
-        )
         self._bloc_close = int(self.blocs.close.max(initial=-1))
         derived, reservation = self._derive()
         self.negotiation = Negotiation(compiled, derived, reservation)
@@ -95,7 +93,7 @@ class Runs:
         changed = self.blocs.update(round_, negotiation.status, negotiation.end_round)
         if changed.any():
             negotiation.measure_agreements()
-            self._rederive(changed, self._bloc_tables)
+            self._repull(changed)
 
     def _derive(self, runs: np.ndarray | None = None) -> tuple[Derived, np.ndarray]:
         """Derive runs' fixed quantities from their parameters and the blocs' pull on the tables.
@@ -112,8 +110,38 @@ class Runs:
             by_table[:, tables, sides] += rise
         return derived, reservation
 
-    def _rederive(self, hit: np.ndarray, tables: np.ndarray | None = None) -> None:
-        """Re-derive the runs that ``hit`` marks (only these ``tables`` of them, if given).
+    def _repull(self, hit: np.ndarray) -> None:
+        """Apply the blocs' new pull at their members' seats in the runs that ``hit`` marks.
+
+        A bloc moves only a member's ideal and its value of no deal at the seats where it faces a
+        non-member, so only those are recomputed (the ideal from the blocs, the value of no deal as
+        :func:`negotiation.bargaining.protocol.derive` has it: the utility of the no-deal outcome,
+        plus the outside option and the public outside term, plus the bloc's rise). Shifts that
+        linkages made earlier are kept on top, as after an event.
+        """
+        negotiation, d = self.negotiation, self.negotiation.derived
+        n_tables = self.compiled.n_tables
+        runs = np.flatnonzero(hit)
+        params = {name: self.params[name][runs] for name in ("ideal", "bloc_cohesion", "bloc_leverage")}
+        pulled, rises = self.blocs.effective(params, runs)
+        ideal = d.ideal.copy()
+        outside = self.params["outside_option"][runs]
+        for tables, sides, rise in rises:
+            rows = (runs[:, None] * n_tables + tables[None, :]).reshape(-1)
+            side = np.tile(sides, runs.size)
+            ideal[rows, side] = pulled["ideal"][:, tables, sides].reshape(rows.size, -1)
+            no_deal = utility(
+                d.disagreement[rows], d.weights[rows, side], ideal[rows, side], d.curvature[rows, side]
+            )
+            value = no_deal + outside[:, tables, sides].reshape(-1) + d.public_outside[rows, side]
+            value = value + rise.reshape(-1)
+            shift = negotiation.reservation[rows, side] - self._base_reservation[rows, side]
+            self._base_reservation[rows, side] = value
+            negotiation.reservation[rows, side] = value + shift
+        negotiation.derived = replace(d, ideal=ideal)
+
+    def _rederive(self, hit: np.ndarray) -> None:
+        """Re-derive the runs that ``hit`` marks (after an event changed their parameters).
 
         Shifts that linkages made earlier in a run to the values of no deal are kept on top of the
         re-derived values, open tables move to the new no-deal outcome, and a side whose prior belief
@@ -123,7 +151,7 @@ class Runs:
         n_tables = self.compiled.n_tables
         runs = np.flatnonzero(hit)
         fresh, reservation = self._derive(runs)
-        columns = np.arange(n_tables) if tables is None else np.sort(np.asarray(tables, np.intp))
+        columns = np.arange(n_tables)
         rows = (runs[:, None] * n_tables + columns[None, :]).reshape(-1)
         mine = (np.arange(runs.size)[:, None] * n_tables + columns[None, :]).reshape(-1)
         before = negotiation.derived
@@ -198,14 +226,17 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
 
 
 def _with_rows(old: Derived, fresh: Derived, rows: np.ndarray, mine: np.ndarray, runs: np.ndarray) -> Derived:
-    """``old`` with its ``rows`` replaced by ``fresh``'s rows ``mine`` (and its runs' linkage strengths)."""
+    """``old`` with its ``rows`` replaced by ``fresh``'s rows ``mine`` (and its runs' linkage strengths).
+
+    An array whose rows did not change is shared with ``old``, not copied.
+    """
     replaced = {}
     for item in fields(Derived):
-        array = getattr(old, item.name).copy()
-        if item.name == "link_strength":  # per run, not per row
-            array[runs] = fresh.link_strength
-        else:
-            array[rows] = getattr(fresh, item.name)[mine]
+        array, new = getattr(old, item.name), getattr(fresh, item.name)
+        where, values = (runs, new) if item.name == "link_strength" else (rows, new[mine])  # per run, or row
+        if not np.array_equal(array[where], values):
+            array = array.copy()
+            array[where] = values
         replaced[item.name] = array
     return Derived(**replaced)
 
