@@ -105,7 +105,7 @@ class Runs:
         params = self.params if runs is None else {name: array[runs] for name, array in self.params.items()}
         params, rises = self.blocs.effective(params, runs)
         derived, reservation = derive(self.compiled, params)
-        by_table = reservation.reshape(-1, self.compiled.n_tables, 2)
+        by_table = reservation.reshape(-1, self.compiled.n_tables, reservation.shape[-1])
         for tables, sides, rise in rises:
             by_table[:, tables, sides] += rise
         return derived, reservation
