@@ -319,6 +319,9 @@ def test_the_bloc_has_its_parameters_its_trace_and_defection_rates(state, scenar
             spec = catalogue[f"blocs.asean.members.{member}.{leaf}"]
             assert spec.group == "bloc" and spec.owner == "asean" and spec.uncertain
     assert catalogue["blocs.asean.leverage"].group == "bloc"
+    from negotiation.dashboard.charts import bloc_chart
+
+    bloc_chart(state.model, "asean")  # before the first round: no trace yet
     state.step()
     trace = state.bloc_trace()
     assert set(trace["actor"]) >= {"common", *scenario.blocs["asean"].members}
@@ -329,7 +332,5 @@ def test_the_bloc_has_its_parameters_its_trace_and_defection_rates(state, scenar
     for row in rates.itertuples():
         assert row.defected == first[f"bloc_asean_{row.member}_defected"].sum()
         assert row.low <= row.rate <= row.high
-    from negotiation.dashboard.charts import bloc_chart
-
     fig, _ = bloc_chart(state.model, "asean")
     assert fig.get_size_inches()[0] == 10.0

@@ -161,12 +161,13 @@ def bloc_run_figure(model: NegotiationModel, bloc_id: str | None = None) -> tupl
         right.step(common["round"], common["position"], where="post", color="black", lw=2.2, label="common")
         for m, member in enumerate(bloc.members):
             rows = mine[mine["actor"] == member]
-            inside = rows[rows["in_bloc"]]
+            member_in = rows["in_bloc"].astype(bool).to_numpy()
+            inside = rows[member_in]
             right.step(
                 inside["round"], inside["position"], where="post", color=COLORS[m % len(COLORS)], label=member
             )
             if len(inside) < len(rows):
-                first_out = rows[~rows["in_bloc"]].iloc[0]
+                first_out = rows[~member_in].iloc[0]
                 right.plot(
                     first_out["round"],
                     first_out["position"],
