@@ -37,11 +37,16 @@ NO_MEMBER_TABLES = ("us-china", "us-japan", "us-korea", "us-north-korea", "thail
 
 
 def with_bloc(changes: dict | None = None, **members: dict) -> Scenario:
-    """The default scenario with the ASEAN bloc's fields and members' fields replaced."""
+    """The default scenario with the ASEAN bloc's fields and members' fields replaced.
+
+    A member given a new position loses the default's acceptable range unless it is given one too.
+    """
     data = DEFAULT.model_dump(mode="python")
     bloc = data["blocs"]["asean"]
     bloc.update(changes or {})
     for member, fields in members.items():
+        if "position" in fields and "acceptable" not in fields:
+            fields = {**fields, "acceptable": {}}
         bloc["members"][member].update(fields)
     data["uncertainty"] = {k: v for k, v in data["uncertainty"].items() if not k.startswith("blocs.")}
     return Scenario.model_validate(data)
@@ -255,9 +260,12 @@ def test_a_firm_cohesive_bloc_raises_members_values_of_no_deal_by_leverage_times
 
 
 def test_cohesion_pulls_members_tariff_ideals_toward_the_common_position():
-    compiled = compile_scenario(with_bloc(**{m: {"defection": 0.0, "cohesion": 0.5} for m in MEMBERS}))
+    # without red lines the consensus position is the compromise (17.8%), above every table ideal
+    free = {m: {"defection": 0.0, "cohesion": 0.5, "acceptable": {}} for m in MEMBERS}
+    compiled = compile_scenario(with_bloc(**free))
     runs = Runs(compiled, run_keys([7]))
     common = compiled.blocs[0].real(compiled.blocs[0].decision(np.ones(6, bool)).position)[0]
+    assert 17.0 < common < 18.0
     for m in MEMBERS:
         t = list(DEFAULT.tables).index(f"us-{m}")
         low, high = DEFAULT.issue_range(f"us-{m}", "tariff")
