@@ -158,14 +158,12 @@ def bloc_run_figure(model: NegotiationModel, bloc_id: str | None = None) -> tupl
         )
         mine = frame[frame["issue"] == issue]
         common = mine[mine["actor"] == "common"]
-        right.step(common["round"], common["position"], where="post", color="black", lw=2.2, label="common")
+        right.step(*_held(common), where="post", color="black", lw=2.2, label="common")
         for m, member in enumerate(bloc.members):
             rows = mine[mine["actor"] == member]
             member_in = rows["in_bloc"].astype(bool).to_numpy()
             inside = rows[member_in]
-            right.step(
-                inside["round"], inside["position"], where="post", color=COLORS[m % len(COLORS)], label=member
-            )
+            right.step(*_held(inside), where="post", color=COLORS[m % len(COLORS)], label=member)
             if len(inside) < len(rows):
                 first_out = rows[~member_in].iloc[0]
                 right.plot(
@@ -180,3 +178,11 @@ def bloc_run_figure(model: NegotiationModel, bloc_id: str | None = None) -> tupl
         right.legend(fontsize=7, ncols=2)
     fig.suptitle(f"The bloc {bloc.bloc_id} in one run", fontweight="bold")
     return fig, axes
+
+
+def _held(rows) -> tuple[np.ndarray, np.ndarray]:
+    """Rounds and positions of a step line that holds each value through its round (to the next)."""
+    rounds, positions = rows["round"].to_numpy(float), rows["position"].to_numpy(float)
+    if rounds.size:
+        rounds, positions = np.append(rounds, rounds[-1] + 1.0), np.append(positions, positions[-1])
+    return rounds, positions
