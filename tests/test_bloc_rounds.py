@@ -19,6 +19,7 @@ from negotiation.bargaining.bloc_rounds import NEVER, bloc_columns
 from negotiation.bargaining.compiled import compile_scenario
 from negotiation.bargaining.engine import Runs, run_many
 from negotiation.bargaining.reach import tables_reached
+from negotiation.bargaining.status import OPEN
 from negotiation.bargaining.streams import run_keys
 from negotiation.batch.rows import simulate
 from negotiation.model import NegotiationModel
@@ -34,6 +35,14 @@ BLACK_TOLERANCE = 1e-7 * TARIFF_SPAN
 in the tariff's real units."""
 NO_MEMBER_TABLES = ("us-china", "us-japan", "us-korea", "us-north-korea", "thailand-cambodia")
 """Tables where no ASEAN member faces a non-member (Thailand and Cambodia are both members)."""
+BLOC_TABLES = tuple(
+    t
+    for t, table in DEFAULT.tables.items()
+    if set(table.parties) & set(MEMBERS) and not set(table.parties) <= set(MEMBERS)
+)
+"""Tables where an ASEAN member faces a non-member: the six bilaterals (and the summit table, if any)."""
+MULTILATERAL = tuple(t for t in BLOC_TABLES if len(set(DEFAULT.tables[t].parties) & set(MEMBERS)) >= 2)
+"""The bloc's multilateral tables (the summit table of seven, once the scenario has it)."""
 
 
 def with_bloc(changes: dict | None = None, **members: dict) -> Scenario:
@@ -277,18 +286,27 @@ def test_cohesion_pulls_members_tariff_ideals_toward_the_common_position():
 # --- defection -------------------------------------------------------------------------------------
 
 
-def test_a_member_that_signs_with_an_outsider_before_the_close_defects_the_round_after():
+def test_a_member_that_signs_with_an_outsider_while_the_bloc_negotiates_defects_the_round_after():
     out = columns(DEFAULT)
     compiled = compile_scenario(DEFAULT)
     arrays = run_many(compiled, SEEDS)
-    close = max(DEFAULT.tables[f"us-{m}"].deadline for m in MEMBERS)
+    tables = list(DEFAULT.tables)
+    summit = list(MULTILATERAL)
+    if summit:  # the bloc negotiates while its multilateral table is open
+        s = tables.index(summit[0])
+        until = np.where(arrays.status[:, s] != OPEN, arrays.end_round[:, s], np.iinfo(np.int64).max)
+    else:  # until the last deadline of its members' tables with outsiders
+        until = np.full(len(SEEDS), max(DEFAULT.tables[f"us-{m}"].deadline for m in MEMBERS))
+    signed_somewhere = False
     for m in MEMBERS:
-        t = list(DEFAULT.tables).index(f"us-{m}")
-        signed = (arrays.status[:, t] == 1) & (arrays.end_round[:, t] < close)
+        t = tables.index(f"us-{m}")
+        signed = (arrays.status[:, t] == 1) & (arrays.end_round[:, t] < until)
+        signed_somewhere |= signed.any()
         left = out[f"bloc_asean_{m}_defected_round"]
         assert (out[f"bloc_asean_{m}_defected"][signed] == 1.0).all()
         # it left no later than the round after its deal (earlier only by its own propensity)
         assert (left[signed] <= arrays.end_round[signed, t] + 1).all()
+    assert signed_somewhere
 
 
 def test_a_defectors_tables_no_longer_get_the_bloc_effect():
@@ -353,12 +371,14 @@ def test_adding_the_bloc_leaves_every_table_without_a_member_facing_an_outsider_
 
 
 def test_a_bloc_reaches_its_members_tables_with_outsiders_and_couples_them():
-    asean = tuple(f"us-{m}" for m in MEMBERS)
+    asean = BLOC_TABLES
+    assert {f"us-{m}" for m in MEMBERS} <= set(asean)
     assert tables_reached(DEFAULT, "blocs.asean.members.malaysia.cohesion") == asean
     assert tables_reached(DEFAULT, "blocs.asean.leverage") == asean
     # a member's deal is a defection that weakens the bloc: its table reaches the others
     assert set(tables_reached(DEFAULT, "actors.malaysia.resolve")) == set(asean)
-    assert set(tables_reached(without_bloc(), "actors.malaysia.resolve")) == {"us-malaysia"}
+    alone = set(tables_reached(without_bloc(), "actors.malaysia.resolve"))
+    assert "us-malaysia" in alone and alone <= set(asean)
     assert tables_reached(DEFAULT, "actors.japan.resolve") == ("us-japan", "us-korea")
 
 
@@ -502,8 +522,9 @@ def test_compare_with_the_no_bloc_variant_shows_each_members_stake_and_leaves_th
         line = next(x for x in lines if x.startswith(f"{table} "))
         assert "+0.0pp" in line and "+0 / -0" in line and "out of reach" in line
     stake = lines.index(next(x for x in lines if x.startswith("change in what the outcome")))
-    members = [x.split()[0] for x in lines[stake + 3 : stake + 3 + len(MEMBERS)]]
-    assert members == list(MEMBERS)
+    rows = [x.split()[:2] for x in lines[stake + 3 :] if x.strip()]
+    assert {(m, f"us-{m}") for m in MEMBERS} <= {tuple(r) for r in rows}
+    assert {r[1] for r in rows} == set(BLOC_TABLES)
 
 
 def test_member_utilities_are_measured_by_the_members_own_preferences():
@@ -511,7 +532,7 @@ def test_member_utilities_are_measured_by_the_members_own_preferences():
 
     base, variant = simulate_pair(DEFAULT, without_bloc(), 30, 4)
     frame = paired_member_utilities(base, variant, (DEFAULT, without_bloc()))
-    assert list(frame["member"]) == list(MEMBERS)
+    assert set(frame["member"]) == set(MEMBERS) and set(frame["table"]) == set(BLOC_TABLES)
     # the same outcome is worth the same on both sides: a run whose terms did not change adds 0
     same = paired_member_utilities(base, base, (DEFAULT,))
     assert (same["change"] == 0.0).all() and (same["low"] == 0.0).all()

@@ -15,8 +15,10 @@ of positions, salience and capability). This module wires it into runs:
   never touched.
 - **Defection.** A member leaves the bloc from the round after it signs a deal with a non-member
   while the bloc is still negotiating (before the last deadline of the members' tables with
-  non-members, the bloc's *close*), or, by its drawn ``defection`` propensity, at a round drawn
-  uniformly before the close: two uniform numbers from the keyed stream
+  non-members, the bloc's *close*; where the bloc has a multilateral table, one at which two members
+  or more face a non-member, while that table is open, and only a bilateral deal counts), or, by its
+  drawn ``defection`` propensity, at a round drawn uniformly before the close (the multilateral
+  table's deadline, if there is one): two uniform numbers from the keyed stream
   ``defection:<bloc>:<member>`` say whether (the first below the propensity) and when. A defector's
   tables lose the bloc's pull; the remaining members' strength falls.
 
@@ -33,7 +35,7 @@ import numpy as np
 
 from negotiation.bargaining import streams
 from negotiation.bargaining.bloc import BlocDecision, DecisionRule, common_position
-from negotiation.bargaining.status import DEAL
+from negotiation.bargaining.status import DEAL, OPEN
 
 if TYPE_CHECKING:
     from negotiation.scenario.schema import Scenario
@@ -86,6 +88,8 @@ class CompiledBloc:
     """(E,) the issue's upper end at that table, real units."""
     faces: np.ndarray
     """(T, M) True where the member sits at the table facing a non-member."""
+    multilateral: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    """The bloc's multilateral tables: two members or more facing a non-member (the summit table)."""
     _decisions: dict[bytes, BlocDecision | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -157,12 +161,15 @@ def compile_blocs(
                 normalised(np.array([[r[1] for r in row] for row in ranges], float)),
             )
         faces = np.zeros((len(table_ids), len(members)), bool)
+        multilateral = []
         seats: list[tuple[int, int, int]] = []
         moves: list[tuple[int, int, int, float, float]] = []
         for t, table_id in enumerate(table_ids):
             table = scenario.tables[table_id]
             if all(p in bloc.members for p in table.parties):
                 continue  # no non-member at the table
+            if sum(p in bloc.members for p in table.parties) >= 2:
+                multilateral.append(t)
             for side, party in enumerate(table.parties):
                 if party not in bloc.members:
                     continue
@@ -198,6 +205,7 @@ def compile_blocs(
                 move_low=move_array[:, 3],
                 move_high=move_array[:, 4],
                 faces=faces,
+                multilateral=np.array(multilateral, np.intp),
             )
         )
         leverage.append(bloc.leverage)
@@ -267,7 +275,7 @@ class BlocRounds:
         self._signed = np.zeros((n_runs, n_members), bool)
         deadline = params["deadline"].astype(np.int64)
         for bloc in blocs:
-            tables = np.flatnonzero(bloc.faces.any(axis=1))
+            tables = bloc.multilateral if bloc.multilateral.size else np.flatnonzero(bloc.faces.any(axis=1))
             close = deadline[:, tables].max(axis=1) if tables.size else np.full(n_runs, -1, np.int64)
             self.close[:, bloc.first : bloc.first + bloc.size] = close[:, None]
         names = tuple(f"defection:{bloc.bloc_id}:{member}" for bloc in blocs for member in bloc.members)
@@ -314,10 +322,14 @@ class BlocRounds:
         signing = np.full(self.in_bloc.shape, NEVER, np.int64)
         signed = (status == DEAL) & (end_round < round_)
         for bloc in self.blocs:
-            close = self.close[:, bloc.first]
-            after = np.where(signed & (end_round < close[:, None]), end_round + 1, NEVER)  # (N, T)
+            if bloc.multilateral.size:  # negotiating while its multilateral table is open
+                ended = status[:, bloc.multilateral] != OPEN
+                until = np.where(ended, end_round[:, bloc.multilateral], NEVER).max(axis=1)
+            else:  # negotiating until the last deadline of its members' tables with non-members
+                until = self.close[:, bloc.first]
+            after = np.where(signed & (end_round < until[:, None]), end_round + 1, NEVER)  # (N, T)
             for m in range(bloc.size):
-                tables = np.flatnonzero(bloc.faces[:, m])
+                tables = np.setdiff1d(np.flatnonzero(bloc.faces[:, m]), bloc.multilateral)  # bilateral deals
                 if tables.size:
                     signing[:, bloc.first + m] = after[:, tables].min(axis=1)
         return signing
