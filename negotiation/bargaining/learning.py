@@ -108,6 +108,8 @@ class OpponentModels:
         schedules = SCHEDULE_EXPONENTS.size
         self.mask = np.concatenate([mask, np.zeros((n, 1), bool)], axis=-1)
         """(J, K+1) True for the weights in the constraint (not the intercept)."""
+        self.weight_mask = self.mask.astype(float)
+        """:attr:`mask` as 1.0 and 0.0 (what einsum would cast it to on every update)."""
         self.inverse = np.zeros((n, k + 1, k + 1))
         """(J, K+1, K+1) ``M^-1``."""
         self.solution = np.zeros((n, schedules, k + 1))
@@ -159,14 +161,14 @@ class OpponentModels:
         )
         misfit = self.misfit[index] + error**2 / denominator[:, None]
         self.solution[index], self.constraint[index], self.misfit[index] = solution, constraint, misfit
-        mask = self.mask[index]
+        mask = self.weight_mask[index]
         total = np.einsum("nej,nj->ne", solution, mask)  # e.w
         scale = np.einsum("nj,nj->n", constraint, mask)  # e.q
         shortfall = total - 1.0
         best = np.argmin(misfit + shortfall**2 / scale[:, None], axis=-1)
-        pick = best[:, None]
-        chosen = np.take_along_axis(solution, pick[:, :, None], axis=1)[:, 0, :-1]
-        multiplier = np.take_along_axis(shortfall, pick, axis=1) / scale[:, None]
+        sides = np.arange(best.size)
+        chosen = solution[sides, best, :-1]
+        multiplier = (shortfall[sides, best] / scale)[:, None]
         weights = np.maximum(chosen - multiplier * constraint[:, :-1], 0.0) * mask[:, :-1]
         norm = weights.sum(axis=-1, keepdims=True)
         return np.where(norm > 0.0, weights / np.where(norm > 0.0, norm, 1.0), prior)
