@@ -118,20 +118,19 @@ class OpponentModels:
         """(J, K+1) ``q = M^-1 e``."""
         self.misfit = np.zeros((n, schedules))
         """(J, E) the unconstrained minimum ``J0`` per schedule."""
-        self.reset(np.arange(n), prior, strength)
+        self.reset(slice(None), prior, strength)
 
-    def reset(self, index: np.ndarray, prior: np.ndarray, strength: np.ndarray) -> None:
-        """Forget the evidence of these sides and start them at a (new) prior."""
-        k = prior.shape[1]
+    def reset(self, index: np.ndarray | slice, prior: np.ndarray, strength: np.ndarray) -> None:
+        """Forget the evidence of these sides (an index array, or a slice) and start them at a (new) prior."""
+        m, k = prior.shape
         strength = np.maximum(strength, _PRIOR_FLOOR)
         diagonal = np.concatenate(
-            [np.broadcast_to(strength[:, None], prior.shape), np.full((index.size, 1), _INTERCEPT_RIDGE)], -1
+            [np.broadcast_to(strength[:, None], prior.shape), np.full((m, 1), _INTERCEPT_RIDGE)], -1
         )
-        positions = np.arange(k + 1)
-        inverse = np.zeros((index.size, k + 1, k + 1))
-        inverse[:, positions, positions] = 1.0 / diagonal
+        inverse = np.zeros((m, k + 1, k + 1))
+        inverse.reshape(m, (k + 1) ** 2)[:, :: k + 2] = 1.0 / diagonal  # the diagonal of each side's matrix
         self.inverse[index] = inverse
-        self.solution[index] = np.concatenate([prior, np.zeros((index.size, 1))], -1)[:, None, :]
+        self.solution[index] = np.concatenate([prior, np.zeros((m, 1))], -1)[:, None, :]
         self.constraint[index] = np.where(self.mask[index], 1.0 / diagonal, 0.0)
         self.misfit[index] = 0.0
 

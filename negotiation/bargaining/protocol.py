@@ -479,17 +479,21 @@ class Negotiation:
         """The responders that learn update their beliefs from the offer they just received."""
         d = self.derived
         learning = d.learns[rows, learner]
-        if not learning.any():
+        if learning.all():  # the common case: every responder learns, nothing to pick out
+            r, s = rows, learner
+        elif learning.any():
+            r, s = rows[learning], learner[learning]
+            offer, elapsed, duration = offer[learning], elapsed[learning], duration[learning]
+        else:
             return
-        r, s = rows[learning], learner[learning]
         proposer = 1 - s
         features, expected = concession_evidence(
-            offer[learning],
+            offer,
             d.ideal[r, proposer],
             d.curvature[r, proposer],
             self.mask[r],
-            elapsed[learning],
-            duration[learning],
+            elapsed,
+            duration,
             self.reservation[r, proposer],
         )
         if self.models is None:
