@@ -58,7 +58,11 @@ def test_few_streams_from_numpys_generator_are_the_vectorised_numbers(seeds, nam
 
 
 @settings(max_examples=50, deadline=None)
-@given(seeds=st.lists(st.one_of(st.integers(0, 2**32), st.integers(0, 2**64 - 1), st.integers(0, 2**80)), max_size=6))
+@given(
+    seeds=st.lists(
+        st.one_of(st.integers(0, 2**32), st.integers(0, 2**64 - 1), st.integers(0, 2**80)), max_size=6
+    )
+)
 def test_run_keys_are_seed_sequences_state_computed_all_at_once(seeds):
     expected = [np.random.SeedSequence(seed).generate_state(2, np.uint64).tolist() for seed in seeds]
     assert streams.run_keys(seeds).tolist() == expected
