@@ -104,24 +104,29 @@ class OpponentModels:
             strength: (J,) prior strengths (``lambda``).
             mask: (J, K) True where a real issue sits.
         """
-        n, k = prior.shape
+        n = prior.shape[0]
         schedules = SCHEDULE_EXPONENTS.size
         self.mask = np.concatenate([mask, np.zeros((n, 1), bool)], axis=-1)
         """(J, K+1) True for the weights in the constraint (not the intercept)."""
         self.weight_mask = self.mask.astype(float)
         """:attr:`mask` as 1.0 and 0.0 (what einsum would cast it to on every update)."""
-        self.inverse = np.zeros((n, k + 1, k + 1))
-        """(J, K+1, K+1) ``M^-1``."""
-        self.solution = np.zeros((n, schedules, k + 1))
-        """(J, E, K+1) the unconstrained solution ``w`` per schedule."""
-        self.constraint = np.zeros((n, k + 1))
-        """(J, K+1) ``q = M^-1 e``."""
+        self.inverse, self.solution, self.constraint = self._start(prior, strength, self.mask, schedules)
+        """``M^-1`` (J, K+1, K+1); the unconstrained solution ``w`` per schedule (J, E, K+1); and
+        ``q = M^-1 e`` (J, K+1)."""
         self.misfit = np.zeros((n, schedules))
         """(J, E) the unconstrained minimum ``J0`` per schedule."""
-        self.reset(slice(None), prior, strength)
 
-    def reset(self, index: np.ndarray | slice, prior: np.ndarray, strength: np.ndarray) -> None:
-        """Forget the evidence of these sides (an index array, or a slice) and start them at a (new) prior."""
+    def reset(self, index: np.ndarray, prior: np.ndarray, strength: np.ndarray) -> None:
+        """Forget the evidence of these sides and start them at a (new) prior."""
+        started = self._start(prior, strength, self.mask[index], SCHEDULE_EXPONENTS.size)
+        self.inverse[index], self.solution[index], self.constraint[index] = started
+        self.misfit[index] = 0.0
+
+    @staticmethod
+    def _start(
+        prior: np.ndarray, strength: np.ndarray, mask: np.ndarray, schedules: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``M^-1``, the solutions and ``q`` of sides with no evidence yet (``mask``: (m, K+1))."""
         m, k = prior.shape
         strength = np.maximum(strength, _PRIOR_FLOOR)
         diagonal = np.concatenate(
@@ -129,10 +134,9 @@ class OpponentModels:
         )
         inverse = np.zeros((m, k + 1, k + 1))
         inverse.reshape(m, (k + 1) ** 2)[:, :: k + 2] = 1.0 / diagonal  # the diagonal of each side's matrix
-        self.inverse[index] = inverse
-        self.solution[index] = np.concatenate([prior, np.zeros((m, 1))], -1)[:, None, :]
-        self.constraint[index] = np.where(self.mask[index], 1.0 / diagonal, 0.0)
-        self.misfit[index] = 0.0
+        solution = np.empty((m, schedules, k + 1))
+        solution[...] = np.concatenate([prior, np.zeros((m, 1))], -1)[:, None, :]
+        return inverse, solution, np.where(mask, 1.0 / diagonal, 0.0)
 
     def update(
         self, index: np.ndarray, features: np.ndarray, expected: np.ndarray, prior: np.ndarray

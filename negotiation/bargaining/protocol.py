@@ -297,6 +297,8 @@ class Negotiation:
         self._links = _LinkIndex(compiled)
         self._equilibrium = _EquilibriumPlan(derived.kind)
         self._scalar = ScalarRound(self)
+        self._spans_for: Derived | None = None
+        self._span_values = np.empty((0, 2, compiled.n_issues))
 
     @property
     def finished(self) -> bool:
@@ -436,6 +438,7 @@ class Negotiation:
                         binary[group], chosen, target[group], weights[group], ideal[group], curvature[group]
                     )
             else:
+                spans = self._spans()
                 chosen = efficient_offer(
                     target[group],
                     weights[group],
@@ -445,9 +448,22 @@ class Negotiation:
                     d.ideal[r, o],
                     d.curvature[r, o],
                     binary[group],
+                    (spans[r, s], spans[r, o]),
                 )
             offer[group] = chosen
         return offer
+
+    def _spans(self) -> np.ndarray:
+        """(R, 2, K) each side's distance to the other's ideal as a share of its own span, per issue.
+
+        What efficient offers need of the positions alone, kept until an event re-derives them:
+        ``efficient_offer``'s ``spans`` for a proposer ``s`` are ``(spans[r, s], spans[r, 1 - s])``.
+        """
+        d = self.derived
+        if self._spans_for is not d:
+            self._span_values = 1.0 - gain(d.ideal[:, ::-1], d.ideal)
+            self._spans_for = d
+        return self._span_values
 
     def _equilibrium_offer(self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
         """The subgame-perfect offer: the best for the proposer that gives the responder its due.
