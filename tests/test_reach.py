@@ -60,7 +60,7 @@ def test_few_streams_from_numpys_generator_are_the_vectorised_numbers(seeds, nam
 @settings(max_examples=50, deadline=None)
 @given(
     seeds=st.lists(
-        st.one_of(st.integers(0, 2**32), st.integers(0, 2**64 - 1), st.integers(0, 2**80)), max_size=6
+        st.one_of(st.integers(0, 2**32), st.integers(0, 2**64 - 1), st.integers(0, 2**80)), max_size=12
     )
 )
 def test_run_keys_are_seed_sequences_state_computed_all_at_once(seeds):
@@ -74,13 +74,23 @@ def test_run_keys_are_seed_sequences_state_computed_all_at_once(seeds):
 @given(
     master=st.one_of(st.integers(0, 2**32), st.integers(0, 2**130)),
     first=st.one_of(st.integers(0, 2000), st.integers(2**32 - 3, 2**32 + 3)),
-    count=st.integers(0, 5),
+    count=st.integers(0, 12),
 )
 def test_run_seeds_are_each_replications_seed_sequence_computed_all_at_once(master, first, count):
     replications = np.arange(first, first + count)
     expected = [run_seed(master, int(r)) for r in replications]
     assert run_seeds(master, replications).tolist() == expected
     assert run_seeds(master, range(first, first + count)).tolist() == expected
+
+
+def test_a_block_of_seeds_is_computed_at_once_to_seed_sequences_words():
+    seeds = [0, 1, 2**32 - 1, 2**32, 2**63 - 1, *range(100, 110)]
+    expected = [np.random.SeedSequence(seed).generate_state(2, np.uint64).tolist() for seed in seeds]
+    assert streams.run_keys(np.array(seeds, dtype=np.int64)).tolist() == expected
+    for master in (0, 20251029, 2**100 + 3):
+        assert run_seeds(master, range(2**32 - 10, 2**32)).tolist() == [
+            run_seed(master, r) for r in range(2**32 - 10, 2**32)
+        ]
 
 
 def test_vectorised_streams_give_the_same_numbers_whatever_the_slice_of_runs(monkeypatch):

@@ -50,11 +50,13 @@ def run_key(seed: int | np.random.SeedSequence) -> np.ndarray:
 def run_keys(seeds: Sequence[int] | np.ndarray) -> np.ndarray:
     """(N, 2) keys of many runs (see :func:`run_key`), computed for all seeds at once."""
     words = _seed_words(seeds)
-    if words is None:  # seeds beyond 64 bits: one SeedSequence each
+    if words is None or len(words) < _FEW_SEEDS:  # seeds beyond 64 bits, or a few: one SeedSequence each
         return np.array([run_key(int(seed)) for seed in seeds], dtype=np.uint64).reshape(-1, 2)
     return seed_sequence_state(words, 4).view(np.uint64).reshape(-1, 2)
 
 
+_FEW_SEEDS = 8
+"""Below this many seeds one SeedSequence each is faster than the arithmetic for all at once."""
 # numpy's SeedSequence (numpy/random/bit_generator.pyx): its constants and 32-bit hash steps
 _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
 _MIX_MULT_L, _MIX_MULT_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)

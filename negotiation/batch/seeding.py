@@ -28,9 +28,11 @@ def run_seeds(master_seed: int, replications: range | np.ndarray) -> np.ndarray:
     """Seeds of a block of replications, as int64: :func:`run_seed` of each, computed all at once."""
     replications = np.asarray(replications).reshape(-1)
     fits = (
-        0 <= int(master_seed) < 2**128
+        replications.size >= 8  # below, one SeedSequence each is as fast
+        and 0 <= int(master_seed) < 2**128
         and replications.dtype.kind in "iu"
-        and (replications.size == 0 or (replications.min() >= 0 and replications.max() < 2**32))
+        and replications.min() >= 0
+        and replications.max() < 2**32
     )
     if not fits:  # beyond the words handled at once: one SeedSequence each
         return np.array([run_seed(master_seed, int(r)) for r in replications], dtype=np.int64)
