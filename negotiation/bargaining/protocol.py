@@ -196,7 +196,9 @@ def derive_again(
 
     The other runs' parameters did not change, so their rows keep what :func:`derive` gave them
     before, the very numbers it would give them again (it works run by run); deriving only the runs
-    hit spares a batch most of the work, as an event hits a few runs in a hundred.
+    hit spares a batch most of the work, as an event hits a few runs in a hundred. A quantity the
+    event left as it was keeps its array (derived arrays are never written in place), so what is
+    kept per array, such as the spans of efficient offers, stays valid.
 
     Args:
         compiled: The compiled scenario.
@@ -215,8 +217,11 @@ def derive_again(
     rows = np.repeat(hit, n_rows // n_runs)
     merged = {}
     for field in fields(Derived):
-        array = getattr(derived, field.name).copy()
-        array[rows if array.shape[0] == n_rows else hit] = getattr(fresh, field.name)
+        array, values = getattr(derived, field.name), getattr(fresh, field.name)
+        at = rows if array.shape[0] == n_rows else hit
+        if not np.array_equal(array[at], values):  # a quantity the event left alone keeps its array
+            array = array.copy()
+            array[at] = values
         merged[field.name] = array
     reservation = reservation.copy()
     reservation[rows] = fresh_reservation
@@ -297,7 +302,7 @@ class Negotiation:
         self._links = _LinkIndex(compiled)
         self._equilibrium = _EquilibriumPlan(derived.kind)
         self._scalar = ScalarRound(self)
-        self._spans_for: Derived | None = None
+        self._spans_for: np.ndarray | None = None
         self._span_values = np.empty((0, 2, compiled.n_issues))
 
     @property
@@ -456,13 +461,13 @@ class Negotiation:
     def _spans(self) -> np.ndarray:
         """(R, 2, K) each side's distance to the other's ideal as a share of its own span, per issue.
 
-        What efficient offers need of the positions alone, kept until an event re-derives them:
+        What efficient offers need of the positions alone, kept until an event moves an ideal point:
         ``efficient_offer``'s ``spans`` for a proposer ``s`` are ``(spans[r, s], spans[r, 1 - s])``.
         """
-        d = self.derived
-        if self._spans_for is not d:
-            self._span_values = 1.0 - gain(d.ideal[:, ::-1], d.ideal)
-            self._spans_for = d
+        ideal = self.derived.ideal
+        if self._spans_for is not ideal:  # an event that moves no ideal point keeps the array
+            self._span_values = 1.0 - gain(ideal[:, ::-1], ideal)
+            self._spans_for = ideal
         return self._span_values
 
     def _equilibrium_offer(self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
