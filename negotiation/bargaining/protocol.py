@@ -198,7 +198,8 @@ def derive_again(
     before, the very numbers it would give them again (it works run by run); deriving only the runs
     hit spares a batch most of the work, as an event hits a few runs in a hundred. A quantity the
     event left as it was keeps its array (derived arrays are never written in place), so what is
-    kept per array, such as the spans of efficient offers, stays valid.
+    kept per array, such as the spans of efficient offers, stays valid. Every field of
+    :class:`Derived` has a leading axis of rows (run-major) or of runs.
 
     Args:
         compiled: The compiled scenario.
@@ -218,6 +219,8 @@ def derive_again(
     merged = {}
     for field in fields(Derived):
         array, values = getattr(derived, field.name), getattr(fresh, field.name)
+        if array.shape[0] not in (n_rows, n_runs):  # a new field must say how its runs are laid out
+            raise TypeError(f"Derived.{field.name}: leading axis {array.shape[0]} is neither rows nor runs")
         at = rows if array.shape[0] == n_rows else hit
         if not np.array_equal(array[at], values):  # a quantity the event left alone keeps its array
             array = array.copy()
