@@ -15,7 +15,7 @@ reach plays exactly as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from negotiation.bargaining.bloc_rounds import BlocRounds
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
 from negotiation.bargaining.preferences import utility
-from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive
+from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive, derive_again
 
 
 class Runs:
@@ -95,20 +95,28 @@ class Runs:
             negotiation.measure_agreements()
             self._repull(changed)
 
-    def _derive(self, runs: np.ndarray | None = None) -> tuple[Derived, np.ndarray]:
-        """Derive runs' fixed quantities from their parameters and the blocs' pull on the tables.
-
-        Args:
-            runs: Which runs (all by default); each run is derived on its own numbers alone, so a
-                subset gives exactly those runs' rows of the whole.
-        """
-        params = self.params if runs is None else {name: array[runs] for name, array in self.params.items()}
-        params, rises = self.blocs.effective(params, runs)
+    def _derive(self) -> tuple[Derived, np.ndarray]:
+        """Derive the runs' fixed quantities from their parameters and the blocs' pull on the tables."""
+        params, rises = self.blocs.effective(self.params)
         derived, reservation = derive(self.compiled, params)
-        by_table = reservation.reshape(-1, self.compiled.n_tables, reservation.shape[-1])
-        for tables, sides, rise in rises:
-            by_table[:, tables, sides] += rise
+        self._add_rises(reservation, rises, np.ones(self.n_runs, bool))
         return derived, reservation
+
+    def _derive_again(self, hit: np.ndarray) -> tuple[Derived, np.ndarray]:
+        """:func:`derive_again` for the runs an event hit, with the blocs' pull on the tables."""
+        params, rises = self.blocs.effective(self.params)
+        derived, reservation = derive_again(
+            self.compiled, params, hit, self.negotiation.derived, self._base_reservation
+        )
+        self._add_rises(reservation, rises, hit)
+        return derived, reservation
+
+    def _add_rises(self, reservation: np.ndarray, rises: list, hit: np.ndarray) -> None:
+        """Add the blocs' rises to the members' values of no deal (R, 2) in the runs ``hit`` marks."""
+        by_table = reservation.reshape(self.n_runs, self.compiled.n_tables, -1)
+        runs = np.flatnonzero(hit)
+        for tables, sides, rise in rises:
+            by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[runs]
 
     def _repull(self, hit: np.ndarray) -> None:
         """Apply the blocs' new pull at their members' seats in the runs that ``hit`` marks.
@@ -140,37 +148,6 @@ class Runs:
             negotiation.reservation[rows, side] = value + shift
         negotiation.derived = replace(d, ideal=ideal)
 
-    def _rederive(self, hit: np.ndarray) -> None:
-        """Re-derive the runs that ``hit`` marks (after an event changed their parameters).
-
-        Shifts that linkages made earlier in a run to the values of no deal are kept on top of the
-        re-derived values, open tables move to the new no-deal outcome, and a side whose prior belief
-        changed starts learning afresh. Every other row keeps its quantities as they are.
-        """
-        negotiation = self.negotiation
-        n_tables = self.compiled.n_tables
-        runs = np.flatnonzero(hit)
-        fresh, reservation = self._derive(runs)
-        columns = np.arange(n_tables)
-        rows = (runs[:, None] * n_tables + columns[None, :]).reshape(-1)
-        mine = (np.arange(runs.size)[:, None] * n_tables + columns[None, :]).reshape(-1)
-        before = negotiation.derived
-        derived = _with_rows(before, fresh, rows, mine, runs)
-        linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
-        self._base_reservation[rows] = reservation[mine]
-        negotiation.derived = derived
-        negotiation.reservation[rows] = reservation[mine] + linkage_shift
-        still_open = rows[negotiation.status[rows] == OPEN]
-        negotiation.agreement[still_open] = derived.disagreement[still_open]
-        # beliefs start afresh only where the change altered what a side believes before offers
-        changed = (
-            (before.prior[rows] != derived.prior[rows]).any(axis=-1)
-            | (before.prior_strength[rows] != derived.prior_strength[rows])
-            | (before.learns[rows] != derived.learns[rows])
-        )
-        refreshed, sides = np.nonzero(changed)
-        negotiation.refresh_beliefs(rows[refreshed], sides)
-
     def outputs(self) -> np.ndarray:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
         return self.blocs.outputs(self.negotiation.status, self.negotiation.end_round)
@@ -193,7 +170,22 @@ class Runs:
             negotiation.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
-            self._rederive(hit)
+            derived, reservation = self._derive_again(hit)
+            rows = np.repeat(hit, n_tables)
+            linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
+            self._base_reservation[rows] = reservation[rows]
+            before, negotiation.derived = negotiation.derived, derived
+            negotiation.reservation[rows] = reservation[rows] + linkage_shift
+            still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
+            negotiation.agreement[still_open] = derived.disagreement[still_open]
+            # beliefs start afresh only where the event changed what a side believes before offers
+            changed = (
+                (before.prior != derived.prior).any(axis=-1)
+                | (before.prior_strength != derived.prior_strength)
+                | (before.learns != derived.learns)
+            )
+            refreshed, sides = np.nonzero(rows[:, None] & changed)
+            negotiation.refresh_beliefs(refreshed, sides)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -223,22 +215,6 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
             break
     negotiation.measure_agreements()
     return run_arrays(compiled, negotiation, runs.outputs())
-
-
-def _with_rows(old: Derived, fresh: Derived, rows: np.ndarray, mine: np.ndarray, runs: np.ndarray) -> Derived:
-    """``old`` with its ``rows`` replaced by ``fresh``'s rows ``mine`` (and its runs' linkage strengths).
-
-    An array whose rows did not change is shared with ``old``, not copied.
-    """
-    replaced = {}
-    for item in fields(Derived):
-        array, new = getattr(old, item.name), getattr(fresh, item.name)
-        where, values = (runs, new) if item.name == "link_strength" else (rows, new[mine])  # per run, or row
-        if not np.array_equal(array[where], values):
-            array = array.copy()
-            array[where] = values
-        replaced[item.name] = array
-    return Derived(**replaced)
 
 
 def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:
