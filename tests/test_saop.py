@@ -20,7 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from negotiation.bargaining.analysis_n import distance_to_point, frontier_gap, nash_point_n
+from negotiation.bargaining.analysis_n import (
+    distance_to_point,
+    facets,
+    frontier_gap,
+    frontier_gaps,
+    nash_point_n,
+)
 from negotiation.bargaining.compiled import compile_scenario
 from negotiation.bargaining.engine import Runs, run_many
 from negotiation.bargaining.outcomes import RunArrays
@@ -217,10 +223,69 @@ def test_outcomes_report_analysis_n_distances_and_values_of_no_deal() -> None:
     for run in range(3):
         reached, floor = arrays.utilities[run, 0], arrays.reservation[run, 0]
         assert arrays.utilities.shape[-1] == 3
-        np.testing.assert_allclose(arrays.pareto_distance[run, 0], frontier_gap(reached, weights, ideal))
+        np.testing.assert_allclose(
+            arrays.pareto_distance[run, 0], frontier_gap(reached, weights, ideal), atol=1e-9
+        )
         nash = nash_point_n(weights, ideal, floor).utilities
         np.testing.assert_allclose(arrays.nash_distance[run, 0], distance_to_point(reached, nash))
         assert (reached >= floor - 1e-12).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(2, 7),
+    issues=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fast_frontier_gaps_are_the_lp_gaps(n: int, issues: int, seed: int) -> None:
+    """The facets (and the batched LP) give analysis_n's frontier gap, for points below and beyond."""
+    rng = np.random.default_rng(seed)
+    weights = rng.random((n, issues)) + 0.01
+    weights /= weights.sum(axis=1, keepdims=True)
+    ideal = rng.choice([0.0, 0.2, 0.5, 0.9, 1.0], (n, issues))
+    points = rng.uniform(-0.3, 1.1, (6, n))
+    expected = np.array([frontier_gap(p, weights, ideal) for p in points])
+    frontier = facets(weights, ideal)
+    assert frontier is not None
+    np.testing.assert_allclose(frontier.gaps(points), expected, atol=1e-9)
+    batched = frontier_gaps(points, np.repeat(weights[None], 6, 0), np.repeat(ideal[None], 6, 0))
+    np.testing.assert_allclose(batched, expected, atol=1e-7)
+
+
+def test_the_summit_table_leaves_unreachable_tables_as_they_were() -> None:
+    """Paired design: adding us-asean changes only the tables its precedent reaches."""
+    data = _default_dict()
+    with_table = run_many(_compiled(data), SEEDS)
+    without = copy.deepcopy(data)
+    del without["tables"]["us-asean"]
+    without["linkages"] = [link for link in without["linkages"] if link["source"] != "us-asean"]
+    before = run_many(_compiled(without), SEEDS)
+    after_ids = [t for t in data["tables"] if t != "us-asean"]
+    reach = set(data["linkages"][-1]["targets"])
+    assert data["linkages"][-1]["source"] == "us-asean"
+    for t, table in enumerate(without["tables"]):
+        j = after_ids.index(table) + (
+            1 if list(data["tables"]).index(table) > list(data["tables"]).index("us-asean") else 0
+        )
+        if table in reach:
+            continue
+        for field in ("status", "end_round", "values", "pareto_distance", "nash_distance"):
+            np.testing.assert_array_equal(
+                getattr(before, field)[:, t], getattr(with_table, field)[:, j], err_msg=table
+            )
+        for field in ("utilities", "reservation"):
+            np.testing.assert_array_equal(
+                getattr(before, field)[:, t], getattr(with_table, field)[:, j, :2], err_msg=table
+            )
+    # and the tables it reaches do move in some runs
+    moved = [
+        (
+            getattr(before, "reservation")[:, list(without["tables"]).index(t)]
+            != with_table.reservation[:, list(data["tables"]).index(t), :2]
+        ).any()
+        for t in reach
+    ]
+    assert any(moved)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from negotiation.bargaining.analysis import measure_agreements
-from negotiation.bargaining.analysis_n import distance_to_point, frontier_gap, nash_point_n
+from negotiation.bargaining.analysis_n import Frontier, distance_to_point, facets, frontier_gaps, nash_point_n
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.preferences import efficient_offer, power, utility
 from negotiation.bargaining.status import DEADLINE, DEAL, OPEN, WALKOUT
@@ -173,6 +173,21 @@ def derive_stacked(
         deadline=flat(params["deadline"][:, tables]).astype(np.int64),
     )
     return derived, flat(np.where(present, value_of_no_deal, 0.0))
+
+
+_FRONTIERS: dict[bytes, Frontier | None] = {}
+"""Facets of each distinct preference set's reachable utilities, solved once per process (results do
+not depend on the cache: the same inputs give the same facets)."""
+_NASH: dict[bytes, np.ndarray] = {}
+"""The Nash point of each distinct preference set and values of no deal, solved once per process."""
+CACHE_LIMIT = 4096
+"""Entries each cache keeps before it starts afresh (bounded memory over long sweeps)."""
+
+
+def _remember(cache: dict, key: bytes, value: object) -> None:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 def carried_kind(kind: np.ndarray) -> np.ndarray:
@@ -352,9 +367,10 @@ class StackedTables:
 
         At a table of two, the bilateral measures (:mod:`negotiation.bargaining.analysis`). At a table
         of more, with :mod:`negotiation.bargaining.analysis_n` (linear gains; curved gains are left NaN): the
-        Chebyshev gap to the weak Pareto frontier and the Euclidean distance to the Nash point over the
-        values of no deal when the table ended. The Nash point is solved once per distinct set of
-        preferences and values of no deal.
+        Chebyshev gap to the weak Pareto frontier (by the facets of the reachable set, solved once per
+        distinct set of preferences, or the LP where the grid is too large) and the Euclidean distance to
+        the Nash point over the values of no deal when the table ended (solved once per distinct set of
+        preferences and values of no deal).
         """
         if not self._unmeasured:
             return
@@ -371,18 +387,32 @@ class StackedTables:
                 self.outcome_utility[two, :2],
                 self.closing_reservation[two, :2],
             )
-        cache: dict[bytes, np.ndarray] = {}
-        for row in rows[~pairs].tolist():
-            if not (d.curvature[row] == 1.0).all():
-                continue
-            seat = d.present[row]
-            weights, ideal = d.weights[row, seat], d.ideal[row, seat]
-            reached, floor = self.outcome_utility[row, seat], self.closing_reservation[row, seat]
-            self.pareto_distance[row] = frontier_gap(reached, weights, ideal)
-            key = weights.tobytes() + ideal.tobytes() + floor.tobytes()
-            if key not in cache:
-                cache[key] = nash_point_n(weights, ideal, floor).utilities
-            self.nash_distance[row] = distance_to_point(reached, cache[key])
+        linear = (d.curvature[rows] == 1.0).all(axis=(1, 2))
+        for size in np.unique(self.n_parties[rows[~pairs & linear]]).tolist():
+            group = rows[~pairs & linear & (self.n_parties[rows] == size)]
+            seated = d.present[group]
+            weights = d.weights[group][seated].reshape(group.size, size, -1)
+            ideal = d.ideal[group][seated].reshape(group.size, size, -1)
+            reached = self.outcome_utility[group][:, :size]
+            floor = self.closing_reservation[group][:, :size]
+            keys = [weights[i].tobytes() + ideal[i].tobytes() for i in range(group.size)]
+            for key in dict.fromkeys(keys):
+                if key not in _FRONTIERS:
+                    i = keys.index(key)
+                    _remember(_FRONTIERS, key, facets(weights[i], ideal[i]))
+                same = np.array([k == key for k in keys])
+                frontier = _FRONTIERS[key]
+                if frontier is not None:
+                    self.pareto_distance[group[same]] = frontier.gaps(reached[same])
+                else:
+                    self.pareto_distance[group[same]] = frontier_gaps(
+                        reached[same], weights[same], ideal[same]
+                    )
+            for i, row in enumerate(group.tolist()):
+                key = keys[i] + floor[i].tobytes()
+                if key not in _NASH:
+                    _remember(_NASH, key, nash_point_n(weights[i], ideal[i], floor[i]).utilities)
+                self.nash_distance[row] = distance_to_point(reached[i], _NASH[key])
 
 
 def representative(

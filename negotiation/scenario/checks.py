@@ -286,7 +286,7 @@ def _check_stacked(scenario: Scenario, table_id: str) -> None:
             raise FieldProblem(
                 f"linkages.{index}.targets",
                 table_id,
-                f"a table of two (linkages move values of no deal at bilateral tables; {table_id} plays SAOP)",
+                f"a table of two (linkages move values of no deal at bilateral tables; {table_id} is SAOP)",
             )
 
 
