@@ -280,7 +280,7 @@ def test_the_summit_table_leaves_unreachable_tables_as_they_were() -> None:
     # and the tables it reaches do move in some runs
     moved = [
         (
-            getattr(before, "reservation")[:, list(without["tables"]).index(t)]
+            before.reservation[:, list(without["tables"]).index(t)]
             != with_table.reservation[:, list(data["tables"]).index(t), :2]
         ).any()
         for t in reach
