@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from negotiation.bargaining.analysis import measure_agreements
-from negotiation.bargaining.analysis_n import Frontier, distance_to_point, facets, frontier_gaps, nash_point_n
+from negotiation.bargaining.analysis_n import Frontier, facets, frontier_gaps, nash_point_n
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.preferences import efficient_offer, power, utility
 from negotiation.bargaining.status import DEADLINE, DEAL, OPEN, WALKOUT
@@ -352,12 +352,12 @@ class StackedTables:
 
     def refresh(self, params: dict[str, np.ndarray], hit_runs: np.ndarray) -> None:
         """Re-derive after an event hit these runs: open tables move to their new values of no deal."""
-        if self.count == 0:
+        rows = np.repeat(hit_runs, self.tables.size)
+        still_open = rows & (self.status == OPEN) if self.count else rows[:0]
+        if not still_open.any():  # ended tables keep the preferences in force when they ended
             return
         self.measure_agreements()
         derived, reservation = derive_stacked(self.compiled, params, self.tables)
-        rows = np.repeat(hit_runs, self.tables.size)
-        still_open = rows & (self.status == OPEN)
         self.derived = derived
         self.reservation = np.where(rows[:, None], reservation, self.reservation)
         self.agreement[still_open] = derived.disagreement[still_open]
@@ -395,24 +395,31 @@ class StackedTables:
             ideal = d.ideal[group][seated].reshape(group.size, size, -1)
             reached = self.outcome_utility[group][:, :size]
             floor = self.closing_reservation[group][:, :size]
-            keys = [weights[i].tobytes() + ideal[i].tobytes() for i in range(group.size)]
-            for key in dict.fromkeys(keys):
+            table = np.concatenate([weights.reshape(group.size, -1), ideal.reshape(group.size, -1)], axis=1)
+            preferences, first, which = np.unique(table, axis=0, return_index=True, return_inverse=True)
+            which = which.reshape(-1)
+            for j, i in enumerate(first.tolist()):
+                key = preferences[j].tobytes()
                 if key not in _FRONTIERS:
-                    i = keys.index(key)
                     _remember(_FRONTIERS, key, facets(weights[i], ideal[i]))
-                same = np.array([k == key for k in keys])
-                frontier = _FRONTIERS[key]
+                frontier, same = _FRONTIERS[key], which == j
                 if frontier is not None:
                     self.pareto_distance[group[same]] = frontier.gaps(reached[same])
                 else:
                     self.pareto_distance[group[same]] = frontier_gaps(
                         reached[same], weights[same], ideal[same]
                     )
-            for i, row in enumerate(group.tolist()):
-                key = keys[i] + floor[i].tobytes()
+            situations, first, which = np.unique(
+                np.concatenate([table, floor], axis=1), axis=0, return_index=True, return_inverse=True
+            )
+            which = which.reshape(-1)
+            points = np.empty((first.size, size))
+            for j, i in enumerate(first.tolist()):
+                key = situations[j].tobytes()
                 if key not in _NASH:
                     _remember(_NASH, key, nash_point_n(weights[i], ideal[i], floor[i]).utilities)
-                self.nash_distance[row] = distance_to_point(reached[i], _NASH[key])
+                points[j] = _NASH[key]
+            self.nash_distance[group] = np.sqrt(((reached - points[which]) ** 2).sum(axis=1))
 
 
 def representative(
