@@ -39,6 +39,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, minimize
 from scipy.spatial import ConvexHull, QhullError
+from threadpoolctl import threadpool_limits
 
 from negotiation.bargaining.preferences import utility
 
@@ -266,20 +267,23 @@ def nash_point_n(weights: np.ndarray, ideal: np.ndarray, disagreement: np.ndarra
     picks = _utility_rows(weights)
 
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
-        surplus = picks @ z - disagreement
+        surplus = (picks * z).sum(
+            axis=1
+        ) - disagreement  # not a BLAS product: its rounding varies with threads
         if np.any(surplus <= 0.0):  # outside the domain: a wall the line search backs off from
             return 1e10, -picks.sum(axis=0)
         return float(-np.sum(np.log(surplus))), -(picks / surplus[:, None]).sum(axis=0)
 
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="SLSQP",
-        bounds=Bounds(0.0, 1.0),
-        constraints=[LinearConstraint(a_ub, -np.inf, b_ub)],
-        options={"ftol": 1e-14, "maxiter": 1000},
-    )
+    with threadpool_limits(1):  # SLSQP's linear algebra rounds differently with more BLAS threads
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="SLSQP",
+            bounds=Bounds(0.0, 1.0),
+            constraints=[LinearConstraint(a_ub, -np.inf, b_ub)],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
     best = result.x if result.fun <= objective(start)[0] else start
     agreement = np.clip(best[:issues], 0.0, 1.0)
     return NashPoint(party_utilities(agreement, weights, ideal), agreement)
