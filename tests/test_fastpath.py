@@ -5,8 +5,10 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
+from negotiation.bargaining import streams
 from negotiation.bargaining.engine import run_many
 from negotiation.bargaining.outcomes import RunArrays
+from negotiation.bargaining.protocol import Derived, derive, derive_again
 from negotiation.model import prepare, run_once
 from negotiation.scenario.loading import load_scenario
 
@@ -100,3 +102,20 @@ def test_escalation_scenario_really_has_walkouts_and_events_fire():
     batch = run_many(compiled, np.arange(40))
     us_china = compiled.table_ids.index("us-china")
     assert (batch.status[:, us_china] == 3).sum() > 5
+
+
+def test_an_event_re_derives_only_the_runs_it_hits_to_the_same_bits():
+    """``derive_again`` (the runs an event hit) gives what deriving every run again gives."""
+    compiled = prepare(None, {})
+    params = compiled.draw(streams.run_keys(range(60)))
+    derived, reservation = derive(compiled, params)
+    hit = np.random.default_rng(3).random(60) < 0.3
+    for event in compiled.events:
+        event.apply(params, hit)
+    again, again_reservation = derive_again(compiled, params, hit, derived, reservation)
+    fresh, fresh_reservation = derive(compiled, params)
+    for field in fields(Derived):
+        np.testing.assert_array_equal(getattr(again, field.name), getattr(fresh, field.name), field.name)
+    np.testing.assert_array_equal(again_reservation, fresh_reservation)
+    assert hit.any() and not hit.all()
+    assert not np.array_equal(fresh.exponent, derived.exponent)  # the events did change something

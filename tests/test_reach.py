@@ -16,6 +16,7 @@ from negotiation.bargaining import streams
 from negotiation.bargaining.compiled import compile_scenario
 from negotiation.bargaining.reach import changed_paths, tables_reached, unreachable_tables
 from negotiation.batch.rows import simulate
+from negotiation.batch.seeding import run_seed, run_seeds
 from negotiation.scenario.bounds import numeric_bounds
 from negotiation.scenario.loading import load_scenario
 from negotiation.tuning.compare import compare_scenarios
@@ -54,6 +55,50 @@ def test_few_streams_from_numpys_generator_are_the_vectorised_numbers(seeds, nam
     np.testing.assert_array_equal(
         streams._native_uniforms(keys, ids, count), streams._vectorised_uniforms(keys, ids, count)
     )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seeds=st.lists(
+        st.one_of(st.integers(0, 2**32), st.integers(0, 2**64 - 1), st.integers(0, 2**80)), max_size=12
+    )
+)
+def test_run_keys_are_seed_sequences_state_computed_all_at_once(seeds):
+    expected = [np.random.SeedSequence(seed).generate_state(2, np.uint64).tolist() for seed in seeds]
+    assert streams.run_keys(seeds).tolist() == expected
+    if all(seed < 2**63 for seed in seeds):  # as the batch passes them: an int64 array
+        assert streams.run_keys(np.array(seeds, dtype=np.int64)).tolist() == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    master=st.one_of(st.integers(0, 2**32), st.integers(0, 2**130)),
+    first=st.one_of(st.integers(0, 2000), st.integers(2**32 - 3, 2**32 + 3)),
+    count=st.integers(0, 12),
+)
+def test_run_seeds_are_each_replications_seed_sequence_computed_all_at_once(master, first, count):
+    replications = np.arange(first, first + count)
+    expected = [run_seed(master, int(r)) for r in replications]
+    assert run_seeds(master, replications).tolist() == expected
+    assert run_seeds(master, range(first, first + count)).tolist() == expected
+
+
+def test_a_block_of_seeds_is_computed_at_once_to_seed_sequences_words():
+    seeds = [0, 1, 2**32 - 1, 2**32, 2**63 - 1, *range(100, 110)]
+    expected = [np.random.SeedSequence(seed).generate_state(2, np.uint64).tolist() for seed in seeds]
+    assert streams.run_keys(np.array(seeds, dtype=np.int64)).tolist() == expected
+    for master in (0, 20251029, 2**100 + 3):
+        assert run_seeds(master, range(2**32 - 10, 2**32)).tolist() == [
+            run_seed(master, r) for r in range(2**32 - 10, 2**32)
+        ]
+
+
+def test_vectorised_streams_give_the_same_numbers_whatever_the_slice_of_runs(monkeypatch):
+    keys, ids = streams.run_keys(range(7)), streams.stream_ids(("walkout:a", "walkout:b"))
+    whole = streams._vectorised_uniforms(keys, ids, 9)
+    monkeypatch.setattr(streams, "_SLICE_WORDS", 1)  # one run a slice
+    np.testing.assert_array_equal(streams._vectorised_uniforms(keys, ids, 9), whole)
+    np.testing.assert_array_equal(streams._native_uniforms(keys, ids, 9), whole)
 
 
 def test_stream_ids_are_stable_across_processes():

@@ -21,7 +21,7 @@ import numpy as np
 from negotiation.bargaining import streams
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
-from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive
+from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive, derive_again
 from negotiation.bargaining.saop import StackedTables
 
 
@@ -105,7 +105,9 @@ class Runs:
             self.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
-            derived, reservation = derive(self.compiled, self.params)
+            derived, reservation = derive_again(
+                self.compiled, self.params, hit, negotiation.derived, self._base_reservation
+            )
             rows = np.repeat(hit, n_tables)
             linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
             self._base_reservation[rows] = reservation[rows]

@@ -104,34 +104,39 @@ class OpponentModels:
             strength: (J,) prior strengths (``lambda``).
             mask: (J, K) True where a real issue sits.
         """
-        n, k = prior.shape
+        n = prior.shape[0]
         schedules = SCHEDULE_EXPONENTS.size
         self.mask = np.concatenate([mask, np.zeros((n, 1), bool)], axis=-1)
         """(J, K+1) True for the weights in the constraint (not the intercept)."""
-        self.inverse = np.zeros((n, k + 1, k + 1))
-        """(J, K+1, K+1) ``M^-1``."""
-        self.solution = np.zeros((n, schedules, k + 1))
-        """(J, E, K+1) the unconstrained solution ``w`` per schedule."""
-        self.constraint = np.zeros((n, k + 1))
-        """(J, K+1) ``q = M^-1 e``."""
+        self.weight_mask = self.mask.astype(float)
+        """:attr:`mask` as 1.0 and 0.0 (what einsum would cast it to on every update)."""
+        self.inverse, self.solution, self.constraint = self._start(prior, strength, self.mask, schedules)
+        """``M^-1`` (J, K+1, K+1); the unconstrained solution ``w`` per schedule (J, E, K+1); and
+        ``q = M^-1 e`` (J, K+1)."""
         self.misfit = np.zeros((n, schedules))
         """(J, E) the unconstrained minimum ``J0`` per schedule."""
-        self.reset(np.arange(n), prior, strength)
 
     def reset(self, index: np.ndarray, prior: np.ndarray, strength: np.ndarray) -> None:
         """Forget the evidence of these sides and start them at a (new) prior."""
-        k = prior.shape[1]
+        started = self._start(prior, strength, self.mask[index], SCHEDULE_EXPONENTS.size)
+        self.inverse[index], self.solution[index], self.constraint[index] = started
+        self.misfit[index] = 0.0
+
+    @staticmethod
+    def _start(
+        prior: np.ndarray, strength: np.ndarray, mask: np.ndarray, schedules: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``M^-1``, the solutions and ``q`` of sides with no evidence yet (``mask``: (m, K+1))."""
+        m, k = prior.shape
         strength = np.maximum(strength, _PRIOR_FLOOR)
         diagonal = np.concatenate(
-            [np.broadcast_to(strength[:, None], prior.shape), np.full((index.size, 1), _INTERCEPT_RIDGE)], -1
+            [np.broadcast_to(strength[:, None], prior.shape), np.full((m, 1), _INTERCEPT_RIDGE)], -1
         )
-        positions = np.arange(k + 1)
-        inverse = np.zeros((index.size, k + 1, k + 1))
-        inverse[:, positions, positions] = 1.0 / diagonal
-        self.inverse[index] = inverse
-        self.solution[index] = np.concatenate([prior, np.zeros((index.size, 1))], -1)[:, None, :]
-        self.constraint[index] = np.where(self.mask[index], 1.0 / diagonal, 0.0)
-        self.misfit[index] = 0.0
+        inverse = np.zeros((m, k + 1, k + 1))
+        inverse.reshape(m, (k + 1) ** 2)[:, :: k + 2] = 1.0 / diagonal  # the diagonal of each side's matrix
+        solution = np.empty((m, schedules, k + 1))
+        solution[...] = np.concatenate([prior, np.zeros((m, 1))], -1)[:, None, :]
+        return inverse, solution, np.where(mask, 1.0 / diagonal, 0.0)
 
     def update(
         self, index: np.ndarray, features: np.ndarray, expected: np.ndarray, prior: np.ndarray
@@ -159,14 +164,14 @@ class OpponentModels:
         )
         misfit = self.misfit[index] + error**2 / denominator[:, None]
         self.solution[index], self.constraint[index], self.misfit[index] = solution, constraint, misfit
-        mask = self.mask[index]
+        mask = self.weight_mask[index]
         total = np.einsum("nej,nj->ne", solution, mask)  # e.w
         scale = np.einsum("nj,nj->n", constraint, mask)  # e.q
         shortfall = total - 1.0
         best = np.argmin(misfit + shortfall**2 / scale[:, None], axis=-1)
-        pick = best[:, None]
-        chosen = np.take_along_axis(solution, pick[:, :, None], axis=1)[:, 0, :-1]
-        multiplier = np.take_along_axis(shortfall, pick, axis=1) / scale[:, None]
+        sides = np.arange(best.size)
+        chosen = solution[sides, best, :-1]
+        multiplier = (shortfall[sides, best] / scale)[:, None]
         weights = np.maximum(chosen - multiplier * constraint[:, :-1], 0.0) * mask[:, :-1]
         norm = weights.sum(axis=-1, keepdims=True)
         return np.where(norm > 0.0, weights / np.where(norm > 0.0, norm, 1.0), prior)

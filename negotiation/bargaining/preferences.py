@@ -140,6 +140,7 @@ def efficient_offer(
     opponent_ideal: np.ndarray,
     opponent_curvature: np.ndarray,
     binary: np.ndarray | None = None,
+    spans: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The offer worth at least ``target`` to the proposer that is best for the opponent (believed).
 
@@ -166,6 +167,8 @@ def efficient_offer(
         opponent_ideal: (n, K) the opponent's ideal points (positions are public).
         opponent_curvature: (n, 1) the opponent's gain curvature.
         binary: (n, K) True for binary issues, or None.
+        spans: The two ideals' distance as a share of each side's span, ``_spans(ideal,
+            opponent_ideal)``, if the caller keeps them (they depend on positions alone); else None.
 
     Returns:
         (n, K) the offers, normalised.
@@ -176,7 +179,11 @@ def efficient_offer(
     """
     curvature = np.broadcast_to(curvature, (*target.shape, 1))
     opponent_curvature = np.broadcast_to(opponent_curvature, (*target.shape, 1))
-    t = _concessions(target, weights, ideal, curvature, opponent_weights, opponent_ideal, opponent_curvature)
+    if spans is None:
+        spans = _spans(ideal, opponent_ideal)
+    t = _concessions(
+        target, weights, ideal, curvature, opponent_weights, opponent_ideal, opponent_curvature, spans
+    )
     offer = _between(ideal, opponent_ideal, t)
     if binary is None or not binary.any():
         return offer
@@ -190,6 +197,7 @@ def efficient_offer(
         opponent_ideal[rows],
         opponent_curvature[rows],
         binary[rows],
+        (spans[0][rows], spans[1][rows]),
     )
     return offer
 
@@ -203,6 +211,7 @@ def _with_packages(
     opponent_ideal: np.ndarray,
     opponent_curvature: np.ndarray,
     binary: np.ndarray,
+    spans: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Efficient offers with binary issues: the best package of binary values, completed efficiently."""
     rank = np.cumsum(binary, axis=-1) - 1
@@ -225,6 +234,7 @@ def _with_packages(
             np.where(free, opponent_weights, 0.0),
             opponent_ideal,
             opponent_curvature,
+            spans,
         )
         offer = np.where(binary, fixed, _between(ideal, opponent_ideal, t))
         own = utility(offer, weights, ideal, curvature)
@@ -264,9 +274,13 @@ def _concessions(
     opponent_weights: np.ndarray,
     opponent_ideal: np.ndarray,
     opponent_curvature: np.ndarray,
+    spans: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
-    """Share ``t`` of the way from own ideal toward the opponent's on each issue (efficient offers)."""
-    own_span, opp_span = _spans(ideal, opponent_ideal)
+    """Share ``t`` of the way from own ideal toward the opponent's on each issue (efficient offers).
+
+    ``spans`` is ``_spans(ideal, opponent_ideal)``.
+    """
+    own_span, opp_span = spans
     curvature = np.broadcast_to(curvature, (*target.shape, 1))
     opponent_curvature = np.broadcast_to(opponent_curvature, (*target.shape, 1))
     linear = (curvature[:, 0] == 1.0) & (opponent_curvature[:, 0] == 1.0)

@@ -17,7 +17,7 @@ each side's value of no deal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -185,6 +185,52 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
     return derived, flat(value_of_no_deal)
 
 
+def derive_again(
+    compiled: CompiledScenario,
+    params: dict[str, np.ndarray],
+    hit: np.ndarray,
+    derived: Derived,
+    reservation: np.ndarray,
+) -> tuple[Derived, np.ndarray]:
+    """:func:`derive` after an event changed the parameters of the runs it hit, for those runs only.
+
+    The other runs' parameters did not change, so their rows keep what :func:`derive` gave them
+    before, the very numbers it would give them again (it works run by run); deriving only the runs
+    hit spares a batch most of the work, as an event hits a few runs in a hundred. A quantity the
+    event left as it was keeps its array (derived arrays are never written in place), so what is
+    kept per array, such as the spans of efficient offers, stays valid. Every field of
+    :class:`Derived` has a leading axis of rows (run-major) or of runs.
+
+    Args:
+        compiled: The compiled scenario.
+        params: Parameter arrays with a leading run axis of length N, after the event.
+        hit: (N,) True for the runs the event hit.
+        derived: The derived quantities before the event (not changed).
+        reservation: (R, 2) the starting values of no deal before the event (not changed).
+
+    Returns:
+        The derived quantities and the (R, 2) starting values of no deal, as :func:`derive` returns.
+    """
+    if hit.all():
+        return derive(compiled, params)
+    fresh, fresh_reservation = derive(compiled, {name: array[hit] for name, array in params.items()})
+    n_runs, n_rows = hit.size, reservation.shape[0]
+    rows = np.repeat(hit, n_rows // n_runs)
+    merged = {}
+    for field in fields(Derived):
+        array, values = getattr(derived, field.name), getattr(fresh, field.name)
+        if array.shape[0] not in (n_rows, n_runs):  # a new field must say how its runs are laid out
+            raise TypeError(f"Derived.{field.name}: leading axis {array.shape[0]} is neither rows nor runs")
+        at = rows if array.shape[0] == n_rows else hit
+        if not np.array_equal(array[at], values):  # a quantity the event left alone keeps its array
+            array = array.copy()
+            array[at] = values
+        merged[field.name] = array
+    reservation = reservation.copy()
+    reservation[rows] = fresh_reservation
+    return Derived(**merged), reservation
+
+
 @dataclass(frozen=True)
 class RoundTrace:
     """What happened at each table that was open in one round (collected only when tracing)."""
@@ -261,6 +307,8 @@ class Negotiation:
         self._links = _LinkIndex(compiled)
         self._equilibrium = _EquilibriumPlan(derived.kind)
         self._scalar = ScalarRound(self)
+        self._spans_for: np.ndarray | None = None
+        self._span_values = np.empty((0, 2, compiled.n_issues))
 
     @property
     def finished(self) -> bool:
@@ -302,7 +350,8 @@ class Negotiation:
             round_trace = _merge(round_, entries, rest) if trace else None
         if self.ended.size:
             self._still_open -= self.ended.size
-            self._scalar.ended(self.ended)
+            if few:
+                self._scalar.ended(self.ended)
         return round_trace
 
     def hand_over(self, rows: np.ndarray) -> None:
@@ -421,6 +470,7 @@ class Negotiation:
                         binary[group], chosen, target[group], weights[group], ideal[group], curvature[group]
                     )
             else:
+                spans = self._spans()
                 chosen = efficient_offer(
                     target[group],
                     weights[group],
@@ -430,9 +480,22 @@ class Negotiation:
                     d.ideal[r, o],
                     d.curvature[r, o],
                     binary[group],
+                    (spans[r, s], spans[r, o]),
                 )
             offer[group] = chosen
         return offer
+
+    def _spans(self) -> np.ndarray:
+        """(R, 2, K) each side's distance to the other's ideal as a share of its own span, per issue.
+
+        What efficient offers need of the positions alone, kept until an event moves an ideal point:
+        ``efficient_offer``'s ``spans`` for a proposer ``s`` are ``(spans[r, s], spans[r, 1 - s])``.
+        """
+        ideal = self.derived.ideal
+        if self._spans_for is not ideal:  # an event that moves no ideal point keeps the array
+            self._span_values = 1.0 - gain(ideal[:, ::-1], ideal)
+            self._spans_for = ideal
+        return self._span_values
 
     def _equilibrium_offer(self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
         """The subgame-perfect offer: the best for the proposer that gives the responder its due.
@@ -464,17 +527,21 @@ class Negotiation:
         """The responders that learn update their beliefs from the offer they just received."""
         d = self.derived
         learning = d.learns[rows, learner]
-        if not learning.any():
+        if learning.all():  # the common case: every responder learns, nothing to pick out
+            r, s = rows, learner
+        elif learning.any():
+            r, s = rows[learning], learner[learning]
+            offer, elapsed, duration = offer[learning], elapsed[learning], duration[learning]
+        else:
             return
-        r, s = rows[learning], learner[learning]
         proposer = 1 - s
         features, expected = concession_evidence(
-            offer[learning],
+            offer,
             d.ideal[r, proposer],
             d.curvature[r, proposer],
             self.mask[r],
-            elapsed[learning],
-            duration[learning],
+            elapsed,
+            duration,
             self.reservation[r, proposer],
         )
         if self.models is None:

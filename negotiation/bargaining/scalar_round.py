@@ -89,7 +89,8 @@ class ScalarRound:
         # negotiation of a batch alive until the garbage collector's next pass
         self.negotiation = weakref.proxy(negotiation)
         self._rows: _Rows | None = None
-        self._open = list(range(negotiation.status.size))
+        self._open: list[int] | None = None
+        """Rows not yet ended, from the first round the scalar round plays (the fast path never does)."""
 
     def split(self, round_: int) -> tuple[list[int], np.ndarray | None]:
         """This round's rows in play: those the scalar play covers, and the others (None if none)."""
@@ -97,6 +98,8 @@ class ScalarRound:
         if self._rows is None or self._rows.derived is not n.derived:
             self._rows = _Rows(n.derived, n.opens, n.binary)
         view = self._rows
+        if self._open is None:
+            self._open = np.flatnonzero(n.status == OPEN).tolist()
         opens, deadline = view.opens, view.deadline
         playing = [row for row in self._open if opens[row] <= round_ <= deadline[row]]
         covered = view.covered
@@ -109,8 +112,9 @@ class ScalarRound:
 
     def ended(self, rows: np.ndarray) -> None:
         """Forget rows that ended."""
-        gone = set(rows.tolist())
-        self._open = [row for row in self._open if row not in gone]
+        if self._open is not None:
+            gone = set(rows.tolist())
+            self._open = [row for row in self._open if row not in gone]
 
     def play(self, rows: list[int], round_: int, uniforms: np.ndarray, trace: bool) -> list[tuple] | None:
         """Play the round at these rows (all covered); return their trace entries if tracing.

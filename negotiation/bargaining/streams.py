@@ -48,8 +48,89 @@ def run_key(seed: int | np.random.SeedSequence) -> np.ndarray:
 
 
 def run_keys(seeds: Sequence[int] | np.ndarray) -> np.ndarray:
-    """(N, 2) keys of many runs (see :func:`run_key`)."""
-    return np.array([run_key(int(seed)) for seed in seeds], dtype=np.uint64).reshape(-1, 2)
+    """(N, 2) keys of many runs (see :func:`run_key`), computed for all seeds at once."""
+    words = _seed_words(seeds)
+    if words is None or len(words) < _FEW_SEEDS:  # seeds beyond 64 bits, or a few: one SeedSequence each
+        return np.array([run_key(int(seed)) for seed in seeds], dtype=np.uint64).reshape(-1, 2)
+    return seed_sequence_state(words, 4).view(np.uint64).reshape(-1, 2)
+
+
+_FEW_SEEDS = 8
+"""Below this many seeds one SeedSequence each is faster than the arithmetic for all at once."""
+# numpy's SeedSequence (numpy/random/bit_generator.pyx): its constants and 32-bit hash steps
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
+_POOL_SIZE = 4
+_MASK32 = 0xFFFFFFFF
+
+
+def _seed_words(seeds: Sequence[int] | np.ndarray) -> np.ndarray | None:
+    """(N, 2) uint32 words (low, high) of non-negative seeds below 2**64, or None for any other."""
+    array = np.asarray(seeds)
+    if array.dtype.kind not in "iu":
+        if array.size and not all(isinstance(seed, int | np.integer) for seed in array.reshape(-1).tolist()):
+            return None
+        try:
+            array = np.asarray(seeds, dtype=np.uint64)
+        except (OverflowError, ValueError):
+            return None
+    if array.dtype.kind == "i" and array.size and array.min() < 0:
+        return None
+    array = array.astype(np.uint64).reshape(-1)
+    return np.stack([array & _LOW32, array >> _SHIFT32], axis=-1).astype(np.uint32)
+
+
+def seed_sequence_state(entropy: np.ndarray, n_words: int) -> np.ndarray:
+    """``SeedSequence(entropy).generate_state(n_words, np.uint32)`` for many entropies at once.
+
+    ``entropy`` holds each sequence's entropy as 32-bit words, least significant first, as
+    SeedSequence splits an integer (a spawn key's words follow the first four); a number with fewer
+    words than the pool (four) gives the same state padded with zero words, as SeedSequence pads it.
+
+    Args:
+        entropy: (N, W) uint32 entropy words of N sequences.
+        n_words: 32-bit words of state to generate per sequence.
+
+    Returns:
+        (N, n_words) uint32, row i equal to ``SeedSequence(...).generate_state(n_words, np.uint32)``.
+
+    >>> seed_sequence_state(np.array([[7, 0]], np.uint32), 2).tolist() == [
+    ...     np.random.SeedSequence(7).generate_state(2, np.uint32).tolist()]
+    True
+    """
+    words = np.asarray(entropy, np.uint32)
+    n = words.shape[0]
+    if words.shape[1] < _POOL_SIZE:
+        words = np.concatenate([words, np.zeros((n, _POOL_SIZE - words.shape[1]), np.uint32)], axis=1)
+    hash_const = [_INIT_A]
+
+    def hashmix(value: np.ndarray) -> np.ndarray:
+        value = value ^ np.uint32(hash_const[0])
+        hash_const[0] = (hash_const[0] * _MULT_A) & _MASK32
+        value = value * np.uint32(hash_const[0])
+        return value ^ (value >> np.uint32(16))
+
+    def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        result = _MIX_MULT_L * x - _MIX_MULT_R * y
+        return result ^ (result >> np.uint32(16))
+
+    with np.errstate(over="ignore"):
+        pool = [hashmix(words[:, i]) for i in range(_POOL_SIZE)]
+        for source in range(_POOL_SIZE):
+            for target in range(_POOL_SIZE):
+                if source != target:
+                    pool[target] = mix(pool[target], hashmix(pool[source]))
+        for source in range(_POOL_SIZE, words.shape[1]):
+            for target in range(_POOL_SIZE):
+                pool[target] = mix(pool[target], hashmix(words[:, source]))
+        state = np.empty((n, n_words), np.uint32)
+        constant = _INIT_B
+        for i in range(n_words):
+            value = pool[i % _POOL_SIZE] ^ np.uint32(constant)
+            constant = (constant * _MULT_B) & _MASK32
+            value = value * np.uint32(constant)
+            state[:, i] = value ^ (value >> np.uint32(16))
+    return state
 
 
 def uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.ndarray:
@@ -90,21 +171,42 @@ def _native_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.nd
 
 
 def _vectorised_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.ndarray:
-    """:func:`uniforms` by numpy array arithmetic across runs and streams."""
+    """:func:`uniforms` by numpy array arithmetic across runs and streams, a slice of runs at a time.
+
+    A slice's working arrays (a few hundred kilobytes) stay in the processor's cache through the ten
+    rounds of arithmetic; the whole block's would not. Each number is the same whatever the slicing.
+    """
+    n, s = len(keys), len(streams)
+    blocks = -(-count // 4)
+    out = np.empty((n, s, count))
+    step = max(1, _SLICE_WORDS // (s * blocks))
+    for start in range(0, n, step):
+        out[start : start + step] = _philox_uniforms(keys[start : start + step], streams, count)
+    return out
+
+
+_SLICE_WORDS = 16384
+"""Counter words per slice of :func:`_vectorised_uniforms` (128 kB an array)."""
+
+
+def _philox_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.ndarray:
+    """The numbers of :func:`uniforms` for every run and stream given, as one array computation."""
     n, s = len(keys), len(streams)
     blocks = -(-count // 4)
     shape = (n, s, blocks)
     # numpy's Philox increments the counter before each block of four numbers: blocks 1, 2, ...
-    c0 = np.broadcast_to(np.arange(1, blocks + 1, dtype=np.uint64), shape).copy()
-    c1 = np.zeros(shape, np.uint64)
-    c2 = np.broadcast_to(streams[None, :, 0, None], shape).copy()
-    c3 = np.broadcast_to(streams[None, :, 1, None], shape).copy()
-    k0 = np.broadcast_to(keys[:, 0, None, None], shape).copy()
-    k1 = np.broadcast_to(keys[:, 1, None, None], shape).copy()
-    for r in range(ROUNDS):
-        if r:
-            k0 += _W0
-            k1 += _W1
+    # The first round's products depend on the block or the stream alone: taken once and broadcast.
+    hi0, lo0 = _mulhilo(_M0, np.arange(1, blocks + 1, dtype=np.uint64))
+    hi1, lo1 = _mulhilo(_M1, streams[:, 0, None])
+    k0 = keys[:, 0, None, None].copy()  # the key is the run's: kept (n, 1, 1) and broadcast
+    k1 = keys[:, 1, None, None].copy()
+    c0 = hi1 ^ k0  # ^ c1, which is 0
+    c1 = np.broadcast_to(lo1, shape)
+    c2 = hi0 ^ streams[:, 1, None] ^ k1
+    c3 = np.broadcast_to(lo0, shape)
+    for _ in range(1, ROUNDS):
+        k0 += _W0
+        k1 += _W1
         hi0, lo0 = _mulhilo(_M0, c0)
         hi1, lo1 = _mulhilo(_M1, c2)
         c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
