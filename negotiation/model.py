@@ -134,8 +134,8 @@ class NegotiationModel(mesa.Model):
 
     def arrays(self) -> RunArrays:
         """Outcome arrays of the run so far (what batches store)."""
-        self.negotiation.measure_agreements()
-        return single_run(run_arrays(self.compiled, self.negotiation))
+        self.runs.measure_agreements()
+        return single_run(run_arrays(self.compiled, self.negotiation, self.runs.stacked))
 
     def outcomes(self) -> tuple[TableOutcome, ...]:
         """Readable per-table outcomes of the run so far."""

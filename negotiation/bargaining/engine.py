@@ -22,6 +22,7 @@ from negotiation.bargaining import streams
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
 from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive, derive_again
+from negotiation.bargaining.saop import StackedTables
 
 
 class Runs:
@@ -40,6 +41,9 @@ class Runs:
         self.params = compiled.draw(self.keys)
         derived, reservation = derive(compiled, self.params)
         self.negotiation = Negotiation(compiled, derived, reservation)
+        self.stacked = StackedTables(compiled, self.params, self.n_runs)
+        """The tables of more than two (or declaring ``protocol = "saop"``), played by SAOP."""
+        self.negotiation.hand_over(self.stacked.rows)
         self._base_reservation = reservation.copy()
         probabilities = np.array([event.probability for event in compiled.events])
         draws = streams.uniforms(self.keys, streams.stream_ids(event_stream_names(compiled)), 1)[..., 0]
@@ -67,7 +71,21 @@ class Runs:
             self.fire_events(round_)
         uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
+        self.play_stacked(round_)
         return round_trace, self.negotiation.ended
+
+    def play_stacked(self, round_: int) -> None:
+        """Play the round at the SAOP tables (after the bilateral ones; each has its own numbers)."""
+        if self.stacked.count:
+            uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
+            rows, status, agreement = self.stacked.play_round(round_, uniforms)
+            self.negotiation.record_ended(rows, status, round_, agreement)
+
+    def measure_agreements(self) -> None:
+        """Measure the agreements not yet measured, at every table (before an event and at the end)."""
+        self.negotiation.measure_agreements()
+        if self.stacked.count:
+            self.stacked.measure_agreements()
 
     def fire_events(self, round_: int) -> None:
         """Apply events scheduled for this round in the runs where they happen and that are still going.
@@ -84,7 +102,7 @@ class Runs:
             hit = self.event_happens[:, index] & running
             if event.round != round_ or not hit.any():
                 continue
-            negotiation.measure_agreements()
+            self.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
             derived, reservation = derive_again(
@@ -105,6 +123,7 @@ class Runs:
             )
             refreshed, sides = np.nonzero(rows[:, None] & changed)
             negotiation.refresh_beliefs(refreshed, sides)
+            self.stacked.refresh(self.params, hit)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -132,8 +151,8 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
             negotiation.reservation = negotiation.reservation + negotiation.linkage_shifts(ended)
         if negotiation.finished:
             break
-    negotiation.measure_agreements()
-    return run_arrays(compiled, negotiation)
+    runs.measure_agreements()
+    return run_arrays(compiled, negotiation, runs.stacked)
 
 
 def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:
