@@ -33,9 +33,9 @@ class CountryAgent(mesa.Agent):
         self.index = compiled.actor_ids.index(actor_id)
         self.actor = compiled.scenario.actors[actor_id]
         """The actor's scenario record: leverage, pressure, resolve, rapport, strategy."""
-        rows, sides = np.nonzero(compiled.parties == self.index)
+        rows, sides = np.nonzero(compiled.seats == self.index)
         self.seats: dict[int, int] = dict(zip(rows.tolist(), sides.tolist(), strict=True))
-        """Table index to the side (0 opener, 1 responder) the agent holds there."""
+        """Table index to the side (0 opener, 1 responder; at a table of more, the seat in `parties`)."""
 
     @property
     def tables(self) -> list[str]:
@@ -47,16 +47,26 @@ class CountryAgent(mesa.Agent):
         compiled = self.model.compiled
         t = compiled.table_ids.index(table_id)
         side = self.seats[t]
-        derived = self.model.negotiation.derived
+        derived, row = self._state(t)
         issues = compiled.table_issues[t]
         return {
-            "weights": {issue: float(derived.weights[t, side, k]) for k, issue in enumerate(issues)},
-            "ideal": {issue: float(derived.ideal[t, side, k]) for k, issue in enumerate(issues)},
+            "weights": {issue: float(derived.weights[row, side, k]) for k, issue in enumerate(issues)},
+            "ideal": {issue: float(derived.ideal[row, side, k]) for k, issue in enumerate(issues)},
         }
+
+    def _state(self, t: int) -> tuple[Any, int]:
+        """The derived quantities holding table ``t`` and its row there (SAOP tables have their own)."""
+        stacked = self.model.runs.stacked
+        if self.model.compiled.stacked[t]:
+            return stacked.derived, int(np.flatnonzero(stacked.tables == t)[0])
+        return self.model.negotiation.derived, t
 
     def reservation(self, table_id: str) -> float:
         """Current value of no deal (effective reservation utility) at one of its tables."""
         t = self.model.compiled.table_ids.index(table_id)
+        if self.model.compiled.stacked[t]:
+            _, row = self._state(t)
+            return float(self.model.runs.stacked.reservation[row, self.seats[t]])
         return float(self.model.negotiation.reservation[t, self.seats[t]])
 
     @property
@@ -69,7 +79,9 @@ class CountryAgent(mesa.Agent):
         if seats is None:
             return {}
         return {
-            self.model.compiled.table_ids[t]: seats.negotiators[t, side] for t, side in self.seats.items()
+            self.model.compiled.table_ids[t]: seats.negotiators[t, side]
+            for t, side in self.seats.items()
+            if not self.model.compiled.stacked[t]  # SAOP tables play the built-in strategies
         }
 
     def react(self, shifts: np.ndarray) -> None:
@@ -81,5 +93,5 @@ class CountryAgent(mesa.Agent):
         """
         reservation = self.model.negotiation.reservation
         for table, side in self.seats.items():
-            if shifts[table, side] != 0.0:
+            if side < 2 and shifts[table, side] != 0.0:  # linkages never target tables of more than two
                 reservation[table, side] = reservation[table, side] + shifts[table, side]

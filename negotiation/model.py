@@ -140,8 +140,8 @@ class NegotiationModel(mesa.Model):
 
     def arrays(self) -> RunArrays:
         """Outcome arrays of the run so far (what batches store)."""
-        self.negotiation.measure_agreements()
-        return single_run(run_arrays(self.compiled, self.negotiation, self.runs.outputs()))
+        self.runs.measure_agreements()
+        return single_run(run_arrays(self.compiled, self.negotiation, self.runs.stacked, self.runs.outputs()))
 
     def bloc_outcomes(self) -> dict[str, float | bool | int | None]:
         """The run's bloc columns so far (``bloc_rounds.bloc_columns``), by name; empty without a bloc."""

@@ -64,8 +64,19 @@ def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
             "blocs.asean.rule": "majority",
             **{f"blocs.asean.members.{m}.defection": 0.5 for m in _DEFAULT.blocs["asean"].members},
         },
+        # the table of seven (SAOP) with frequent walk-outs and costly delay at every seat
+        {"tables.us-asean.breakdown_risk": 0.3, **_every_actor(delay_cost=0.02)},
     ],
-    ids=["default", "all-events", "escalation", "equilibrium", "old-rules", "impatient-curved", "bloc"],
+    ids=[
+        "default",
+        "all-events",
+        "escalation",
+        "equilibrium",
+        "old-rules",
+        "impatient-curved",
+        "bloc",
+        "summit-walkouts",
+    ],
 )
 def test_fast_path_matches_mesa_model_bit_for_bit(overrides):
     compiled = prepare(None, overrides)
@@ -83,6 +94,14 @@ def test_a_runs_outcome_does_not_depend_on_its_block():
     for field in fields(RunArrays):
         joined = np.concatenate([getattr(h, field.name) for h in halves])
         np.testing.assert_array_equal(getattr(whole, field.name), joined)
+
+
+def test_the_summit_table_has_seven_parties_and_walkouts_in_its_variant():
+    compiled = prepare(None, {"tables.us-asean.breakdown_risk": 0.3})
+    summit = compiled.table_ids.index("us-asean")
+    assert compiled.n_parties[summit] == 7 and compiled.stacked[summit]
+    batch = run_many(compiled, np.arange(40))
+    assert (batch.status[:, summit] == 3).sum() > 3 and (batch.status[:, summit] == 1).any()
 
 
 def test_escalation_scenario_really_has_walkouts_and_events_fire():

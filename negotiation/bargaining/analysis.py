@@ -142,3 +142,33 @@ def distance_to_frontier(point: np.ndarray, frontier: np.ndarray) -> np.ndarray:
     s = np.where(length > 0, along / np.where(length > 0, length, 1.0), 0.0)
     nearest = start + np.clip(s, 0.0, 1.0)[..., None] * delta
     return np.min(np.linalg.norm(nearest - point[..., None, :], axis=-1), axis=-1)
+
+
+def measure_agreements(
+    weights: np.ndarray, ideal: np.ndarray, curvature: np.ndarray, reached: np.ndarray, floor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances of two-party agreements to the Pareto frontier and to the Nash point.
+
+    Rows with linear gains and rows with curved gains are solved in separate groups (each group's
+    frontier has its own shape).
+
+    Args:
+        weights: (n, 2, K) both sides' weights.
+        ideal: (n, 2, K) both sides' ideal points.
+        curvature: (n, 2, 1) both sides' gain curvature.
+        reached: (n, 2) the agreements' utilities.
+        floor: (n, 2) the values of no deal when they were made.
+
+    Returns:
+        (n,) distances to the frontier and (n,) distances to the Nash point.
+    """
+    pareto, nash = np.full(reached.shape[0], np.nan), np.full(reached.shape[0], np.nan)
+    linear = (curvature == 1.0).all(axis=(1, 2))
+    for group in (np.flatnonzero(linear), np.flatnonzero(~linear)):
+        if group.size == 0:
+            continue
+        frontier = pareto_frontier(weights[group], ideal[group], curvature[group, :, 0])
+        pareto[group] = distance_to_frontier(reached[group], frontier)
+        point = nash_point(frontier, floor[group])
+        nash[group] = np.linalg.norm(reached[group] - point, axis=-1)
+    return pareto, nash

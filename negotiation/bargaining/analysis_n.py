@@ -1,8 +1,8 @@
 """Pareto frontier, Nash point and distances for tables of n parties with linear gains.
 
-This is a building block of issue 15 (tables of more than two). The stacked alternating offers
-protocol for n parties (SAOP: Aydogan, Festen, Hindriks and Jonker 2017, used in ANAC 2015) is not
-built yet; these functions are what its outcomes will be measured against. For two parties they agree
+The outcomes of tables of more than two (the stacked alternating offers protocol,
+:mod:`negotiation.bargaining.saop`: Aydogan, Festen, Hindriks and Jonker 2017, used in ANAC 2015) are
+measured with these functions (:func:`frontier_gaps`, :func:`nash_point_n`). For two parties they agree
 with :mod:`negotiation.bargaining.analysis`, which is vectorised over tables and runs; these solve one
 table at a time with scipy.
 
@@ -36,7 +36,10 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, minimize
+from scipy.spatial import ConvexHull, QhullError
+from threadpoolctl import threadpool_limits
 
 from negotiation.bargaining.preferences import utility
 
@@ -132,6 +135,113 @@ def frontier_gap(point: np.ndarray, weights: np.ndarray, ideal: np.ndarray) -> f
     return _max_min_surplus(np.asarray(point, float), np.asarray(weights, float), np.asarray(ideal, float))[0]
 
 
+def frontier_gaps(points: np.ndarray, weights: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    """:func:`frontier_gap` of many outcomes at once: one LP made of independent blocks.
+
+    The blocks share no variable, so maximising the sum of their ``t`` maximises each; one solver call
+    replaces one per outcome (the solver's fixed cost dominates these small LPs). Equal to
+    :func:`frontier_gap` row by row within the solver's tolerance (a test checks it).
+
+    Args:
+        points: (m, n) utilities of m outcomes.
+        weights: (m, n, K) the parties' issue weights at each outcome's table.
+        ideal: (m, n, K) their ideal points.
+
+    Returns:
+        (m,) the gaps.
+    """
+    points, weights, ideal = (np.asarray(a, float) for a in (points, weights, ideal))
+    if points.shape[0] == 0:
+        return np.zeros(0)
+    blocks, bounds_high, rights = [], [], []
+    for point, weight, position in zip(points, weights, ideal, strict=True):
+        a_gain, b_gain = _gain_constraints(position)
+        a_gain = np.hstack([a_gain, np.zeros((a_gain.shape[0], 1))])
+        a_floor = np.hstack([-_utility_rows(weight), np.ones((weight.shape[0], 1))])
+        blocks.append(np.vstack([a_gain, a_floor]))
+        rights.append(np.concatenate([b_gain, -point]))
+        high = np.ones(a_floor.shape[1])
+        high[-1] = np.inf
+        bounds_high.append(high)
+    width = blocks[0].shape[1]
+    low = np.zeros((len(blocks), width))
+    low[:, -1] = -np.inf
+    objective = np.zeros((len(blocks), width))
+    objective[:, -1] = -1.0
+    result = linprog(
+        objective.reshape(-1),
+        A_ub=sparse.block_diag(blocks, format="csr"),
+        b_ub=np.concatenate(rights),
+        bounds=np.column_stack([low.reshape(-1), np.concatenate(bounds_high)]),
+        method="highs",
+    )
+    return result.x.reshape(len(blocks), width)[:, -1].copy()
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The facets of one table's set of reachable utility vectors (downward closed), for fast gaps.
+
+    With linear gains each utility is affine on every cell of the grid whose lines, issue by issue,
+    are 0, 1 and the parties' ideal points; the reachable set (every utility vector some agreement
+    weakly improves on) is then the convex hull of the grid points' utilities, closed downward. Its
+    facets with non-negative normals ``a . v <= b`` describe it, and the Chebyshev gap of a point
+    ``u`` is ``min over facets of (b - a . u) / sum(a)``, exactly :func:`frontier_gap` (a test checks
+    it), for the cost of a matrix product.
+
+    Attributes:
+        normals: (F, n) facet normals, non-negative.
+        offsets: (F,) facet offsets.
+    """
+
+    normals: np.ndarray
+    offsets: np.ndarray
+
+    def gaps(self, points: np.ndarray) -> np.ndarray:
+        """(m,) Chebyshev gaps of (m, n) utility vectors to the weak Pareto frontier.
+
+        Summed element by element rather than by a matrix product, whose rounding depends on how many
+        points there are: a run's gap must not depend on the other runs of its block.
+        """
+        levels = (points[:, None, :] * self.normals[None, :, :]).sum(axis=-1)
+        return np.min((self.offsets[None, :] - levels) / self.normals.sum(axis=1), axis=1)
+
+
+GRID_LIMIT = 4096
+"""Most grid points :func:`facets` takes (above it, use :func:`frontier_gaps`)."""
+
+
+def facets(weights: np.ndarray, ideal: np.ndarray) -> Frontier | None:
+    """The facets of one table's reachable utility set (see :class:`Frontier`), or None if too big.
+
+    Args:
+        weights: (n, K) each party's issue weights.
+        ideal: (n, K) each party's ideal points.
+
+    Returns:
+        The facets, or None where the grid has more than ``GRID_LIMIT`` points or the hull fails.
+    """
+    weights, ideal = np.asarray(weights, float), np.asarray(ideal, float)
+    parties, issues = weights.shape
+    lines = [np.unique(np.concatenate([[0.0, 1.0], ideal[:, k]])) for k in range(issues)]
+    if np.prod([len(line) for line in lines]) > GRID_LIMIT:
+        return None
+    grid = np.array(list(itertools.product(*lines))).reshape(-1, issues)
+    points = np.array([party_utilities(x, weights, ideal) for x in grid])
+    # close the hull downward: each point also pushed far below in every party's direction
+    depth = 4.0
+    below = (points[:, None, :] - depth * np.eye(parties)[None]).reshape(-1, parties)
+    cloud = np.unique(np.vstack([points, below, points.min(axis=0) - depth]), axis=0)
+    try:
+        hull = ConvexHull(cloud)
+    except QhullError:
+        return None
+    normals, offsets = hull.equations[:, :-1], -hull.equations[:, -1]
+    upper = (normals >= -1e-12).all(axis=1) & (normals.sum(axis=1) > 1e-12)
+    normals, offsets = np.maximum(normals[upper], 0.0), offsets[upper]
+    return Frontier(normals, offsets)
+
+
 def nash_point_n(weights: np.ndarray, ideal: np.ndarray, disagreement: np.ndarray) -> NashPoint:
     """The n-party Nash bargaining solution: the agreement maximising the product of gains over d.
 
@@ -157,20 +267,23 @@ def nash_point_n(weights: np.ndarray, ideal: np.ndarray, disagreement: np.ndarra
     picks = _utility_rows(weights)
 
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
-        surplus = picks @ z - disagreement
+        surplus = (picks * z).sum(
+            axis=1
+        ) - disagreement  # not a BLAS product: its rounding varies with threads
         if np.any(surplus <= 0.0):  # outside the domain: a wall the line search backs off from
             return 1e10, -picks.sum(axis=0)
         return float(-np.sum(np.log(surplus))), -(picks / surplus[:, None]).sum(axis=0)
 
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="SLSQP",
-        bounds=Bounds(0.0, 1.0),
-        constraints=[LinearConstraint(a_ub, -np.inf, b_ub)],
-        options={"ftol": 1e-14, "maxiter": 1000},
-    )
+    with threadpool_limits(1):  # SLSQP's linear algebra rounds differently with more BLAS threads
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="SLSQP",
+            bounds=Bounds(0.0, 1.0),
+            constraints=[LinearConstraint(a_ub, -np.inf, b_ub)],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
     best = result.x if result.fun <= objective(start)[0] else start
     agreement = np.clip(best[:issues], 0.0, 1.0)
     return NashPoint(party_utilities(agreement, weights, ideal), agreement)

@@ -20,6 +20,7 @@ from negotiation.bargaining.strategies import (
     STRATEGY_CODES,
 )
 from negotiation.scenario.bounds import numeric_bounds
+from negotiation.scenario.checks import plays_stacked
 from negotiation.scenario.schema import Scenario
 
 PARAMETER_ARRAYS = (
@@ -98,7 +99,8 @@ class CompiledScenario:
     """Static structure and base parameter arrays of a scenario.
 
     Shapes: A actors, T tables, K = the most issues at any table (shorter tables are padded with
-    zero-weight issues), L linkages. Side 0 of a table is its first party (the opener).
+    zero-weight issues), P = the most parties at any table (2 unless a table has more; per-party
+    preference arrays are padded to P), L linkages. Side 0 of a table is its first party (the opener).
     """
 
     scenario: Scenario
@@ -106,7 +108,13 @@ class CompiledScenario:
     table_ids: tuple[str, ...]
     table_issues: tuple[tuple[str, ...], ...]
     parties: np.ndarray
-    """(T, 2) actor index of each side."""
+    """(T, 2) actor index of each side (the first two parties of a table of more)."""
+    seats: np.ndarray
+    """(T, P) actor index of each party, P the most parties at any table; -1 pads smaller tables."""
+    stacked: np.ndarray
+    """(T,) True where a table plays the stacked alternating offers protocol (:mod:`saop`)."""
+    quota: np.ndarray
+    """(T,) share of the parties other than the proposer who must accept (1 under unanimity)."""
     mediator: np.ndarray
     """(T,) actor index of the mediator, -1 for none."""
     opens: np.ndarray
@@ -154,6 +162,11 @@ class CompiledScenario:
     def n_tables(self) -> int:
         """Number of tables."""
         return len(self.table_ids)
+
+    @property
+    def n_parties(self) -> np.ndarray:
+        """(T,) number of parties at each table."""
+        return (self.seats >= 0).sum(axis=1)
 
     @property
     def n_issues(self) -> int:
@@ -228,6 +241,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     table_index = {table: i for i, table in enumerate(table_ids)}
     n_actors, n_tables = len(actor_ids), len(table_ids)
     width = max(len(table.issues) for table in scenario.tables.values())
+    n_seats = max(len(table.parties) for table in scenario.tables.values())
 
     actors = [scenario.actors[a] for a in actor_ids]
     rapport = np.zeros((n_actors, n_actors))
@@ -239,14 +253,14 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     mask, binary = np.zeros(shape, bool), np.zeros(shape, bool)
     low, high, status_quo = np.zeros(shape), np.ones(shape), np.zeros(shape)
     no_deal = np.zeros(shape)
-    weights, ideal = np.zeros((n_tables, 2, width)), np.zeros((n_tables, 2, width))
-    outside_option = np.zeros((n_tables, 2))
-    curvature = np.ones((n_tables, 2))
-    parties = np.zeros((n_tables, 2), np.intp)
+    weights, ideal = np.zeros((n_tables, n_seats, width)), np.zeros((n_tables, n_seats, width))
+    outside_option = np.zeros((n_tables, n_seats))
+    curvature = np.ones((n_tables, n_seats))
+    seats = np.full((n_tables, n_seats), -1, np.intp)
     mediator = np.full(n_tables, -1, np.intp)
     for t, table_id in enumerate(table_ids):
         table = scenario.tables[table_id]
-        parties[t] = [actor_index[p] for p in table.parties]
+        seats[t, : len(table.parties)] = [actor_index[p] for p in table.parties]
         if table.mediator is not None:
             mediator[t] = actor_index[table.mediator]
         for k, issue_id in enumerate(table.issues):
@@ -327,7 +341,10 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         actor_ids=actor_ids,
         table_ids=table_ids,
         table_issues=tuple(scenario.tables[t].issues for t in table_ids),
-        parties=parties,
+        parties=np.ascontiguousarray(seats[:, :2]),
+        seats=seats,
+        stacked=np.array([plays_stacked(scenario.tables[t]) for t in table_ids], bool),
+        quota=np.array([scenario.tables[t].quota or 1.0 for t in table_ids]),
         mediator=mediator,
         opens=np.array([scenario.tables[t].opens for t in table_ids], np.int64),
         issue_mask=mask,
@@ -396,7 +413,7 @@ def _slot(
             return Slot(path, "no_deal", int(flat), 1.0 / (hi - lo), -lo / (hi - lo))
         side = table.parties.index(parts[3])
         if parts[4] in ("outside_option", "curvature"):
-            return Slot(path, parts[4], t * 2 + side)
+            return Slot(path, parts[4], t * base[parts[4]].shape[1] + side)
         k = table.issues.index(parts[5])
         flat = np.ravel_multi_index((t, side, k), base[parts[4]].shape)
         if parts[4] == "weights":

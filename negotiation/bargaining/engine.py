@@ -25,6 +25,7 @@ from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
 from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive, derive_again
+from negotiation.bargaining.saop import StackedTables
 
 
 class Runs:
@@ -46,6 +47,11 @@ class Runs:
         self._bloc_close = int(self.blocs.close.max(initial=-1))
         derived, reservation = self._derive()
         self.negotiation = Negotiation(compiled, derived, reservation)
+        pulled, rises = self.blocs.effective(self.params)
+        self.stacked = StackedTables(compiled, pulled, self.n_runs)
+        """The tables of more than two (or declaring ``protocol = "saop"``), played by SAOP."""
+        self._stacked_rises(rises, np.ones(self.n_runs, bool))
+        self.negotiation.hand_over(self.stacked.rows)
         self._base_reservation = reservation.copy()
         probabilities = np.array([event.probability for event in compiled.events])
         draws = streams.uniforms(self.keys, streams.stream_ids(event_stream_names(compiled)), 1)[..., 0]
@@ -72,6 +78,7 @@ class Runs:
         self.before_round(round_)
         uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
+        self.play_stacked(round_)
         return round_trace, self.negotiation.ended
 
     def before_round(self, round_: int) -> None:
@@ -92,7 +99,7 @@ class Runs:
         negotiation = self.negotiation
         changed = self.blocs.update(round_, negotiation.status, negotiation.end_round)
         if changed.any():
-            negotiation.measure_agreements()
+            self.measure_agreements()
             self._repull(changed)
 
     def _derive(self) -> tuple[Derived, np.ndarray]:
@@ -116,7 +123,33 @@ class Runs:
         by_table = reservation.reshape(self.n_runs, self.compiled.n_tables, -1)
         runs = np.flatnonzero(hit)
         for tables, sides, rise in rises:
-            by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[runs]
+            bilateral = ~self.compiled.stacked[tables]  # SAOP tables have their own values of no deal
+            tables, sides = tables[bilateral], sides[bilateral]
+            by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[runs][:, bilateral]
+
+    def _stacked_rises(self, rises: list, hit: np.ndarray) -> None:
+        """Add the blocs' rises to the members' values of no deal at the SAOP tables, in these runs."""
+        if not self.stacked.count:
+            return
+        position = np.full(self.compiled.n_tables, -1, np.intp)
+        position[self.stacked.tables] = np.arange(self.stacked.tables.size)
+        runs = np.flatnonzero(hit)
+        for tables, sides, rise in rises:
+            seats = self.compiled.stacked[tables]
+            if not seats.any():
+                continue
+            rows = runs[:, None] * self.stacked.tables.size + position[tables[seats]][None, :]
+            self.stacked.reservation[rows, sides[seats][None, :]] += rise[runs][:, seats]
+
+    def _refresh_stacked(self, hit: np.ndarray) -> None:
+        """Re-derive the SAOP tables of these runs with the blocs' pull (after an event or a defection)."""
+        if not self.stacked.count:
+            return
+        pulled, rises = self.blocs.effective(self.params)
+        before = self.stacked.reservation
+        self.stacked.refresh(pulled, hit)
+        if self.stacked.reservation is not before:  # some table in those runs was still open
+            self._stacked_rises(rises, hit)
 
     def _repull(self, hit: np.ndarray) -> None:
         """Apply the blocs' new pull at their members' seats in the runs that ``hit`` marks.
@@ -134,7 +167,9 @@ class Runs:
         pulled, rises = self.blocs.effective(params, runs)
         ideal = d.ideal.copy()
         outside = self.params["outside_option"][runs]
-        for tables, sides, rise in rises:
+        for all_tables, all_sides, all_rise in rises:
+            bilateral = ~self.compiled.stacked[all_tables]  # SAOP tables: `_refresh_stacked` below
+            tables, sides, rise = all_tables[bilateral], all_sides[bilateral], all_rise[:, bilateral]
             rows = (runs[:, None] * n_tables + tables[None, :]).reshape(-1)
             side = np.tile(sides, runs.size)
             ideal[rows, side] = pulled["ideal"][:, tables, sides].reshape(rows.size, -1)
@@ -147,10 +182,24 @@ class Runs:
             self._base_reservation[rows, side] = value
             negotiation.reservation[rows, side] = value + shift
         negotiation.derived = replace(d, ideal=ideal)
+        self._refresh_stacked(hit)
 
     def outputs(self) -> np.ndarray:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
         return self.blocs.outputs(self.negotiation.status, self.negotiation.end_round)
+
+    def play_stacked(self, round_: int) -> None:
+        """Play the round at the SAOP tables (after the bilateral ones; each has its own numbers)."""
+        if self.stacked.count:
+            uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
+            rows, status, agreement = self.stacked.play_round(round_, uniforms)
+            self.negotiation.record_ended(rows, status, round_, agreement)
+
+    def measure_agreements(self) -> None:
+        """Measure the agreements not yet measured, at every table (before an event and at the end)."""
+        self.negotiation.measure_agreements()
+        if self.stacked.count:
+            self.stacked.measure_agreements()
 
     def fire_events(self, round_: int) -> None:
         """Apply events scheduled for this round in the runs where they happen and that are still going.
@@ -167,7 +216,7 @@ class Runs:
             hit = self.event_happens[:, index] & running
             if event.round != round_ or not hit.any():
                 continue
-            negotiation.measure_agreements()
+            self.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
             derived, reservation = self._derive_again(hit)
@@ -186,6 +235,7 @@ class Runs:
             )
             refreshed, sides = np.nonzero(rows[:, None] & changed)
             negotiation.refresh_beliefs(refreshed, sides)
+            self._refresh_stacked(hit)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -213,8 +263,8 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
             negotiation.reservation = negotiation.reservation + negotiation.linkage_shifts(ended)
         if negotiation.finished:
             break
-    negotiation.measure_agreements()
-    return run_arrays(compiled, negotiation, runs.outputs())
+    runs.measure_agreements()
+    return run_arrays(compiled, negotiation, runs.stacked, runs.outputs())
 
 
 def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:

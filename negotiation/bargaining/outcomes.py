@@ -9,6 +9,7 @@ import numpy as np
 
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.protocol import DEADLINE, DEAL, OPEN, STATUS_NAMES, Negotiation
+from negotiation.bargaining.saop import StackedTables
 
 MOVE_TOLERANCE = 0.01
 """An issue counts as moved off its status quo when it shifts by more than this share of its range."""
@@ -28,11 +29,13 @@ class RunArrays:
     values: np.ndarray
     """(T, K) agreed (or status-quo) value of each issue, real units; NaN padding."""
     utilities: np.ndarray
-    """(T, 2) utility of the outcome to each side when the table ended (reservation if no deal)."""
+    """(T, P) utility of the outcome to each party when the table ended (reservation if no deal); P is
+    the most parties at any table (2 unless a table has more), NaN at the empty seats of smaller tables."""
     reservation: np.ndarray
-    """(T, 2) effective reservation (disagreement) utility when the table ended."""
+    """(T, P) effective reservation (disagreement) utility when the table ended."""
     pareto_distance: np.ndarray
-    """(T,) distance in utility space from the agreement to the Pareto frontier; NaN if no deal."""
+    """(T,) distance in utility space from the agreement to the Pareto frontier; NaN if no deal (at a
+    table of more than two, the Chebyshev gap to the n-party frontier, :mod:`analysis_n`)."""
     nash_distance: np.ndarray
     """(T,) distance in utility space from the agreement to the Nash point; NaN if no deal."""
     bloc: np.ndarray
@@ -41,13 +44,17 @@ class RunArrays:
 
 
 def run_arrays(
-    compiled: CompiledScenario, negotiation: Negotiation, bloc: np.ndarray | None = None
+    compiled: CompiledScenario,
+    negotiation: Negotiation,
+    stacked: StackedTables | None = None,
+    bloc: np.ndarray | None = None,
 ) -> RunArrays:
     """Summarise finished runs.
 
     Args:
         compiled: The compiled scenario.
         negotiation: The runs' table state after their last round.
+        stacked: The runs' SAOP tables (tables of more than two), if any.
         bloc: (N, C) the runs' bloc outputs (none by default).
 
     Returns:
@@ -61,7 +68,19 @@ def run_arrays(
     values = np.where(np.tile(compiled.issue_mask, (n_runs, 1)), low + x * (high - low), np.nan)
     reservation = np.where(still_open[:, None], negotiation.reservation, negotiation.closing_reservation)
     utilities = np.where(still_open[:, None], negotiation.reservation, negotiation.outcome_utility)
-    pareto, nash = negotiation.pareto_distance, negotiation.nash_distance
+    pareto, nash = negotiation.pareto_distance.copy(), negotiation.nash_distance.copy()
+    n_seats = compiled.seats.shape[1]
+    if n_seats > 2:
+        pad = np.full((reservation.shape[0], n_seats - 2), np.nan)
+        reservation, utilities = np.hstack([reservation, pad]), np.hstack([utilities, pad])
+    if stacked is not None and stacked.count:
+        rows, open_ = stacked.rows, (stacked.status == OPEN)[:, None]
+        seated = stacked.derived.present
+        reservation[rows] = np.where(
+            open_, np.where(seated, stacked.reservation, np.nan), stacked.closing_reservation
+        )
+        utilities[rows] = np.where(open_, reservation[rows], stacked.outcome_utility)
+        pareto[rows], nash[rows] = stacked.pareto_distance, stacked.nash_distance
 
     def shaped(array: np.ndarray) -> np.ndarray:
         return array.reshape(n_runs, n_tables, *array.shape[1:])
@@ -72,8 +91,8 @@ def run_arrays(
         shaped(values),
         shaped(utilities),
         shaped(reservation),
-        shaped(pareto.copy()),
-        shaped(nash.copy()),
+        shaped(pareto),
+        shaped(nash),
         np.zeros((n_runs, 0)) if bloc is None else bloc,
     )
 
@@ -89,8 +108,8 @@ class TableOutcome:
 
     table: str
     """Table id."""
-    parties: tuple[str, str]
-    """The two parties, opener first."""
+    parties: tuple[str, ...]
+    """The parties, opener first."""
     status: str
     """'deal', 'deadline' or 'walkout'."""
     round: int
@@ -134,7 +153,7 @@ def table_outcomes(compiled: CompiledScenario, arrays: RunArrays) -> tuple[Table
     moved_all = np.abs(arrays.values - (compiled.low + compiled.status_quo * span)) > MOVE_TOLERANCE * span
     for t, table_id in enumerate(compiled.table_ids):
         issues = compiled.table_issues[t]
-        parties = tuple(compiled.actor_ids[a] for a in compiled.parties[t])
+        parties = tuple(compiled.actor_ids[a] for a in compiled.seats[t] if a >= 0)
         deal = int(arrays.status[t]) == DEAL
         records.append(
             TableOutcome(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from negotiation.bargaining.analysis import distance_to_frontier, nash_point, pareto_frontier
+from negotiation.bargaining.analysis import measure_agreements
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.equilibrium import package_frontiers, subgame_perfect_values
 from negotiation.bargaining.learning import OpponentModels, concession_evidence, prior_strength
@@ -131,7 +131,7 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
         coefficients[:, i, None, None] for i in range(5)
     )
     mask = compiled.issue_mask[None, :, None, :]
-    raw = params["weights"] * mask
+    raw = params["weights"][:, :, :2] * mask
     weights = raw / raw.sum(axis=-1, keepdims=True)
     parties, other = compiled.parties, compiled.parties[:, ::-1]
     trust = params["rapport"][:, parties, other]
@@ -150,9 +150,9 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
         - mediation_strength * mediator_leverage[:, :, None]
     )
     disagreement = params["no_deal"]
-    curvature = params["curvature"]
-    no_deal_utility = utility(disagreement[:, :, None, :], weights, params["ideal"], curvature[..., None])
-    value_of_no_deal = no_deal_utility + params["outside_option"] + public_outside
+    curvature, ideal = params["curvature"][:, :, :2], params["ideal"][:, :, :2]
+    no_deal_utility = utility(disagreement[:, :, None, :], weights, ideal, curvature[..., None])
+    value_of_no_deal = no_deal_utility + params["outside_option"][:, :, :2] + public_outside
     rows = n_runs * compiled.n_tables
 
     def flat(array: np.ndarray) -> np.ndarray:
@@ -160,7 +160,7 @@ def derive(compiled: CompiledScenario, params: dict[str, np.ndarray]) -> tuple[D
 
     derived = Derived(
         weights=flat(weights),
-        ideal=flat(params["ideal"]),
+        ideal=flat(ideal),
         curvature=flat(curvature)[..., None],
         disagreement=flat(disagreement),
         public_outside=flat(public_outside),
@@ -250,6 +250,8 @@ class RoundTrace:
     """(n,) table status after the round."""
 
 
+NEVER = 2**40
+"""The opening round of rows another protocol plays: later than any deadline."""
 _NO_ROWS = np.empty(0, np.intp)
 _NO_ROWS.flags.writeable = False
 SCALAR_ROWS = 16
@@ -351,6 +353,28 @@ class Negotiation:
             if few:
                 self._scalar.ended(self.ended)
         return round_trace
+
+    def hand_over(self, rows: np.ndarray) -> None:
+        """Leave these rows to another protocol (tables that play SAOP, :mod:`saop`): never played here."""
+        self.opens[rows] = NEVER
+
+    def record_ended(self, rows: np.ndarray, status: np.ndarray, round_: int, agreement: np.ndarray) -> None:
+        """Record rows that another protocol ended in this round, after this round's own rows.
+
+        Args:
+            rows: (n,) rows that ended.
+            status: (n,) their status codes.
+            round_: The round.
+            agreement: (n, K) their agreements (the no-deal outcome where there is none).
+        """
+        if rows.size == 0:
+            return
+        self.status[rows] = status
+        self.end_round[rows] = round_
+        self.agreement[rows] = agreement
+        self.ended = np.sort(np.concatenate([self.ended, rows])) if self.ended.size else rows
+        self._still_open -= rows.size
+        self._scalar.ended(rows)
 
     def _play_rows(
         self, rows: np.ndarray, round_: int, uniforms: np.ndarray, trace: bool
@@ -578,15 +602,13 @@ class Negotiation:
         rows = np.concatenate(self._unmeasured)
         self._unmeasured = []
         d = self.derived
-        linear = (d.curvature[rows] == 1.0).all(axis=(1, 2))
-        for group in (rows[linear], rows[~linear]):
-            if group.size == 0:
-                continue
-            frontier = pareto_frontier(d.weights[group], d.ideal[group], d.curvature[group, :, 0])
-            reached = self.outcome_utility[group]
-            self.pareto_distance[group] = distance_to_frontier(reached, frontier)
-            point = nash_point(frontier, self.closing_reservation[group])
-            self.nash_distance[group] = np.linalg.norm(reached - point, axis=-1)
+        self.pareto_distance[rows], self.nash_distance[rows] = measure_agreements(
+            d.weights[rows],
+            d.ideal[rows],
+            d.curvature[rows],
+            self.outcome_utility[rows],
+            self.closing_reservation[rows],
+        )
 
     def linkage_shifts(self, ended: np.ndarray) -> np.ndarray:
         """Shifts of the values of no deal at still-open tables caused by tables that just ended.
@@ -795,7 +817,7 @@ class _LinkIndex:
         self.outsider = []
         """Per linkage and target, (2,) True for sides whose actor does not sit at the source."""
         for link in range(self.count):
-            at_source = compiled.parties[compiled.link_source[link]]
+            at_source = compiled.seats[compiled.link_source[link]]
             self.outsider.append(
                 [~np.isin(compiled.parties[t], at_source) for t in compiled.link_targets[link]]
             )

@@ -13,12 +13,17 @@ Columns, in order:
 - ``utility_0``, ``utility_1`` (float64): each side's utility of the outcome (reservation if no deal);
 - ``reservation_0``, ``reservation_1`` (float64): effective reservation values at the end;
 - ``pareto_distance``, ``nash_distance`` (float64): agreement's distance to the Pareto frontier and
-  to the Nash point in utility space; null if no deal;
+  to the Nash point in utility space; null if no deal (at a table of more than two, the Chebyshev gap
+  to the n-party frontier and the distance to the n-party Nash point, :mod:`analysis_n`);
 - for a scenario with blocs, per-run columns repeated on every row of the run (see
   :func:`negotiation.bargaining.bloc_rounds.bloc_columns`): ``bloc_<id>_exists`` (bool),
   ``bloc_<id>_strength`` and ``bloc_<id>_position_<issue>`` (float64; the position null where none
   exists), ``bloc_<id>_<member>_defected`` (bool) and ``bloc_<id>_<member>_defected_round`` (int16,
   null if the member stayed).
+
+A scenario whose largest table has P > 2 parties adds ``party_2 .. party_{P-1}`` after ``party_1``
+and ``utility_i``, ``reservation_i`` for i >= 2 after ``utility_1`` and ``reservation_1``; they are
+null at tables with fewer parties.
 """
 
 from __future__ import annotations
@@ -57,21 +62,13 @@ def results_schema(compiled: CompiledScenario, parameters: Sequence[str] = ()) -
     fields = [pa.field("point", pa.int32()), pa.field("replication", pa.int32())]
     fields += [pa.field("seed", pa.int64())]
     fields += [pa.field(p, pa.float64()) for p in parameters]
-    fields += [pa.field(n, pa.string()) for n in ("table", "party_0", "party_1", "status")]
+    seats = range(compiled.seats.shape[1])
+    fields += [pa.field(n, pa.string()) for n in ("table", *(f"party_{i}" for i in seats), "status")]
     fields += [pa.field("deal", pa.bool_()), pa.field("round", pa.int16())]
     for issue in issue_columns(compiled):
         fields += [pa.field(issue, pa.float64()), pa.field(f"moved_{issue}", pa.bool_())]
-    fields += [
-        pa.field(n, pa.float64())
-        for n in (
-            "utility_0",
-            "utility_1",
-            "reservation_0",
-            "reservation_1",
-            "pareto_distance",
-            "nash_distance",
-        )
-    ]
+    names = [f"utility_{i}" for i in seats] + [f"reservation_{i}" for i in seats]
+    fields += [pa.field(n, pa.float64()) for n in (*names, "pareto_distance", "nash_distance")]
     fields += [pa.field(name, _BLOC_TYPES[kind]) for name, kind in bloc_columns(compiled.blocs)]
     return pa.schema(fields)
 
@@ -118,8 +115,12 @@ def runs_to_table(
     table_ids = np.array(compiled.table_ids, dtype=object)
     actor_ids = np.array(compiled.actor_ids, dtype=object)
     columns["table"] = pa.array(table_ids[table_idx], pa.string())
-    columns["party_0"] = pa.array(actor_ids[compiled.parties[table_idx, 0]], pa.string())
-    columns["party_1"] = pa.array(actor_ids[compiled.parties[table_idx, 1]], pa.string())
+    n_seats = compiled.seats.shape[1]
+    for seat in range(n_seats):
+        actor = compiled.seats[table_idx, seat]
+        empty = actor < 0
+        names = actor_ids[np.maximum(actor, 0)]
+        columns[f"party_{seat}"] = pa.array(names, pa.string(), mask=empty if seat >= 2 else None)
     flat_status = status.reshape(-1)
     columns["status"] = pa.array(np.array(STATUS_NAMES, dtype=object)[flat_status], pa.string())
     columns["deal"] = pa.array(flat_status == DEAL)
@@ -139,10 +140,10 @@ def runs_to_table(
                 present |= rows
         columns[issue] = pa.array(column, mask=~present)
         columns[f"moved_{issue}"] = pa.array(moved_col, mask=~present)
-    for side in (0, 1):
-        columns[f"utility_{side}"] = pa.array(utilities[..., side].reshape(-1))
-    for side in (0, 1):
-        columns[f"reservation_{side}"] = pa.array(reservation[..., side].reshape(-1))
+    for name, array in (("utility", utilities), ("reservation", reservation)):
+        for side in range(n_seats):
+            flat = array[..., side].reshape(-1)
+            columns[f"{name}_{side}"] = pa.array(flat, mask=np.isnan(flat) if side >= 2 else None)
     for name in ("pareto_distance", "nash_distance"):
         flat = getattr(runs, name).reshape(-1)
         columns[name] = pa.array(flat, mask=np.isnan(flat))

@@ -289,7 +289,9 @@ def utility_overview_chart(
     results = as_digest(results, point)
     frontiers, nash, reservation = base_frontier(compiled)
     rows = results.select(point)
-    tables = rows.tables
+    n_parties = dict(zip(compiled.table_ids, compiled.n_parties.tolist(), strict=True))
+    tables = [table for table in rows.tables if n_parties.get(table, 2) == 2]
+    wide = [table for table in rows.tables if n_parties.get(table, 2) > 2]
     ncols = min(4, max(len(tables), 1))
     nrows = max(1, math.ceil(len(tables) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols + 0.4, 3.1 * nrows + 1.0), squeeze=False)
@@ -307,9 +309,10 @@ def utility_overview_chart(
         ax.tick_params(labelsize="x-small")
         if ax.get_legend() is not None:
             ax.get_legend().remove()
+    skipped = f" (not shown, more than two parties: {', '.join(wide)})" if wide else ""
     fig.suptitle(
-        "Utility space of every table: agreements (dots), Pareto frontier, Nash point and reservation lines\n"
-        + (scope or scope_label(results, point)),
+        f"Utility space of every table of two{skipped}: agreements (dots), Pareto frontier, Nash point and "
+        "reservation lines\n" + (scope or scope_label(results, point)),
         fontsize="medium",
     )
     fig.subplots_adjust(
@@ -426,6 +429,10 @@ def utility_space_chart(
         The figure and its axes.
     """
     t = compiled.table_ids.index(table)
+    if compiled.n_parties[t] > 2:
+        raise ValueError(
+            f"{table} has {compiled.n_parties[t]} parties: a two-sided utility space cannot show it"
+        )
     parties = [compiled.actor_ids[a] for a in compiled.parties[t]]
     frontiers, nash, reservation = base_frontier(compiled)
     results = as_digest(results, point)

@@ -292,7 +292,9 @@ def _table_charts(results: ResultsDigest, scenario: Scenario, pooled: bool) -> l
             f"For each table, each dot is one run's agreement in utility space (utility to each party, 0-1; "
             f"{scope}; at most {plots.OVERVIEW_DOTS:,} dots per table). The Pareto frontier (line), Nash "
             "point (diamond) and reservation lines (dotted) are computed at the scenario's base parameters; "
-            "uncertain parameters drawn in each run can put single agreements off that frontier.",
+            "uncertain parameters drawn in each run can put single agreements off that frontier. Tables of "
+            "more than two parties are not drawn (their utility space has a dimension per party); their deal "
+            "probability, terms and time to deal are in the other charts.",
             plots.utility_overview_chart,
             (results, prepare(scenario, {}), None, scope),
         )

@@ -255,6 +255,7 @@ def play(runs: Runs, seats: Seats, round_: int, trace: bool = False) -> tuple[Ro
     was_open = negotiation.status == OPEN
     uniforms = runs.walkout_uniforms[:, :, round_].reshape(-1)
     round_trace = seats.play_round(round_, uniforms, trace)
+    runs.play_stacked(round_)
     return round_trace, np.flatnonzero(was_open & (negotiation.status != OPEN))
 
 

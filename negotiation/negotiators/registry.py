@@ -80,6 +80,8 @@ def seat_negotiators(
 ) -> dict[tuple[int, int], Negotiator] | None:
     """A negotiator for every seat of a run, or None when every seat keeps the fast path.
 
+    Tables of more than two (SAOP) get no seats: they play the built-in strategies.
+
     Precedence at a seat: the API's ``(actor, table)``, the API's actor, the scenario's table entry,
     the scenario's actor entry; other seats get their reference negotiator.
 
@@ -99,6 +101,8 @@ def seat_negotiators(
     chosen = choice == REFERENCE
     for t, table_id in enumerate(compiled.table_ids):
         table = scenario.tables[table_id]
+        if compiled.stacked[t]:  # tables of more than two play the built-in strategies (SAOP)
+            continue
         for side, actor_id in enumerate(table.parties):
             actor = scenario.actors[actor_id]
             if (actor_id, table_id) in api:
@@ -115,7 +119,7 @@ def seat_negotiators(
             chosen = True
     if not chosen:
         return None
-    for t in range(compiled.n_tables):
+    for t in (t for t in range(compiled.n_tables) if not compiled.stacked[t]):
         for side in (0, 1):
             seats.setdefault((t, side), BuiltinStrategy())
     return seats

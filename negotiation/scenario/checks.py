@@ -66,6 +66,7 @@ def check_scenario(scenario: Scenario) -> None:
     for table_id, _table in scenario.tables.items():
         _check_table(scenario, table_id, actors)
         _check_equilibrium(scenario, table_id)
+        _check_stacked(scenario, table_id)
     for index, link in enumerate(scenario.linkages):
         _check_linkage(scenario, index, link)
     _check_negotiators(scenario)
@@ -219,8 +220,8 @@ def _check_table(scenario: Scenario, table_id: str, actors: set[str]) -> None:
     where = f"tables.{table_id}"
     for index, party in enumerate(table.parties):
         _require(party in actors, f"{where}.parties.{index}", party, actors, "actor")
-    if table.parties[0] == table.parties[1]:
-        raise FieldProblem(f"{where}.parties", list(table.parties), "two different actors")
+    if len(set(table.parties)) != len(table.parties):
+        raise FieldProblem(f"{where}.parties", list(table.parties), "different actors, each listed once")
     if table.mediator is not None:
         _require(table.mediator in actors, f"{where}.mediator", table.mediator, actors, "actor")
         if table.mediator in table.parties:
@@ -321,6 +322,49 @@ def _check_linkage(scenario: Scenario, index: int, link: Any) -> None:
                     link.issue,
                     f"an issue on both source and target tables (not on {table_id})",
                 )
+
+
+def plays_stacked(table: Any) -> bool:
+    """True for a table that plays the stacked alternating offers protocol (SAOP).
+
+    Tables of more than two always do; a table of two does when it declares ``protocol = "saop"``.
+    """
+    return len(table.parties) > 2 or table.protocol == "saop"
+
+
+def _check_stacked(scenario: Scenario, table_id: str) -> None:
+    """A decision rule is complete, and a SAOP table asks only for what SAOP carries to n parties.
+
+    Refused at a SAOP table: plug-in negotiators declared for it, and linkages that target it. The
+    actor-wide strategy settings SAOP does not carry (the equilibrium strategy, similarity offers,
+    Bayesian learning, the ultimatum) also govern the actor's bilateral tables, so they are not
+    refused; at a SAOP table the actor plays the nearest carried rule (:mod:`negotiation.bargaining.saop`).
+    """
+    table = scenario.tables[table_id]
+    where = f"tables.{table_id}"
+    if table.decision_rule == "qualified_majority" and table.quota is None:
+        raise FieldProblem(
+            f"{where}.quota", None, "a share in (0.5, 1] under decision_rule='qualified_majority'"
+        )
+    if table.decision_rule == "unanimity" and table.quota is not None:
+        raise FieldProblem(
+            f"{where}.quota", table.quota, "no quota under unanimity (or decision_rule='qualified_majority')"
+        )
+    if not plays_stacked(table):
+        return
+    for party in table.negotiators:
+        raise FieldProblem(
+            f"{where}.negotiators.{party}",
+            "a negotiator",
+            f"no plug-in negotiator at a table that plays SAOP ({table_id}): negotiators seat two sides",
+        )
+    for index, link in enumerate(scenario.linkages):
+        if table_id in link.targets:
+            raise FieldProblem(
+                f"linkages.{index}.targets",
+                table_id,
+                f"a table of two (linkages move values of no deal at bilateral tables; {table_id} is SAOP)",
+            )
 
 
 def _check_equilibrium(scenario: Scenario, table_id: str) -> None:

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from negotiation.scenario.bounds import MAX_ENTRIES, MAX_ROUNDS, MAX_WEIGHT, MAX_WORK_ITEMS
 from negotiation.scenario.checks import check_no_reservation, check_scenario
 
+MAX_PARTIES = 12
+"""Most parties at one table (the n-party protocol's arrays are padded to the largest table)."""
+
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Direction = Literal["increase", "decrease"]
 
@@ -158,10 +161,34 @@ class Preference(Frozen):
 
 
 class Table(Frozen):
-    """A bilateral negotiating table: parties, issues, window of rounds, mediator, preferences."""
+    """A negotiating table: parties, issues, window of rounds, mediator, preferences.
+
+    A table of two plays alternating offers; a table of more than two (or one declaring
+    ``protocol = "saop"``) plays the stacked alternating offers protocol, where ``decision_rule`` says
+    who must accept an offer.
+    """
 
     name: str
-    parties: tuple[str, str] = Field(description="The two parties; the first opens.")
+    parties: tuple[str, ...] = Field(
+        min_length=2,
+        max_length=MAX_PARTIES,
+        description="The parties, 2 to 12; the first opens and turns go round in this order.",
+    )
+    protocol: Literal["alternating", "saop"] = Field(
+        "alternating",
+        description="How a table of two plays: bilateral alternating offers, or the n-party stacked "
+        "alternating offers code (the same outcomes; tables of more than two always play SAOP).",
+    )
+    decision_rule: Literal["unanimity", "qualified_majority"] = Field(
+        "unanimity", description="Who must accept an offer at a table of more than two."
+    )
+    quota: float | None = Field(
+        None,
+        gt=0.5,
+        le=1.0,
+        description="Share of the parties other than the proposer who must accept under a qualified "
+        "majority, in (0.5, 1].",
+    )
     issues: tuple[str, ...] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
     opens: int = Field(ge=0, lt=MAX_ROUNDS, description="First round in which offers are made.")
     deadline: int = Field(

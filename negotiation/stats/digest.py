@@ -293,7 +293,7 @@ class _Builder:
             first = pd.Series(np.arange(len(g))).groupby(g).first()
             for group, row in first.items():
                 if unset[group]:
-                    self.parties[group] = (str(frame["party_0"].iat[row]), str(frame["party_1"].iat[row]))
+                    self.parties[group] = (str(frame["party_0"].iat[row]), _others(frame, row))
         self._add_points(frame, pi)
         self.blocs.add(frame, pi, ti == 0)
         self._add_issues(frame, pi, ti, deal)
@@ -672,3 +672,13 @@ def _batches(files: list[Path], schema: pa.Schema, columns: list[str]) -> Iterat
                 yield pa.RecordBatch.from_arrays(arrays, names=columns)
         except (OSError, pa.ArrowException) as exc:
             raise ExperimentError(str(path), "", reason(exc), "a readable Parquet file") from None
+
+
+def _others(frame: pd.DataFrame, row: int) -> str:
+    """``party_1``, or at a table of more than two every party after the first, joined by ``+``."""
+    names = [str(frame["party_1"].iat[row])]
+    seat = 2
+    while f"party_{seat}" in frame.columns and not pd.isna(frame[f"party_{seat}"].iat[row]):
+        names.append(str(frame[f"party_{seat}"].iat[row]))
+        seat += 1
+    return "+".join(names)
