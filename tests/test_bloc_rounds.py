@@ -585,3 +585,18 @@ def test_a_traced_run_draws_the_blocs_position_over_the_rounds(tmp_path: Path, c
             assert (~rows[rows["round"] >= out_from]["in_bloc"]).all() and rows[rows["round"] < out_from][
                 "in_bloc"
             ].all()
+
+
+@pytest.mark.skipif(not MULTILATERAL, reason="the scenario has no multilateral table")
+def test_the_bloc_pulls_each_members_seat_at_the_summit_table_too():
+    own = {m: {"position": {"tariff": 10.0}, "defection": 0.0, "cohesion": 0.5} for m in MEMBERS}
+    firm, none = with_bloc({"leverage": 0.3}, **own), with_bloc({"leverage": 0.0}, **own)
+    summit = list(DEFAULT.tables).index(MULTILATERAL[0])
+    a, b = Runs(compile_scenario(firm), run_keys(SEEDS)), Runs(compile_scenario(none), run_keys(SEEDS))
+    assert a.stacked.count and summit in a.stacked.tables.tolist()
+    parties = DEFAULT.tables[MULTILATERAL[0]].parties
+    seats = [parties.index(m) for m in MEMBERS]
+    rise = a.stacked.reservation[:, seats] - b.stacked.reservation[:, seats]
+    np.testing.assert_allclose(rise, 0.3 * 0.5, atol=1e-12)  # the whole bloc in: strength 1
+    outsider = [i for i, p in enumerate(parties) if p not in MEMBERS]
+    np.testing.assert_array_equal(a.stacked.reservation[:, outsider], b.stacked.reservation[:, outsider])
