@@ -18,7 +18,7 @@ Columns, in order:
 - for a scenario with blocs, per-run columns repeated on every row of the run (see
   :func:`negotiation.bargaining.bloc_rounds.bloc_columns`): ``bloc_<id>_exists`` (bool),
   ``bloc_<id>_strength`` and ``bloc_<id>_position_<issue>`` (float64; the position null where none
-  exists), ``bloc_<id>_<member>_defected`` (bool) and ``bloc_<id>_<member>_defected_round`` (int16,
+  exists), ``bloc_<id>_<member>_defected`` (bool) and ``bloc_<id>_<member>_defected_round`` (float64,
   null if the member stayed).
 
 A scenario whose largest table has P > 2 parties adds ``party_2 .. party_{P-1}`` after ``party_1``
@@ -73,7 +73,10 @@ def results_schema(compiled: CompiledScenario, parameters: Sequence[str] = ()) -
     return pa.schema(fields)
 
 
-_BLOC_TYPES = {"bool": pa.bool_(), "float": pa.float64(), "round": pa.int16()}
+_BLOC_TYPES = {"bool": pa.bool_(), "float": pa.float64(), "round": pa.float64()}
+"""Arrow types of the bloc columns. A defection round is a float64 (null if the member stayed): an
+int16 column with nulls reads into pandas as float64 but as int16 without, so a block of runs in
+which every member defected would read differently from one in which some stayed."""
 
 
 def runs_to_table(
@@ -152,8 +155,6 @@ def runs_to_table(
         missing = np.isnan(per_run)
         if kind == "bool":
             columns[name] = pa.array(per_run == 1.0)
-        elif kind == "round":
-            columns[name] = pa.array(np.where(missing, 0, per_run).astype(np.int16), mask=missing)
         else:
             columns[name] = pa.array(per_run, mask=missing)
     schema = results_schema(compiled, list(parameters or {}))
