@@ -15,7 +15,7 @@ reach plays exactly as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
 from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive, derive_again
-from negotiation.bargaining.saop import StackedTables
+from negotiation.bargaining.saop import StackedDerived, StackedTables, derive_stacked
 
 
 class Runs:
@@ -50,7 +50,7 @@ class Runs:
         pulled, rises = self.blocs.effective(self.params)
         self.stacked = StackedTables(compiled, pulled, self.n_runs)
         """The tables of more than two (or declaring ``protocol = "saop"``), played by SAOP."""
-        self._stacked_rises(rises, np.ones(self.n_runs, bool))
+        self._stacked_rises(rises, np.arange(self.n_runs))
         self.negotiation.hand_over(self.stacked.rows)
         self._base_reservation = reservation.copy()
         probabilities = np.array([event.probability for event in compiled.events])
@@ -99,7 +99,7 @@ class Runs:
         negotiation = self.negotiation
         changed = self.blocs.update(round_, negotiation.status, negotiation.end_round)
         if changed.any():
-            self.measure_agreements()
+            negotiation.measure_agreements()  # the SAOP tables measure theirs if they re-derive
             self._repull(changed)
 
     def _derive(self) -> tuple[Derived, np.ndarray]:
@@ -127,29 +127,63 @@ class Runs:
             tables, sides = tables[bilateral], sides[bilateral]
             by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[runs][:, bilateral]
 
-    def _stacked_rises(self, rises: list, hit: np.ndarray) -> None:
-        """Add the blocs' rises to the members' values of no deal at the SAOP tables, in these runs."""
+    def _stacked_rises(self, rises: list, runs: np.ndarray, rows_of_rises: np.ndarray | None = None) -> None:
+        """Add the blocs' rises to the members' values of no deal at the SAOP tables of these runs.
+
+        Args:
+            rises: The blocs' rises, as :meth:`BlocRounds.effective` gives them.
+            runs: The runs to add them in.
+            rows_of_rises: Which row of each rise array belongs to each of ``runs`` (``runs`` itself
+                when the rises were computed for every run).
+        """
         if not self.stacked.count:
             return
         position = np.full(self.compiled.n_tables, -1, np.intp)
         position[self.stacked.tables] = np.arange(self.stacked.tables.size)
-        runs = np.flatnonzero(hit)
+        at = runs if rows_of_rises is None else rows_of_rises
         for tables, sides, rise in rises:
             seats = self.compiled.stacked[tables]
             if not seats.any():
                 continue
             rows = runs[:, None] * self.stacked.tables.size + position[tables[seats]][None, :]
-            self.stacked.reservation[rows, sides[seats][None, :]] += rise[runs][:, seats]
+            self.stacked.reservation[rows, sides[seats][None, :]] += rise[at][:, seats]
 
-    def _refresh_stacked(self, hit: np.ndarray) -> None:
-        """Re-derive the SAOP tables of these runs with the blocs' pull (after an event or a defection)."""
-        if not self.stacked.count:
+    def _refresh_stacked(
+        self, hit: np.ndarray, pulled: dict | None = None, rises: list | None = None
+    ) -> None:
+        """Re-derive the SAOP tables of these runs with the blocs' pull (after an event or a defection).
+
+        As ``StackedTables.refresh`` does, for the runs hit only (each run is derived on its own
+        numbers, so a subset gives exactly those runs' rows): open tables move to their new values of
+        no deal; tables that ended keep the preferences in force when they ended.
+        """
+        stacked = self.stacked
+        if not stacked.count:
             return
-        pulled, rises = self.blocs.effective(self.params)
-        before = self.stacked.reservation
-        self.stacked.refresh(pulled, hit)
-        if self.stacked.reservation is not before:  # some table in those runs was still open
-            self._stacked_rises(rises, hit)
+        rows_hit = np.repeat(hit, stacked.tables.size)
+        still_open = rows_hit & (stacked.status == OPEN)
+        if not still_open.any():
+            return
+        stacked.measure_agreements()
+        runs = np.flatnonzero(hit)
+        if pulled is None or rises is None:
+            params = {name: array[runs] for name, array in self.params.items()}
+            pulled, rises = self.blocs.effective(params, runs)
+        fresh, reservation = derive_stacked(self.compiled, pulled, stacked.tables)
+        rows = np.flatnonzero(rows_hit)
+        merged = {}
+        for item in fields(StackedDerived):
+            array, values = getattr(stacked.derived, item.name), getattr(fresh, item.name)
+            if not np.array_equal(array[rows], values):
+                array = array.copy()
+                array[rows] = values
+            merged[item.name] = array
+        stacked.derived = StackedDerived(**merged)
+        values = stacked.reservation.copy()
+        values[rows] = reservation
+        stacked.reservation = values
+        stacked.agreement[still_open] = stacked.derived.disagreement[still_open]
+        self._stacked_rises(rises, runs, np.arange(runs.size))
 
     def _repull(self, hit: np.ndarray) -> None:
         """Apply the blocs' new pull at their members' seats in the runs that ``hit`` marks.
@@ -163,7 +197,8 @@ class Runs:
         negotiation, d = self.negotiation, self.negotiation.derived
         n_tables = self.compiled.n_tables
         runs = np.flatnonzero(hit)
-        params = {name: self.params[name][runs] for name in ("ideal", "bloc_cohesion", "bloc_leverage")}
+        wanted = self.params if self.stacked.count else ("ideal", "bloc_cohesion", "bloc_leverage")
+        params = {name: self.params[name][runs] for name in wanted}
         pulled, rises = self.blocs.effective(params, runs)
         ideal = d.ideal.copy()
         outside = self.params["outside_option"][runs]
@@ -182,7 +217,7 @@ class Runs:
             self._base_reservation[rows, side] = value
             negotiation.reservation[rows, side] = value + shift
         negotiation.derived = replace(d, ideal=ideal)
-        self._refresh_stacked(hit)
+        self._refresh_stacked(hit, pulled, rises)
 
     def outputs(self) -> np.ndarray:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
