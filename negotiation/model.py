@@ -12,6 +12,7 @@ import mesa
 import numpy as np
 
 from negotiation.agents import CountryAgent
+from negotiation.bargaining.bloc_rounds import bloc_columns
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.engine import Runs
 from negotiation.bargaining.outcomes import RunArrays, TableOutcome, run_arrays, single_run, table_outcomes
@@ -34,6 +35,11 @@ TRACE_COLUMNS = (
     "offer",
 )
 """Columns of the per-round ``offers`` table in the DataCollector (only when tracing)."""
+
+BLOC_TRACE_COLUMNS = ("round", "bloc", "issue", "actor", "position", "in_bloc")
+"""Columns of the per-round ``bloc`` table in the DataCollector (only when tracing a scenario with
+blocs): each bloc's common position (``actor = "common"``, absent while none exists) and each
+member's stance on each bloc issue, in real units, during the round."""
 
 
 class NegotiationModel(mesa.Model):
@@ -96,7 +102,7 @@ class NegotiationModel(mesa.Model):
                     "open_tables": lambda m: int(np.sum(m.negotiation.status == OPEN)),
                     "deals": lambda m: int(np.sum(m.negotiation.status == DEAL)),
                 },
-                tables={"offers": list(TRACE_COLUMNS)},
+                tables={"offers": list(TRACE_COLUMNS), "bloc": list(BLOC_TRACE_COLUMNS)},
             )
             if trace
             else None
@@ -135,7 +141,18 @@ class NegotiationModel(mesa.Model):
     def arrays(self) -> RunArrays:
         """Outcome arrays of the run so far (what batches store)."""
         self.runs.measure_agreements()
-        return single_run(run_arrays(self.compiled, self.negotiation, self.runs.stacked))
+        return single_run(run_arrays(self.compiled, self.negotiation, self.runs.stacked, self.runs.outputs()))
+
+    def bloc_outcomes(self) -> dict[str, float | bool | int | None]:
+        """The run's bloc columns so far (``bloc_rounds.bloc_columns``), by name; empty without a bloc."""
+        values = self.arrays().bloc
+        out: dict[str, float | bool | int | None] = {}
+        for (name, kind), value in zip(bloc_columns(self.compiled.blocs), values, strict=True):
+            if np.isnan(value):
+                out[name] = None
+            else:
+                out[name] = bool(value) if kind == "bool" else int(value) if kind == "round" else float(value)
+        return out
 
     def outcomes(self) -> tuple[TableOutcome, ...]:
         """Readable per-table outcomes of the run so far."""
@@ -147,6 +164,8 @@ class NegotiationModel(mesa.Model):
 
     def _record(self, trace: Any) -> None:
         self.datacollector.collect(self)
+        for row in self.runs.blocs.snapshot():
+            self.datacollector.add_table_row("bloc", {"round": self.round, **row})
         if trace is None:
             return
         c = self.compiled

@@ -307,3 +307,30 @@ def test_a_slider_moves_only_the_tables_its_parameter_can_reach(state) -> None:
     for table in ("us-japan", "us-korea", "us-north-korea", "thailand-cambodia"):
         index = state.table_ids.index(table)
         assert second.deals[index] == first.deals[index], table
+
+
+# --- the bloc ----------------------------------------------------------------------------------
+
+
+def test_the_bloc_has_its_parameters_its_trace_and_defection_rates(state, scenario) -> None:
+    catalogue = parameter_catalogue(scenario)
+    for member in scenario.blocs["asean"].members:
+        for leaf in ("cohesion", "defection"):
+            spec = catalogue[f"blocs.asean.members.{member}.{leaf}"]
+            assert spec.group == "bloc" and spec.owner == "asean" and spec.uncertain
+    assert catalogue["blocs.asean.leverage"].group == "bloc"
+    from negotiation.dashboard.charts import bloc_chart
+
+    bloc_chart(state.model, "asean")  # before the first round: no trace yet
+    state.step()
+    trace = state.bloc_trace()
+    assert set(trace["actor"]) >= {"common", *scenario.blocs["asean"].members}
+    result = state.start_batch().result(timeout=120)
+    rows = simulate(state.compiled, 40, 11).to_pandas()
+    first = rows[rows["table"] == state.table_ids[0]]
+    rates = result.defection_frame()
+    for row in rates.itertuples():
+        assert row.defected == first[f"bloc_asean_{row.member}_defected"].sum()
+        assert row.low <= row.rate <= row.high
+    fig, _ = bloc_chart(state.model, "asean")
+    assert fig.get_size_inches()[0] == 10.0

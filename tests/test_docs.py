@@ -44,6 +44,8 @@ def test_minimal_example_scenario_validates_and_is_minimal() -> None:
         "ModelSettings",
         "Distribution",
         "Event",
+        "Bloc",
+        "BlocMember",
         "Scenario",
     ],
 )

@@ -58,6 +58,12 @@ def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
             **_curved(),
             "actors.us.strategy.kind": "equilibrium",
         },
+        # a firm ASEAN bloc deciding by majority, whose members often break ranks on their own
+        {
+            "blocs.asean.leverage": 0.4,
+            "blocs.asean.rule": "majority",
+            **{f"blocs.asean.members.{m}.defection": 0.5 for m in _DEFAULT.blocs["asean"].members},
+        },
         # the table of seven (SAOP) with frequent walk-outs and costly delay at every seat
         {"tables.us-asean.breakdown_risk": 0.3, **_every_actor(delay_cost=0.02)},
     ],
@@ -68,6 +74,7 @@ def _assert_same(single: RunArrays, batch: RunArrays, index: int) -> None:
         "equilibrium",
         "old-rules",
         "impatient-curved",
+        "bloc",
         "summit-walkouts",
     ],
 )

@@ -114,6 +114,8 @@ class Pictures:
             "charts-time-to-deal": ("negotiation batch --runs 2000", lambda: self.baseline("time-to-deal")),
             "charts-terms": ("negotiation batch --runs 2000", lambda: self.baseline("terms")),
             "charts-utility": ("negotiation batch --runs 2000", lambda: self.baseline("utility")),
+            "blocs-batch": ("negotiation batch --runs 2000", lambda: self.baseline("bloc")),
+            "blocs-run": ("negotiation run --seed 3 --plot OUTDIR", self.bloc_run),
             "charts-sweep": (
                 "negotiation batch experiments/china_resolve_sweep.toml --runs 300",
                 lambda: self.batch("china_resolve_sweep", 300, "sweep-actors-china-resolve"),
@@ -183,6 +185,12 @@ class Pictures:
     def batch(self, experiment: str, runs: int, chart: str) -> Path:
         """A chart of a shipped experiment's batch."""
         return self.run_batch(experiment, runs) / "charts" / f"{chart}.png"
+
+    def bloc_run(self) -> Path:
+        """The ASEAN bloc in one traced run of the default scenario."""
+        out = self.folder("run-plots")
+        negotiation("run", "--seed", "3", "--plot", str(out))
+        return out / "bloc-asean.png"
 
     def compare(self) -> Path:
         """The forest plot of the Taiwan incident against no shocks."""

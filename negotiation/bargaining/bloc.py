@@ -1,6 +1,7 @@
 """A bloc's collective decision: a spatial model of politics with positions, salience and capability.
 
-This is a building block of issue 15 (ASEAN as a bloc). It is not wired into scenarios or rounds yet.
+Issue 15 (ASEAN as a bloc): :mod:`negotiation.bargaining.bloc_rounds` wires this decision into scenarios
+and rounds.
 
 Members ``m`` hold an ideal point ``p[m, k] in [0, 1]`` on each bloc issue ``k`` (normalised like every
 issue in the model), a salience ``s[m, k] in (0, 1]`` (how much the issue matters to them) and a

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from negotiation.bargaining import streams
+from negotiation.bargaining.bloc_rounds import CompiledBloc, compile_blocs
 from negotiation.bargaining.strategies import (
     LAST_OFFER_CODES,
     OFFER_RULE_CODES,
@@ -41,6 +42,9 @@ PARAMETER_ARRAYS = (
     "deadline",
     "link_strength",
     "coefficients",
+    "bloc_leverage",
+    "bloc_cohesion",
+    "bloc_defection",
 )
 """Arrays that uncertain parameters may be written into; each run gets its own copy."""
 
@@ -151,6 +155,8 @@ class CompiledScenario:
     """(U,) True where the parameter is an integer (rounded after the draw)."""
     events: tuple[CompiledEvent, ...] = ()
     """Scheduled shocks, in scenario order."""
+    blocs: tuple[CompiledBloc, ...] = ()
+    """Blocs of actors (see :mod:`negotiation.bargaining.bloc_rounds`), in scenario order."""
 
     @property
     def n_tables(self) -> int:
@@ -300,6 +306,8 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         "link_strength": np.array([link.strength for link in links]),
         "coefficients": np.array([getattr(scenario.model, name) for name in COEFFICIENTS]),
     }
+    blocs, bloc_base = compile_blocs(scenario, actor_index, table_ids)
+    base.update(bloc_base)
     slots, spec, integer = [], [], []
     for path, dist in scenario.uncertainty.items():
         lo, hi, is_int = numeric_bounds(scenario, path)
@@ -328,6 +336,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         )
     return CompiledScenario(
         events=tuple(events),
+        blocs=blocs,
         scenario=scenario,
         actor_ids=actor_ids,
         table_ids=table_ids,
@@ -413,4 +422,11 @@ def _slot(
         return Slot(path, "ideal", int(flat), 1.0 / (hi - lo), -lo / (hi - lo))
     if parts[0] == "linkages":
         return Slot(path, "link_strength", int(parts[1]))
+    if parts[0] == "blocs":
+        blocs = list(scenario.blocs)
+        if parts[2] == "leverage":
+            return Slot(path, "bloc_leverage", blocs.index(parts[1]))
+        first = sum(len(scenario.blocs[b].members) for b in blocs[: blocs.index(parts[1])])
+        member = list(scenario.blocs[parts[1]].members).index(parts[3])
+        return Slot(path, f"bloc_{parts[4]}", first + member)
     return Slot(path, "coefficients", COEFFICIENTS.index(parts[1]))

@@ -15,14 +15,17 @@ reach plays exactly as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields, replace
 
 import numpy as np
 
 from negotiation.bargaining import streams
+from negotiation.bargaining.bloc_rounds import BlocRounds
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
-from negotiation.bargaining.protocol import OPEN, Negotiation, RoundTrace, derive, derive_again
-from negotiation.bargaining.saop import StackedTables
+from negotiation.bargaining.preferences import utility
+from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive, derive_again
+from negotiation.bargaining.saop import StackedDerived, StackedTables, derive_stacked
 
 
 class Runs:
@@ -39,10 +42,15 @@ class Runs:
         self.keys = np.asarray(keys, np.uint64).reshape(-1, 2)
         self.n_runs = len(self.keys)
         self.params = compiled.draw(self.keys)
-        derived, reservation = derive(compiled, self.params)
+        self.blocs = BlocRounds(compiled.blocs, self.params, self.keys)
+        """The runs' blocs: who is still in them, their common positions (before round 0 here)."""
+        self._bloc_close = int(self.blocs.close.max(initial=-1))
+        derived, reservation = self._derive()
         self.negotiation = Negotiation(compiled, derived, reservation)
-        self.stacked = StackedTables(compiled, self.params, self.n_runs)
+        pulled, rises = self.blocs.effective(self.params)
+        self.stacked = StackedTables(compiled, pulled, self.n_runs)
         """The tables of more than two (or declaring ``protocol = "saop"``), played by SAOP."""
+        self._stacked_rises(rises, np.arange(self.n_runs))
         self.negotiation.hand_over(self.stacked.rows)
         self._base_reservation = reservation.copy()
         probabilities = np.array([event.probability for event in compiled.events])
@@ -58,7 +66,7 @@ class Runs:
         """(N, T, H) the uniform number each table compares with its walk-out hazard in each round."""
 
     def play(self, round_: int, trace: bool = False) -> tuple[RoundTrace | None, np.ndarray]:
-        """Fire this round's events, then play the round at every open table.
+        """Update the blocs and fire this round's events, then play the round at every open table.
 
         Args:
             round_: The round number.
@@ -67,12 +75,153 @@ class Runs:
         Returns:
             The trace (or None) and the rows that ended in this round.
         """
-        if self.compiled.events:
-            self.fire_events(round_)
+        self.before_round(round_)
         uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
         self.play_stacked(round_)
         return round_trace, self.negotiation.ended
+
+    def before_round(self, round_: int) -> None:
+        """What happens between rounds before offers: members leave blocs, then events fire."""
+        if self.compiled.blocs:
+            self.update_blocs(round_)
+        if self.compiled.events:
+            self.fire_events(round_)
+
+    def update_blocs(self, round_: int) -> None:
+        """Take out of their blocs the members that defected, and re-derive their bloc's tables.
+
+        Only the rows of tables where a member faces a non-member are re-derived (in the runs whose
+        membership changed), so every other table plays exactly as without the bloc.
+        """
+        if round_ > self._bloc_close:
+            return
+        negotiation = self.negotiation
+        changed = self.blocs.update(round_, negotiation.status, negotiation.end_round)
+        if changed.any():
+            negotiation.measure_agreements()  # the SAOP tables measure theirs if they re-derive
+            self._repull(changed)
+
+    def _derive(self) -> tuple[Derived, np.ndarray]:
+        """Derive the runs' fixed quantities from their parameters and the blocs' pull on the tables."""
+        params, rises = self.blocs.effective(self.params)
+        derived, reservation = derive(self.compiled, params)
+        self._add_rises(reservation, rises, np.ones(self.n_runs, bool))
+        return derived, reservation
+
+    def _derive_again(self, hit: np.ndarray) -> tuple[Derived, np.ndarray]:
+        """:func:`derive_again` for the runs an event hit, with the blocs' pull on the tables."""
+        params, rises = self.blocs.effective(self.params)
+        derived, reservation = derive_again(
+            self.compiled, params, hit, self.negotiation.derived, self._base_reservation
+        )
+        self._add_rises(reservation, rises, hit)
+        return derived, reservation
+
+    def _add_rises(self, reservation: np.ndarray, rises: list, hit: np.ndarray) -> None:
+        """Add the blocs' rises to the members' values of no deal (R, 2) in the runs ``hit`` marks."""
+        by_table = reservation.reshape(self.n_runs, self.compiled.n_tables, -1)
+        runs = np.flatnonzero(hit)
+        for tables, sides, rise in rises:
+            bilateral = ~self.compiled.stacked[tables]  # SAOP tables have their own values of no deal
+            tables, sides = tables[bilateral], sides[bilateral]
+            by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[runs][:, bilateral]
+
+    def _stacked_rises(self, rises: list, runs: np.ndarray, rows_of_rises: np.ndarray | None = None) -> None:
+        """Add the blocs' rises to the members' values of no deal at the SAOP tables of these runs.
+
+        Args:
+            rises: The blocs' rises, as :meth:`BlocRounds.effective` gives them.
+            runs: The runs to add them in.
+            rows_of_rises: Which row of each rise array belongs to each of ``runs`` (``runs`` itself
+                when the rises were computed for every run).
+        """
+        if not self.stacked.count:
+            return
+        position = np.full(self.compiled.n_tables, -1, np.intp)
+        position[self.stacked.tables] = np.arange(self.stacked.tables.size)
+        at = runs if rows_of_rises is None else rows_of_rises
+        for tables, sides, rise in rises:
+            seats = self.compiled.stacked[tables]
+            if not seats.any():
+                continue
+            rows = runs[:, None] * self.stacked.tables.size + position[tables[seats]][None, :]
+            self.stacked.reservation[rows, sides[seats][None, :]] += rise[at][:, seats]
+
+    def _refresh_stacked(
+        self, hit: np.ndarray, pulled: dict | None = None, rises: list | None = None
+    ) -> None:
+        """Re-derive the SAOP tables of these runs with the blocs' pull (after an event or a defection).
+
+        As ``StackedTables.refresh`` does, for the runs hit only (each run is derived on its own
+        numbers, so a subset gives exactly those runs' rows): open tables move to their new values of
+        no deal; tables that ended keep the preferences in force when they ended.
+        """
+        stacked = self.stacked
+        if not stacked.count:
+            return
+        rows_hit = np.repeat(hit, stacked.tables.size)
+        still_open = rows_hit & (stacked.status == OPEN)
+        if not still_open.any():
+            return
+        stacked.measure_agreements()
+        runs = np.flatnonzero(hit)
+        if pulled is None or rises is None:
+            params = {name: array[runs] for name, array in self.params.items()}
+            pulled, rises = self.blocs.effective(params, runs)
+        fresh, reservation = derive_stacked(self.compiled, pulled, stacked.tables)
+        rows = np.flatnonzero(rows_hit)
+        merged = {}
+        for item in fields(StackedDerived):
+            array, values = getattr(stacked.derived, item.name), getattr(fresh, item.name)
+            if not np.array_equal(array[rows], values):
+                array = array.copy()
+                array[rows] = values
+            merged[item.name] = array
+        stacked.derived = StackedDerived(**merged)
+        values = stacked.reservation.copy()
+        values[rows] = reservation
+        stacked.reservation = values
+        stacked.agreement[still_open] = stacked.derived.disagreement[still_open]
+        self._stacked_rises(rises, runs, np.arange(runs.size))
+
+    def _repull(self, hit: np.ndarray) -> None:
+        """Apply the blocs' new pull at their members' seats in the runs that ``hit`` marks.
+
+        A bloc moves only a member's ideal and its value of no deal at the seats where it faces a
+        non-member, so only those are recomputed (the ideal from the blocs, the value of no deal as
+        :func:`negotiation.bargaining.protocol.derive` has it: the utility of the no-deal outcome,
+        plus the outside option and the public outside term, plus the bloc's rise). Shifts that
+        linkages made earlier are kept on top, as after an event.
+        """
+        negotiation, d = self.negotiation, self.negotiation.derived
+        n_tables = self.compiled.n_tables
+        runs = np.flatnonzero(hit)
+        wanted = self.params if self.stacked.count else ("ideal", "bloc_cohesion", "bloc_leverage")
+        params = {name: self.params[name][runs] for name in wanted}
+        pulled, rises = self.blocs.effective(params, runs)
+        ideal = d.ideal.copy()
+        outside = self.params["outside_option"][runs]
+        for all_tables, all_sides, all_rise in rises:
+            bilateral = ~self.compiled.stacked[all_tables]  # SAOP tables: `_refresh_stacked` below
+            tables, sides, rise = all_tables[bilateral], all_sides[bilateral], all_rise[:, bilateral]
+            rows = (runs[:, None] * n_tables + tables[None, :]).reshape(-1)
+            side = np.tile(sides, runs.size)
+            ideal[rows, side] = pulled["ideal"][:, tables, sides].reshape(rows.size, -1)
+            no_deal = utility(
+                d.disagreement[rows], d.weights[rows, side], ideal[rows, side], d.curvature[rows, side]
+            )
+            value = no_deal + outside[:, tables, sides].reshape(-1) + d.public_outside[rows, side]
+            value = value + rise.reshape(-1)
+            shift = negotiation.reservation[rows, side] - self._base_reservation[rows, side]
+            self._base_reservation[rows, side] = value
+            negotiation.reservation[rows, side] = value + shift
+        negotiation.derived = replace(d, ideal=ideal)
+        self._refresh_stacked(hit, pulled, rises)
+
+    def outputs(self) -> np.ndarray:
+        """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
+        return self.blocs.outputs(self.negotiation.status, self.negotiation.end_round)
 
     def play_stacked(self, round_: int) -> None:
         """Play the round at the SAOP tables (after the bilateral ones; each has its own numbers)."""
@@ -105,9 +254,7 @@ class Runs:
             self.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
-            derived, reservation = derive_again(
-                self.compiled, self.params, hit, negotiation.derived, self._base_reservation
-            )
+            derived, reservation = self._derive_again(hit)
             rows = np.repeat(hit, n_tables)
             linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
             self._base_reservation[rows] = reservation[rows]
@@ -123,7 +270,7 @@ class Runs:
             )
             refreshed, sides = np.nonzero(rows[:, None] & changed)
             negotiation.refresh_beliefs(refreshed, sides)
-            self.stacked.refresh(self.params, hit)
+            self._refresh_stacked(hit)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""
@@ -152,7 +299,7 @@ def run_many(compiled: CompiledScenario, seeds: Sequence[int] | np.ndarray) -> R
         if negotiation.finished:
             break
     runs.measure_agreements()
-    return run_arrays(compiled, negotiation, runs.stacked)
+    return run_arrays(compiled, negotiation, runs.stacked, runs.outputs())
 
 
 def event_stream_names(compiled: CompiledScenario) -> tuple[str, ...]:

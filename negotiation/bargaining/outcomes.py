@@ -38,10 +38,16 @@ class RunArrays:
     table of more than two, the Chebyshev gap to the n-party frontier, :mod:`analysis_n`)."""
     nash_distance: np.ndarray
     """(T,) distance in utility space from the agreement to the Nash point; NaN if no deal."""
+    bloc: np.ndarray
+    """(C,) the run's bloc outputs as floats, one per column of
+    :func:`negotiation.bargaining.bloc_rounds.bloc_columns` (empty without a bloc)."""
 
 
 def run_arrays(
-    compiled: CompiledScenario, negotiation: Negotiation, stacked: StackedTables | None = None
+    compiled: CompiledScenario,
+    negotiation: Negotiation,
+    stacked: StackedTables | None = None,
+    bloc: np.ndarray | None = None,
 ) -> RunArrays:
     """Summarise finished runs.
 
@@ -49,6 +55,7 @@ def run_arrays(
         compiled: The compiled scenario.
         negotiation: The runs' table state after their last round.
         stacked: The runs' SAOP tables (tables of more than two), if any.
+        bloc: (N, C) the runs' bloc outputs (none by default).
 
     Returns:
         Outcome arrays with a leading run axis (N, T, ...).
@@ -86,6 +93,7 @@ def run_arrays(
         shaped(reservation),
         shaped(pareto),
         shaped(nash),
+        np.zeros((n_runs, 0)) if bloc is None else bloc,
     )
 
 

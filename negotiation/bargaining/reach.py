@@ -3,8 +3,11 @@
 A parameter reaches a table when the core reads it there: an actor's fields reach the tables where
 the actor sits (its leverage also where it mediates; its rapport with another actor the tables the
 two share), a table's fields reach that table, a linkage's fields its targets, an issue's fields
-the tables where it is on the agenda, a model coefficient every table. Then linkages carry reach
-along: a table whose outcome changes can change the tables it is linked to, transitively.
+the tables where it is on the agenda, a model coefficient every table, a bloc's fields the tables
+where its members face non-members. Then linkages and blocs carry reach along: a table whose outcome
+changes can change the tables it is linked to, and a table where a bloc member faces a non-member
+every other such table of that bloc (a deal there is a defection, which weakens the bloc),
+transitively.
 
 Every run's random numbers are keyed by name (:mod:`negotiation.bargaining.streams`), so a table that
 a change cannot reach plays exactly as before, run by run: a paired comparison shows no change there,
@@ -83,19 +86,39 @@ def _direct(scenario: Scenario, path: str) -> set[str]:
         return reached
     if head == "issues" and len(parts) >= 2:
         return {t for t, table in scenario.tables.items() if parts[1] in table.issues}
+    if head == "blocs" and len(parts) >= 2:
+        return set(_bloc_tables(scenario, parts[1])) if parts[1] in scenario.blocs else everything
     if head in ("name", "description"):
         return set()
     return everything
 
 
+def _bloc_tables(scenario: Scenario, bloc_id: str) -> tuple[str, ...]:
+    """Tables where a member of the bloc faces a non-member (those the bloc pulls on)."""
+    members = scenario.blocs[bloc_id].members
+    return tuple(
+        t
+        for t, table in scenario.tables.items()
+        if any(p in members for p in table.parties) and not all(p in members for p in table.parties)
+    )
+
+
 def _closure(scenario: Scenario, reached: set[str]) -> tuple[str, ...]:
-    """Add, until nothing changes, the targets of every linkage whose source is reached."""
+    """Add, until nothing changes, what a reached table carries reach to.
+
+    The targets of every linkage whose source is reached, and every table of a bloc one of whose
+    tables is reached.
+    """
+    couplings = [(link.source, set(link.targets)) for link in scenario.linkages]
+    for bloc_id in scenario.blocs:
+        tables = set(_bloc_tables(scenario, bloc_id))
+        couplings += [(table, tables) for table in tables]
     grew = True
     while grew:
         grew = False
-        for link in scenario.linkages:
-            if link.source in reached and not set(link.targets) <= reached:
-                reached |= set(link.targets)
+        for source, targets in couplings:
+            if source in reached and not targets <= reached:
+                reached |= targets
                 grew = True
     return tuple(t for t in scenario.tables if t in reached)
 

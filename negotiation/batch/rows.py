@@ -14,7 +14,12 @@ Columns, in order:
 - ``reservation_0``, ``reservation_1`` (float64): effective reservation values at the end;
 - ``pareto_distance``, ``nash_distance`` (float64): agreement's distance to the Pareto frontier and
   to the Nash point in utility space; null if no deal (at a table of more than two, the Chebyshev gap
-  to the n-party frontier and the distance to the n-party Nash point, :mod:`analysis_n`).
+  to the n-party frontier and the distance to the n-party Nash point, :mod:`analysis_n`);
+- for a scenario with blocs, per-run columns repeated on every row of the run (see
+  :func:`negotiation.bargaining.bloc_rounds.bloc_columns`): ``bloc_<id>_exists`` (bool),
+  ``bloc_<id>_strength`` and ``bloc_<id>_position_<issue>`` (float64; the position null where none
+  exists), ``bloc_<id>_<member>_defected`` (bool) and ``bloc_<id>_<member>_defected_round`` (float64,
+  null if the member stayed).
 
 A scenario whose largest table has P > 2 parties adds ``party_2 .. party_{P-1}`` after ``party_1``
 and ``utility_i``, ``reservation_i`` for i >= 2 after ``utility_1`` and ``reservation_1``; they are
@@ -29,6 +34,7 @@ from dataclasses import fields
 import numpy as np
 import pyarrow as pa
 
+from negotiation.bargaining.bloc_rounds import bloc_columns
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.engine import run_many
 from negotiation.bargaining.outcomes import MOVE_TOLERANCE, RunArrays
@@ -63,7 +69,14 @@ def results_schema(compiled: CompiledScenario, parameters: Sequence[str] = ()) -
         fields += [pa.field(issue, pa.float64()), pa.field(f"moved_{issue}", pa.bool_())]
     names = [f"utility_{i}" for i in seats] + [f"reservation_{i}" for i in seats]
     fields += [pa.field(n, pa.float64()) for n in (*names, "pareto_distance", "nash_distance")]
+    fields += [pa.field(name, _BLOC_TYPES[kind]) for name, kind in bloc_columns(compiled.blocs)]
     return pa.schema(fields)
+
+
+_BLOC_TYPES = {"bool": pa.bool_(), "float": pa.float64(), "round": pa.float64()}
+"""Arrow types of the bloc columns. A defection round is a float64 (null if the member stayed): an
+int16 column with nulls reads into pandas as float64 but as int16 without, so a block of runs in
+which every member defected would read differently from one in which some stayed."""
 
 
 def runs_to_table(
@@ -137,6 +150,13 @@ def runs_to_table(
     for name in ("pareto_distance", "nash_distance"):
         flat = getattr(runs, name).reshape(-1)
         columns[name] = pa.array(flat, mask=np.isnan(flat))
+    for index, (name, kind) in enumerate(bloc_columns(compiled.blocs)):
+        per_run = np.repeat(runs.bloc[:, index], n_tables)
+        missing = np.isnan(per_run)
+        if kind == "bool":
+            columns[name] = pa.array(per_run == 1.0)
+        else:
+            columns[name] = pa.array(per_run, mask=missing)
     schema = results_schema(compiled, list(parameters or {}))
     return pa.Table.from_pydict(columns, schema=schema)
 

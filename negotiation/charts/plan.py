@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from negotiation.atomic import make_folder, write_atomic
 from negotiation.bargaining.reach import tables_reached
 from negotiation.charts import batch_charts as plots
-from negotiation.charts import design_charts
+from negotiation.charts import bloc_charts, design_charts
 from negotiation.model import prepare
 from negotiation.scenario.paths import get_value
 from negotiation.scenario.schema import Scenario
@@ -111,11 +111,34 @@ def plan_charts(
         parameters = [p for p in metadata.get("parameters", []) if p in results.parameters]
     kind = design_kind(results.points, parameters)
     if kind == "sweep":
-        return _sweep_charts(results, parameters[0], scenario)
+        return _sweep_charts(results, parameters[0], scenario) + _bloc_charts(results, scenario)
     if kind == "grid":
-        return _grid_charts(results, parameters, scenario)
+        return _grid_charts(results, parameters, scenario) + _bloc_charts(results, scenario)
     charts = _sampled_charts(results, parameters, scenario) if kind == "sampled" else []
-    return charts + _table_charts(results, scenario, pooled=kind == "sampled")
+    return (
+        charts + _table_charts(results, scenario, pooled=kind == "sampled") + _bloc_charts(results, scenario)
+    )
+
+
+def _bloc_charts(results: ResultsDigest, scenario: Scenario) -> list[Chart]:
+    """The bloc chart, when the results hold a table of a bloc's member (every design point pooled)."""
+    if not len(results.bloc_members) or not bloc_charts.bloc_tables_present(results, scenario):
+        return []
+    scope = plots.scope_label(results, None)
+    return [
+        Chart(
+            "bloc",
+            "The bloc: defection, membership and common position",
+            f"Left: the share of runs in which each member left the bloc ({scope}), by signing a deal with "
+            f"a non-member before the bloc's close or by its own drawn propensity, with the {INTERVAL}. "
+            "Middle: the share of runs in which each member is still in the bloc at the start of each "
+            "round. Right: the distribution of the common position at the end of the runs (over the members "
+            "still in the bloc); runs in which no common position holds (consensus out of reach, or every "
+            "member gone) are not in it.",
+            bloc_charts.bloc_chart,
+            (results, None, scope),
+        )
+    ]
 
 
 def _split(results: ResultsDigest, scenario: Scenario, parameters: list[str]) -> tuple[list[str], list[str]]:

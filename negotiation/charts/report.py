@@ -29,6 +29,7 @@ import pandas as pd
 
 from negotiation.atomic import make_folder, remove_debris, write_atomic, write_text_atomic
 from negotiation.batch.reader import load_metadata, load_scenario_json, output_folder
+from negotiation.charts.bloc_charts import bloc_tables_present
 from negotiation.charts.plan import (
     CHARTS_DIR,
     Chart,
@@ -44,11 +45,13 @@ from negotiation.scenario.schema import Scenario
 from negotiation.stats import designs
 from negotiation.stats.digest import ResultsDigest, read_digest
 from negotiation.stats.effects import design_kind, parameter_effects
-from negotiation.stats.summary import deal_probability, issue_table, summary_table
+from negotiation.stats.summary import bloc_table, deal_probability, issue_table, summary_table
 
 SUMMARY_CSV = "summary.csv"
 SUMMARY_MD = "summary.md"
 ISSUES_CSV = "issues.csv"
+BLOCS_CSV = "blocs.csv"
+"""Defection rates per bloc member (written only for a scenario with a bloc)."""
 REPORT_HTML = "report.html"
 REPORT_ROWS = 400
 """Most summary rows shown in report.html (summary.csv always has them all)."""
@@ -115,12 +118,16 @@ def _write(
 ) -> list[Path]:
     """Write the outputs asked for (the folder is held)."""
     written: list[Path] = []
+    blocs = bloc_table(results, metadata) if bloc_tables_present(results, scenario) else pd.DataFrame()
     if "summary" in wanted:
         written.append(write_atomic(folder / SUMMARY_CSV, lambda tmp: summary.to_csv(tmp, index=False)))
-        written.append(write_text_atomic(folder / SUMMARY_MD, summary_markdown(summary, metadata, design)))
+        text = summary_markdown(summary, metadata, design) + bloc_markdown(blocs)
+        written.append(write_text_atomic(folder / SUMMARY_MD, text))
         issues = issue_table(results, metadata)
         issues.insert(issues.columns.get_loc("issue") + 1, "unit", issues["issue"].map(_units(scenario)))
         written.append(write_atomic(folder / ISSUES_CSV, lambda tmp: issues.to_csv(tmp, index=False)))
+        if len(blocs):
+            written.append(write_atomic(folder / BLOCS_CSV, lambda tmp: blocs.to_csv(tmp, index=False)))
     files = bool({"charts", "svg"} & wanted)
     formats = ("png", "svg") if "svg" in wanted else ("png",)
     pictures: list[tuple[Chart, bytes]] = []
@@ -130,7 +137,9 @@ def _write(
         if target is not None:
             written += [target / f"{chart.name}.{fmt}" for chart, _ in pictures for fmt in formats]
     if "report" in wanted:
-        report = report_html(metadata, scenario, summary, pictures, chart_files=files, design=design)
+        report = report_html(
+            metadata, scenario, summary, pictures, chart_files=files, design=design, blocs=blocs
+        )
         written.append(write_text_atomic(folder / REPORT_HTML, report))
     return written
 
@@ -375,6 +384,7 @@ def report_html(
     charts: Iterable[tuple[Chart, bytes]],
     chart_files: bool = True,
     design: Design | None = None,
+    blocs: pd.DataFrame | None = None,
 ) -> str:
     """The report page, from the Jinja2 template: inline CSS, every chart embedded as a PNG data URI.
 
@@ -385,6 +395,8 @@ def report_html(
         charts: Each chart with its PNG image.
         chart_files: Whether the charts were also written to ``charts/`` (said in each caption).
         design: The design's headline and pivot (none: the report has no headline or pivot).
+        blocs: Defection rates per bloc member (:func:`negotiation.stats.summary.bloc_table`); the
+            report has a "Blocs" section when it has rows.
 
     Returns:
         The HTML text.
@@ -439,6 +451,12 @@ def report_html(
             else ""
         ),
         summary_table=_html_table(shown, _summary_formats(shown)),
+        blocs_intro=BLOCS_INTRO,
+        blocs_table=(
+            _html_table(blocs.head(REPORT_ROWS), _bloc_formats(blocs))
+            if blocs is not None and len(blocs)
+            else ""
+        ),
         charts=pictures,
         chart_files=chart_files,
         charts_dir=CHARTS_DIR,
@@ -447,6 +465,28 @@ def report_html(
         css=CSS,
     )
     return page if page.endswith("\n") else page + "\n"
+
+
+BLOCS_INTRO = (
+    "One row per design point and bloc member: the share of runs in which the member left its bloc, by "
+    "signing a deal with a non-member while the bloc was still negotiating or by its own drawn "
+    "propensity, with the 95% Wilson score interval, and the mean first round it was out (over the runs "
+    f"where it left). Also in {BLOCS_CSV}; the bloc chart shows membership over the rounds and the final "
+    "common position."
+)
+
+
+def bloc_markdown(blocs: pd.DataFrame) -> str:
+    """The "Blocs" section of summary.md (empty without a bloc)."""
+    if not len(blocs):
+        return ""
+    return f"\n\n## Blocs\n\n{BLOCS_INTRO}\n\n" + markdown_table(blocs, _bloc_formats(blocs)) + "\n"
+
+
+def _bloc_formats(blocs: pd.DataFrame) -> dict[str, str]:
+    formats = {c: ".1%" for c in ("defection_rate", "defection_low", "defection_high")}
+    formats.update({"mean_defection_round": ".1f", "runs": ",d", "defected": ",d", "point": "d"})
+    return formats
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -217,7 +217,7 @@ def utility_space_figure(
 
 
 def write_run_plots(model: NegotiationModel, directory: Path) -> list[Path]:
-    """Write both pictures for every table of a traced run as PNG files.
+    """Write both pictures for every table of a traced run, and one per bloc, as PNG files.
 
     Args:
         model: A model run with ``trace=True``.
@@ -232,5 +232,12 @@ def write_run_plots(model: NegotiationModel, directory: Path) -> list[Path]:
         for name, make in (("concession", concession_figure), ("utility-space", utility_space_figure)):
             fig, _ = make(model, table_id)
             path = directory / f"{table_id}-{name}.png"
+            written.append(write_atomic(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110)))
+    if model.compiled.blocs:
+        from negotiation.charts.bloc_charts import bloc_run_figure
+
+        for bloc in model.compiled.blocs:
+            fig, _ = bloc_run_figure(model, bloc.bloc_id)
+            path = directory / f"bloc-{bloc.bloc_id}.png"
             written.append(write_atomic(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110)))
     return written

@@ -39,10 +39,12 @@ def main(args: argparse.Namespace) -> int:
     """Run both sides, print the comparison and optionally write it."""
     from negotiation.tuning.compare import (
         format_comparison,
+        format_member_utilities,
         load_side,
         mark_reach,
         paired_deal_changes,
         paired_issue_changes,
+        paired_member_utilities,
         simulate_pair,
         write_comparison,
     )
@@ -61,8 +63,11 @@ def main(args: argparse.Namespace) -> int:
     print(format_comparison(frame, base_label, variant_label))
     if issues is not None:
         print("\n" + format_comparison(issues, base_label, variant_label))
+    members = paired_member_utilities(base_rows, variant_rows, (base.scenario, variant.scenario))
+    if len(members):
+        print("\n" + format_member_utilities(members, base_label, variant_label))
     if args.out is not None:
         with output_folder(args.out, "compare", args.overwrite):
-            written = write_comparison(frame, args.out, base_label, variant_label, issues)
+            written = write_comparison(frame, args.out, base_label, variant_label, issues, members)
         print(f"\n{len(written)} files written to {args.out}")
     return 0

@@ -54,15 +54,38 @@ def main(args: argparse.Namespace) -> int:
                     "scenario": model.compiled.scenario.name,
                     "seed": args.seed,
                     "tables": outcomes_to_dict(outcomes),
+                    "blocs": model.bloc_outcomes(),
                 },
                 indent=2,
             )
         )
     else:
         print(format_outcomes(outcomes, model.compiled.scenario.name, args.seed))
+        for line in format_blocs(model):
+            print(line)
     if args.plot is not None and not args.json:
         print(f"\n{len(written)} pictures written to {args.plot}")
     return 0
+
+
+def format_blocs(model: NegotiationModel) -> list[str]:
+    """One line per bloc: its common position at the end (if any) and who left it, when."""
+    values = model.bloc_outcomes()
+    lines = []
+    for bloc in model.compiled.blocs:
+        prefix = f"bloc_{bloc.bloc_id}"
+        if values[f"{prefix}_exists"]:
+            where = ", ".join(f"{i} {values[f'{prefix}_position_{i}']:.2f}" for i in bloc.issues)
+            held = f"common position {where} (strength {values[f'{prefix}_strength']:.2f})"
+        else:
+            held = "no common position at the end"
+        left = [
+            f"{m} (from round {values[f'{prefix}_{m}_defected_round']})"
+            for m in bloc.members
+            if values[f"{prefix}_{m}_defected"]
+        ]
+        lines.append(f"\nbloc {bloc.bloc_id}: {held}; left: {', '.join(left) or 'none'}")
+    return lines
 
 
 def format_outcomes(outcomes: tuple[TableOutcome, ...], scenario: str, seed: int) -> str:

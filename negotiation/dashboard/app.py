@@ -7,7 +7,8 @@ SolaraViz gives the frame: the title bar, Mesa's run controls (Reset, play, Step
 slider in the sidebar, and rebuilds the model on Reset through the session (see
 :class:`~negotiation.dashboard.state.DashboardModel`). This module adds, in the sidebar, the
 parameter inputs and the overlay writer, and in the main area the run's numbers, Mesa's plot of open
-tables and deals, the table panels and the deal-probability panel. Every decision lives in the
+tables and deals, the table panels, the deal-probability panel and, for a scenario with blocs, the
+bloc panel (the position over the rounds and the defection rates). Every decision lives in the
 state object; the components here only show it and forward clicks.
 """
 
@@ -23,7 +24,12 @@ import solara.lab
 from mesa.visualization import Slider, SolaraViz, make_plot_component
 from mesa.visualization.utils import force_update, update_counter
 
-from negotiation.dashboard.charts import concession_chart, deal_probability_chart, utility_space_chart
+from negotiation.dashboard.charts import (
+    bloc_chart,
+    concession_chart,
+    deal_probability_chart,
+    utility_space_chart,
+)
 from negotiation.dashboard.state import (
     DashboardState,
     DealProbabilities,
@@ -158,6 +164,11 @@ def ParameterPanel(state: DashboardState, model: solara.Reactive) -> None:
         for spec in state.catalogue.values():
             if spec.group == "table" and spec.owner == table_id:
                 ParameterInput(spec, state.value(spec.path), is_drawn(state, spec), change).key(spec.path)
+        for bloc_id in state.scenario.blocs:
+            solara.Text(f"Bloc {bloc_id}", style={"font-weight": "bold"})
+            for spec in state.catalogue.values():
+                if spec.group == "bloc" and spec.owner == bloc_id:
+                    ParameterInput(spec, state.value(spec.path), is_drawn(state, spec), change).key(spec.path)
         solara.Text("* drawn afresh in every run until you set it", style={"font-size": "0.8em"})
         if parameter_error.value:
             solara.Error(parameter_error.value)
@@ -265,6 +276,25 @@ def DealPanel(state: DashboardState, model: solara.Reactive) -> None:
             HtmlTable(probability_comparison(state.probabilities, state.previous).round(3), "deal-table")
 
 
+@solara.component
+def BlocPanel(state: DashboardState, model: solara.Reactive) -> None:
+    """Each bloc: its position over the rounds of this run, and the members' defection rates."""
+    update_counter.get()
+    current = model.get()
+    for bloc in state.compiled.blocs:
+        with solara.Card(f"Bloc {bloc.bloc_id}"):
+            fig, _ = bloc_chart(current, bloc.bloc_id)
+            with solara.Div(classes=["bloc-chart"]):
+                solara.FigureMatplotlib(fig, format="png", dpi=90)
+            if state.probabilities is not None and state.probabilities.defections:
+                rates = state.probabilities.defection_frame()
+                shown = rates[rates["bloc"] == bloc.bloc_id].drop(columns="bloc").round(3)
+                solara.Text(f"Defection rates over {state.probabilities.runs} runs (95% Wilson interval)")
+                HtmlTable(shown, "defection-table")
+            else:
+                solara.Text("Estimate deal probabilities to see each member's defection rate.")
+
+
 def HtmlTable(frame: pd.DataFrame, css: str) -> None:
     """A pandas frame as a plain HTML table (escaped; no Markdown, which would fetch KaTeX)."""
     html = frame.to_html(index=False, border=0, classes=["negotiation-table", css], na_rep="", escape=True)
@@ -319,3 +349,4 @@ def Page() -> None:
                 open_tables_plot(model.value)
         TablePanel(state, model)
         DealPanel(state, model)
+        BlocPanel(state, model)

@@ -14,8 +14,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from negotiation.charts.batch_charts import draw_deal_probabilities
+from negotiation.charts.bloc_charts import bloc_run_figure
 from negotiation.charts.run_charts import UtilitySpace, draw_concession, draw_utility_space
 from negotiation.dashboard.state import DealProbabilities
+from negotiation.model import NegotiationModel
 
 
 def concession_chart(
@@ -30,6 +32,13 @@ def utility_space_chart(space: UtilitySpace) -> tuple[Figure, Axes]:
     """Utility space of one table so far (see ``draw_utility_space``)."""
     fig = Figure(figsize=(4.4, 4.2), layout="constrained")
     return fig, draw_utility_space(fig.subplots(), space)
+
+
+def bloc_chart(model: NegotiationModel, bloc_id: str) -> tuple[Figure, object]:
+    """A traced run's bloc: how its common position formed, then the positions over the rounds."""
+    fig, axes = bloc_run_figure(model, bloc_id)
+    fig.set_size_inches(10.0, 0.6 + 3.0 * axes.shape[0])
+    return fig, axes
 
 
 def deal_probability_chart(

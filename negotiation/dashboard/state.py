@@ -62,8 +62,8 @@ class ParameterSpec:
     """Parameter path, as in ``--set`` (e.g. ``actors.china.resolve``)."""
     owner: str
     """The actor or table id it belongs to."""
-    group: Literal["actor", "table"]
-    """Whether it belongs to an actor or to a table."""
+    group: Literal["actor", "table", "bloc"]
+    """Whether it belongs to an actor, a table or a bloc."""
     label: str
     """Short label for the input."""
     kind: ParameterKind
@@ -108,17 +108,20 @@ def parameter_catalogue(scenario: Scenario) -> dict[str, ParameterSpec]:
     """The key parameters of every actor and table, keyed by path.
 
     Per actor: ``resolve``, ``strategy.kind`` and ``strategy.e``. Per table: ``deadline`` and, for
-    each party, its ``outside_option`` and the weight of every table issue.
+    each party, its ``outside_option`` and the weight of every table issue. Per bloc: its
+    ``leverage`` and each member's ``cohesion`` and ``defection``.
 
     Args:
         scenario: The base scenario (defaults and bounds come from it).
 
     Returns:
-        Path to spec, actors first (scenario order), then tables.
+        Path to spec, actors first (scenario order), then tables, then blocs.
     """
     specs: list[ParameterSpec] = []
 
-    def add(path: str, owner: str, group: Literal["actor", "table"], label: str, kind: ParameterKind, **kw):
+    def add(
+        path: str, owner: str, group: Literal["actor", "table", "bloc"], label: str, kind: ParameterKind, **kw
+    ):
         specs.append(
             ParameterSpec(
                 path=path,
@@ -178,6 +181,12 @@ def parameter_catalogue(scenario: Scenario) -> dict[str, ParameterSpec]:
                     "float",
                     high=max(1.0, weight),
                 )
+    for bloc_id, bloc in scenario.blocs.items():
+        base = f"blocs.{bloc_id}"
+        add(f"{base}.leverage", bloc_id, "bloc", "leverage of the bloc", "float")
+        for member in bloc.members:
+            add(f"{base}.members.{member}.cohesion", bloc_id, "bloc", f"{member}: cohesion", "float")
+            add(f"{base}.members.{member}.defection", bloc_id, "bloc", f"{member}: defection", "float")
     return {spec.path: spec for spec in specs}
 
 
@@ -193,6 +202,17 @@ class DealProbabilities:
     """Runs in the batch."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """The overrides the batch ran with."""
+    defections: tuple[tuple[str, str, int], ...] = ()
+    """(bloc, member, runs in which the member left its bloc), for a scenario with blocs."""
+
+    def defection_frame(self) -> pd.DataFrame:
+        """One row per bloc member: bloc, member, defected, runs, rate, low, high (95% Wilson)."""
+        frame = pd.DataFrame(list(self.defections), columns=["bloc", "member", "defected"])
+        frame["runs"] = self.runs
+        low, high = wilson_interval(frame["defected"].to_numpy(), np.full(len(frame), self.runs))
+        frame["rate"] = frame["defected"] / self.runs if self.runs else np.nan
+        frame["low"], frame["high"] = np.asarray(low, float), np.asarray(high, float)
+        return frame
 
     @property
     def p(self) -> np.ndarray:
@@ -290,19 +310,25 @@ class DealBatch:
         """Play the batch (in the calling thread) and return its probabilities, None if cancelled."""
         table_ids = self.compiled.table_ids
         deals = np.zeros(len(table_ids), dtype=np.int64)
+        members = [(b.bloc_id, m) for b in self.compiled.blocs for m in b.members]
+        defected = np.zeros(len(members), dtype=np.int64)
+        names = [f"bloc_{b}_{m}_defected" for b, m in members]
         for start in range(0, self.runs, self.chunk):
             if self._cancel.is_set():
                 return None
             stop = min(start + self.chunk, self.runs)
             rows = simulate(self.compiled, range(start, stop), self.master_seed)
-            frame = rows.select(["table", "deal"]).to_pandas()
+            frame = rows.select(["table", "deal", *names]).to_pandas()
+            first = frame[frame["table"] == table_ids[0]]  # one row per run
+            defected += np.array([int(first[name].sum()) for name in names], dtype=np.int64)
             per_table = frame.groupby("table", sort=False)["deal"].sum()
             deals += per_table.reindex(table_ids, fill_value=0).to_numpy(dtype=np.int64)
             with self._lock:
                 self._done = stop
             if listener is not None:
                 listener(stop, self.runs)
-        return DealProbabilities(tuple(table_ids), deals, self.runs, self.overrides)
+        defections = tuple((b, m, int(n)) for (b, m), n in zip(members, defected, strict=True))
+        return DealProbabilities(tuple(table_ids), deals, self.runs, self.overrides, defections)
 
 
 class DashboardModel(NegotiationModel):
@@ -495,6 +521,10 @@ class DashboardState:
     def utility_space(self, table_id: str) -> UtilitySpace:
         """Pareto frontier, Nash point, offers so far and agreement of one table in the current run."""
         return utility_space(self.model, table_id)
+
+    def bloc_trace(self) -> pd.DataFrame:
+        """The run's blocs so far: the common position and every member's stance in every round."""
+        return self.model.datacollector.get_table_dataframe("bloc")
 
     def summary(self) -> list[TableSummary]:
         """Status, end round, offers so far and utilities of every table in the current run."""

@@ -250,8 +250,7 @@ def play(runs: Runs, seats: Seats, round_: int, trace: bool = False) -> tuple[Ro
     Returns:
         The trace (or None) and the rows that ended in this round.
     """
-    if runs.compiled.events:
-        runs.fire_events(round_)
+    runs.before_round(round_)
     negotiation = runs.negotiation
     was_open = negotiation.status == OPEN
     uniforms = runs.walkout_uniforms[:, :, round_].reshape(-1)

@@ -82,6 +82,13 @@ def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
             if len(tail) == 4 and tail[2] == "ideal" and isinstance(pref.ideal.get(tail[3]), float | int):
                 low, high = scenario.issue_range(parts[1], tail[3])
                 return low, high, False
+    elif head == "blocs" and len(parts) >= 3 and parts[1] in scenario.blocs:
+        bloc = scenario.blocs[parts[1]]
+        if parts[2:] == ["leverage"]:
+            return 0.0, 1.0, False
+        if len(parts) == 5 and parts[2] == "members" and parts[3] in bloc.members:
+            if parts[4] in ("cohesion", "defection"):
+                return 0.0, 1.0, False
     elif head == "linkages" and len(parts) == 3 and parts[2] == "strength":
         if parts[1].isdigit() and int(parts[1]) < len(scenario.linkages):
             return 0.0, 1.0, False
@@ -94,5 +101,6 @@ def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
     raise KeyError(
         "a numeric parameter that can vary per run: actors.A.{leverage,domestic_pressure,resolve,"
         "discount,delay_cost,rapport.B,strategy.e,...}, tables.T.{deadline,breakdown_risk,no_deal.I,"
-        "preferences.P.{outside_option,weights.I,ideal.I}}, linkages.N.strength or model.*"
+        "preferences.P.{outside_option,weights.I,ideal.I}}, linkages.N.strength, "
+        "blocs.B.{leverage,members.A.{cohesion,defection}} or model.*"
     )

@@ -70,6 +70,7 @@ def check_scenario(scenario: Scenario) -> None:
     for index, link in enumerate(scenario.linkages):
         _check_linkage(scenario, index, link)
     _check_negotiators(scenario)
+    _check_blocs(scenario)
     for path in scenario.uncertainty:
         try:
             numeric_bounds(scenario, path)
@@ -84,6 +85,13 @@ def check_scenario(scenario: Scenario) -> None:
                         path,
                         "a parameter other than a deadline (a run's length is fixed when it starts; "
                         "make the deadline uncertain instead)",
+                    )
+                if path.startswith("blocs.") and path.endswith(".defection"):
+                    raise FieldProblem(
+                        f"events.{index}.{kind}",
+                        path,
+                        "a parameter other than a defection propensity (drawn when a run starts; "
+                        "make it uncertain instead)",
                     )
                 try:
                     numeric_bounds(scenario, path)
@@ -118,6 +126,75 @@ def _check_negotiators(scenario: Scenario) -> None:
                 f"a registered negotiator kind: {', '.join(kinds) or 'none is installed'} "
                 f"(packages register kinds in the entry-point group {NEGOTIATOR_GROUP})",
             )
+
+
+def _check_blocs(scenario: Scenario) -> None:
+    """Members are declared actors in one bloc at most; positions and ranges lie in the issues' ranges.
+
+    Acceptable ranges that share no point are not an input error: the bloc then reports that no
+    common position exists.
+    """
+    actors, issues = set(scenario.actors), set(scenario.issues)
+    seen: dict[str, str] = {}
+    for bloc_id, bloc in scenario.blocs.items():
+        where = f"blocs.{bloc_id}"
+        if len(set(bloc.issues)) != len(bloc.issues):
+            raise FieldProblem(f"{where}.issues", list(bloc.issues), "each issue listed once")
+        for issue_id in bloc.issues:
+            _require(issue_id in issues, f"{where}.issues", issue_id, issues, "issue")
+        if bloc.rule == "qualified_majority" and bloc.quota is None:
+            raise FieldProblem(f"{where}.quota", None, "a quota in (0.5, 1] for a qualified_majority rule")
+        if bloc.rule != "qualified_majority" and bloc.quota is not None:
+            raise FieldProblem(f"{where}.quota", bloc.quota, f"no quota: the {bloc.rule} rule sets its own")
+        for actor_id, member in bloc.members.items():
+            _require(actor_id in actors, f"{where}.members", actor_id, actors, "actor")
+            if actor_id in seen:
+                raise FieldProblem(
+                    f"{where}.members.{actor_id}",
+                    actor_id,
+                    f"an actor in one bloc only (it is in {seen[actor_id]})",
+                )
+            seen[actor_id] = bloc_id
+            _check_bloc_member(scenario, f"{where}.members.{actor_id}", bloc.issues, member)
+
+
+def _check_bloc_member(scenario: Scenario, where: str, bloc_issues: tuple[str, ...], member: Any) -> None:
+    for kind in ("position", "salience"):
+        mapping = getattr(member, kind)
+        for issue_id in mapping:
+            _require(
+                issue_id in bloc_issues,
+                f"{where}.{kind}.{issue_id}",
+                issue_id,
+                set(bloc_issues),
+                "bloc issue",
+            )
+        for issue_id in bloc_issues:
+            if issue_id not in mapping:
+                raise FieldProblem(f"{where}.{kind}.{issue_id}", None, f"a {kind} on every bloc issue")
+    for issue_id in member.acceptable:
+        _require(
+            issue_id in bloc_issues,
+            f"{where}.acceptable.{issue_id}",
+            issue_id,
+            set(bloc_issues),
+            "bloc issue",
+        )
+    for issue_id in bloc_issues:
+        issue = scenario.issues[issue_id]
+        position = member.position[issue_id]
+        if not issue.low <= position <= issue.high:
+            raise FieldProblem(
+                f"{where}.position.{issue_id}", position, f"a value in [{issue.low}, {issue.high}]"
+            )
+        if issue_id in member.acceptable:
+            low, high = member.acceptable[issue_id]
+            if not issue.low <= low <= position <= high <= issue.high:
+                raise FieldProblem(
+                    f"{where}.acceptable.{issue_id}",
+                    [low, high],
+                    f"[low, high] with {issue.low} <= low <= position ({position}) <= high <= {issue.high}",
+                )
 
 
 def _check_issue(issue_id: str, issue: Any) -> None:

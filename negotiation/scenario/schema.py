@@ -294,6 +294,51 @@ class Event(Frozen):
         return self
 
 
+class BlocMember(Frozen):
+    """One member of a bloc: where it stands on the bloc's issues, how much they matter, its weight.
+
+    ``position`` and ``acceptable`` are in the issues' real units (the range of ``[issues.*]``);
+    ``cohesion`` is how far the common position moves the member's ideal at its tables with
+    outsiders; ``defection`` is the chance that it breaks ranks on its own while the bloc negotiates.
+    """
+
+    position: dict[str, float] = Field(description="Ideal point on each bloc issue (real units).")
+    salience: dict[str, Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
+        description="How much each bloc issue matters to the member, in (0, 1]."
+    )
+    capability: Annotated[float, Field(gt=0.0, le=MAX_WEIGHT)] = Field(
+        description="The weight the member brings to bear in the bloc (positive)."
+    )
+    acceptable: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="[low, high] the member accepts as a common position per issue (the issue's "
+        "whole range where not given); binds under consensus.",
+    )
+    cohesion: Unit = Field(0.5, description="How far the common position moves the member's stances.")
+    defection: Unit = Field(0.0, description="Chance of breaking ranks on its own while the bloc negotiates.")
+
+
+class Bloc(Frozen):
+    """A bloc of actors (ASEAN) that forms a common position and moves its members' stances.
+
+    Before and between rounds the members form a common position on the bloc's issues by the
+    spatial model of :mod:`negotiation.bargaining.bloc` under ``rule``; the position moves each
+    member's ideal on those issues at its tables with non-members, and a firm, cohesive bloc raises
+    the member's value of no deal there by ``leverage * cohesion * strength``.
+    """
+
+    name: str = ""
+    members: dict[str, BlocMember] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
+    issues: tuple[str, ...] = Field(min_length=1, max_length=MAX_WORK_ITEMS)
+    rule: Literal["consensus", "majority", "qualified_majority"] = "consensus"
+    quota: Annotated[float, Field(gt=0.5, le=1.0)] | None = Field(
+        None, description="Share of the weighted vote a challenge needs (qualified_majority only)."
+    )
+    leverage: Unit = Field(
+        0.0, description="Rise of a member's value of no deal in a fully cohesive, united bloc."
+    )
+
+
 class Scenario(Frozen):
     """A whole negotiation scenario, validated across its parts."""
 
@@ -306,6 +351,7 @@ class Scenario(Frozen):
     model: ModelSettings = ModelSettings()
     uncertainty: dict[str, Distribution] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     events: tuple[Event, ...] = Field((), max_length=MAX_ENTRIES)
+    blocs: dict[str, Bloc] = Field(default_factory=dict, max_length=MAX_WORK_ITEMS)
 
     @model_validator(mode="before")
     @classmethod

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from negotiation.batch.reader import _NULLABLE_BOOL, RESULT_COLUMNS, RESULTS_DIR, SCENARIO_FILE, result_files
 from negotiation.errors import MISSING, ExperimentError, reason
 from negotiation.scenario.schema import Scenario
+from negotiation.stats.bloc_digest import BlocAccumulator, bloc_specs
 
 BATCH_ROWS = 65_536
 """Rows per record batch read from the Parquet files."""
@@ -94,6 +95,16 @@ class ResultsDigest:
     when no cloud was sampled."""
     cloud_point: int | None = None
     """The design point the cloud was sampled from, or None for every point."""
+    bloc_members: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per design point and bloc member: ``point, bloc, member, runs, defected`` (empty
+    without a bloc; see :mod:`negotiation.stats.bloc_digest`)."""
+    bloc_rounds: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.int64))
+    """(len(bloc_members), last round + 2) defections by the first round the member was out."""
+    bloc_positions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per design point, bloc and bloc issue: ``point, bloc, issue, low, high, runs, exists,
+    value_sum`` (the final common position, where one exists)."""
+    bloc_position_bins: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.int64))
+    """(len(bloc_positions), POSITION_BINS) the final common positions over the issue's range."""
 
     @classmethod
     def from_frame(
@@ -131,6 +142,11 @@ class ResultsDigest:
             _frame_ranges(results, pairs) if scenario is None else scenario_ranges(scenario, pairs),
             cloud_point,
         )
+        builder.blocs = BlocAccumulator(
+            bloc_specs(list(results.columns), scenario),
+            builder.point_ids,
+            int(results["round"].max()) if len(results) else 0,
+        )
         builder.add(results)
         return builder.finish()
 
@@ -140,6 +156,10 @@ class ResultsDigest:
             return self
         keep_counts = (self.counts["point"] == point).to_numpy()
         keep_moves = (self.moves["point"] == point).to_numpy()
+        keep_members = (self.bloc_members["point"] == point).to_numpy() if len(self.bloc_members) else None
+        keep_positions = (
+            (self.bloc_positions["point"] == point).to_numpy() if len(self.bloc_positions) else None
+        )
         return replace(
             self,
             points=self.points[self.points["point"] == point].reset_index(drop=True),
@@ -150,6 +170,16 @@ class ResultsDigest:
             chart_bins=self.chart_bins[keep_moves],
             binary=self.binary[keep_moves],
             cloud={t: c[c["point"] == point] for t, c in self.cloud.items()},
+            bloc_members=self.bloc_members[keep_members].reset_index(drop=True)
+            if len(self.bloc_members)
+            else self.bloc_members,
+            bloc_rounds=self.bloc_rounds[keep_members] if len(self.bloc_members) else self.bloc_rounds,
+            bloc_positions=self.bloc_positions[keep_positions].reset_index(drop=True)
+            if len(self.bloc_positions)
+            else self.bloc_positions,
+            bloc_position_bins=self.bloc_position_bins[keep_positions]
+            if len(self.bloc_positions)
+            else self.bloc_position_bins,
         )
 
     @property
@@ -228,6 +258,7 @@ class _Builder:
         self.binary = np.zeros((p, q, 2), np.int64)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
         self.cloud = {t: empty for t in tables}  # (point, replication, utility_0, utility_1) arrays
+        self.blocs = BlocAccumulator([], points, last_round)
 
     def add(self, frame: pd.DataFrame) -> None:
         """Fold one batch of result rows in."""
@@ -264,6 +295,7 @@ class _Builder:
                 if unset[group]:
                     self.parties[group] = (str(frame["party_0"].iat[row]), _others(frame, row))
         self._add_points(frame, pi)
+        self.blocs.add(frame, pi, ti == 0)
         self._add_issues(frame, pi, ti, deal)
         self._add_cloud(frame, pi, ti, deal)
 
@@ -400,7 +432,12 @@ class _Builder:
                     "utility_1": utility_1[order],
                 }
             )
+        bloc_members, bloc_rounds, bloc_positions, bloc_bins = self.blocs.finish()
         return ResultsDigest(
+            bloc_members=bloc_members,
+            bloc_rounds=bloc_rounds,
+            bloc_positions=bloc_positions,
+            bloc_position_bins=bloc_bins,
             tables=present,
             issues=self.issues,
             parameters=self.parameters,
@@ -563,7 +600,13 @@ def read_digest(
     ranges = scenario_ranges(scenario, pairs)
     builder = _Builder(order, issues, list(parameters), point_ids, last_round, pairs, ranges, cloud_point)
     builder.sample_cloud = sample_cloud
-    columns = [n for n in schema.names if n in {*RESULT_COLUMNS, *parameters} or _is_issue(n, issues)]
+    builder.blocs = BlocAccumulator(bloc_specs(schema.names, scenario), point_ids, last_round)
+    bloc_columns = set(builder.blocs.columns()) & set(schema.names)
+    columns = [
+        n
+        for n in schema.names
+        if n in {*RESULT_COLUMNS, *parameters} or _is_issue(n, issues) or n in bloc_columns
+    ]
     for batch in _batches(files, schema, columns):
         builder.add(batch.to_pandas(types_mapper=_NULLABLE_BOOL.get))
     return builder.finish()

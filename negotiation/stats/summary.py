@@ -269,6 +269,66 @@ def issue_table(results: Results, metadata: dict[str, Any]) -> pd.DataFrame:
     return table[["point", *parameters, "table", "issue", *rest]]
 
 
+def bloc_table(results: Results, metadata: dict[str, Any], confidence: float = 0.95) -> pd.DataFrame:
+    """One row per design point and bloc member: how often it defected, with the Wilson interval.
+
+    Args:
+        results: The results table (with a scenario's bloc columns).
+        metadata: The batch metadata; its ``parameters`` name the varied parameter columns.
+        confidence: Confidence level of the interval.
+
+    Returns:
+        Columns ``point, <parameters>, bloc, member, runs, defected, defection_rate, defection_low,
+        defection_high, mean_defection_round`` (the mean of the first round the member was out, over
+        the runs where it defected); empty without a bloc.
+    """
+    parameters = list(metadata.get("parameters", []))
+    digest = _digest_with(results, parameters)
+    members = digest.bloc_members
+    columns = ["point", *parameters, "bloc", "member", "runs", "defected"]
+    columns += ["defection_rate", "defection_low", "defection_high", "mean_defection_round"]
+    if not len(members):
+        return pd.DataFrame(columns=columns)
+    table = with_interval(members, "defected", "runs", prefix="defection_", confidence=confidence)
+    table = table.rename(columns={"defection_p": "defection_rate"})
+    rounds = np.arange(digest.bloc_rounds.shape[1])
+    table["mean_defection_round"] = _mean(
+        pd.Series((digest.bloc_rounds * rounds).sum(axis=1).astype(float)), table["defected"]
+    )
+    if parameters:
+        table = table.merge(digest.points[["point", *parameters]], on="point", how="left")
+    return table.astype({"bloc": str, "member": str})[columns]
+
+
+def bloc_position_table(results: Results, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per design point, bloc and bloc issue: how often a common position holds at the end.
+
+    Returns:
+        Columns ``point, bloc, issue, runs, exists, exists_p, exists_low, exists_high, mean_position``
+        (the final common position's mean, real units, over the runs where one exists).
+    """
+    positions = as_digest(results).bloc_positions
+    if not len(positions):
+        return pd.DataFrame(
+            columns=[
+                "point",
+                "bloc",
+                "issue",
+                "runs",
+                "exists",
+                "exists_p",
+                "exists_low",
+                "exists_high",
+                "mean_position",
+            ]
+        )
+    table = with_interval(positions, "exists", "runs", prefix="exists_", confidence=confidence)
+    table["mean_position"] = _mean(table["value_sum"], table["exists"])
+    return table.astype({"bloc": str, "issue": str})[
+        ["point", "bloc", "issue", "runs", "exists", "exists_p", "exists_low", "exists_high", "mean_position"]
+    ]
+
+
 def summarise(outdir: str | Path) -> pd.DataFrame:
     """The summary table of a batch output folder (see :func:`summary_table`), in bounded memory.
 

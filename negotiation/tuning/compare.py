@@ -17,6 +17,7 @@ coverage near 0 and 1. The Wald interval is reported alongside for reference.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -370,6 +371,7 @@ def write_comparison(
     base_label: str,
     variant_label: str,
     issues: pd.DataFrame | None = None,
+    members: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``compare.csv``, ``compare.md`` and the chart (``compare.png``, ``compare.svg``).
 
@@ -379,6 +381,8 @@ def write_comparison(
         base_label: Name of the base.
         variant_label: Name of the variant.
         issues: Output of :func:`paired_issue_changes`, written as ``compare-issues.csv`` if given.
+        members: Output of :func:`paired_member_utilities`, written as ``compare-members.csv`` if it
+            has rows.
 
     Returns:
         The files written.
@@ -398,8 +402,117 @@ def write_comparison(
     ]
     if issues is not None:
         written.append(write_text_atomic(folder / "compare-issues.csv", issues.to_csv(index=False)))
+    if members is not None and len(members):
+        written.append(write_text_atomic(folder / "compare-members.csv", members.to_csv(index=False)))
     fig, _ = plot_comparison(frame, base_label, variant_label)
     return written + save_figure(fig, folder, "compare")
+
+
+MEMBER_COLUMNS = (
+    "bloc",
+    "member",
+    "table",
+    "runs",
+    "base_utility",
+    "variant_utility",
+    "change",
+    "low",
+    "high",
+)
+"""Columns of :func:`paired_member_utilities` (one row per bloc member and table with a non-member)."""
+
+
+def paired_member_utilities(
+    base: pd.DataFrame, variant: pd.DataFrame, scenarios: Sequence[Scenario], confidence: float = 0.95
+) -> pd.DataFrame:
+    """What a bloc is worth to each member: the paired change in its utility at its tables with outsiders.
+
+    For every member of a bloc declared on either side and every table where it faces a non-member,
+    the mean utility of the table's outcome (the agreed terms, or the no-deal outcome without a
+    deal) to the member *by its own preferences as declared at the table*, before any pull of the
+    bloc (which moves the ideal the member bargains with, not what the outcome is worth to it), on
+    each side; and the mean paired difference (variant minus base) with a normal interval
+    ``z * sd / sqrt(n)`` of the per-run differences.
+
+    Args:
+        base: Results rows of the base (``replication``, ``table`` and the issue columns).
+        variant: Results rows of the variant, same columns.
+        scenarios: The base's and the variant's scenarios: the first says the tables' ranges and
+            the members' preferences; either's blocs say who the members are.
+        confidence: Two-sided confidence level of the intervals.
+
+    Returns:
+        The columns of ``MEMBER_COLUMNS``; empty when neither side has a bloc.
+    """
+    from negotiation.bargaining.compiled import compile_scenario
+    from negotiation.bargaining.preferences import utility
+
+    reference = scenarios[0]
+    compiled = compile_scenario(reference)
+    rows = []
+    z = _z(confidence)
+    members = {m: b for scenario in scenarios for b, bloc in scenario.blocs.items() for m in bloc.members}
+    for member, bloc_id in members.items():
+        bloc = next(s.blocs[bloc_id] for s in scenarios if bloc_id in s.blocs)
+        for t, table_id in enumerate(compiled.table_ids):
+            table = reference.tables[table_id]
+            if member not in table.parties or all(p in bloc.members for p in table.parties):
+                continue
+            side = table.parties.index(member)
+            issues = list(table.issues)
+            sides = [
+                frame.loc[frame["table"] == table_id, ["replication", *issues]] for frame in (base, variant)
+            ]
+            pairs = sides[0].merge(sides[1], on="replication", suffixes=("_base", "_variant"))
+            if pairs.empty:
+                continue
+            k = len(issues)
+            low, high = compiled.low[t, :k], compiled.high[t, :k]
+            weights = compiled.base["weights"][t, side, :k] / compiled.base["weights"][t, side, :k].sum()
+            ideal, curvature = compiled.base["ideal"][t, side, :k], compiled.base["curvature"][t, side]
+
+            first, second = (
+                utility(
+                    (pairs[[f"{i}_{suffix}" for i in issues]].to_numpy(float) - low) / (high - low),
+                    weights,
+                    ideal,
+                    curvature,
+                )
+                for suffix in ("base", "variant")
+            )
+            diff = second - first
+            half = z * (diff.std(ddof=1) if diff.size > 1 else 0.0) / np.sqrt(diff.size)
+            rows.append(
+                (
+                    bloc_id,
+                    member,
+                    table_id,
+                    diff.size,
+                    first.mean(),
+                    second.mean(),
+                    diff.mean(),
+                    diff.mean() - half,
+                    diff.mean() + half,
+                )
+            )
+    return pd.DataFrame(rows, columns=list(MEMBER_COLUMNS))
+
+
+def format_member_utilities(frame: pd.DataFrame, base_label: str, variant_label: str) -> str:
+    """A readable text table of :func:`paired_member_utilities`."""
+    lines = [
+        f"change in what the outcome at each bloc member's tables with non-members is worth to it (its own "
+        f"declared preferences): {variant_label} vs {base_label} "
+        f"({int(frame['runs'].max()) if len(frame) else 0} paired runs, 95% interval)",
+        "",
+        f"{'member':<14} {'table':<18} {'base':>7} {'variant':>8} {'change':>8}   95% interval",
+    ]
+    for row in frame.itertuples(index=False):
+        lines.append(
+            f"{row.member:<14} {row.table:<18} {row.base_utility:>7.3f} {row.variant_utility:>8.3f} "
+            f"{row.change:>+8.3f}   [{row.low:+.3f}, {row.high:+.3f}]"
+        )
+    return "\n".join(lines)
 
 
 def _z(confidence: float) -> float:
