@@ -67,7 +67,8 @@ def test_run_json_has_every_table_with_a_valid_ending(capsys: pytest.CaptureFixt
     for table in report["tables"]:
         assert table["status"] in STATUSES
         assert set(table["utilities"]) == set(table["parties"])
-        assert (table["pareto_distance"] is not None) == (table["status"] == "deal")
+        measured = table["status"] == "deal" and len(table["parties"]) == 2  # n-party: model.n_party_distances
+        assert (table["pareto_distance"] is not None) == measured
 
 
 def test_run_json_is_reproducible_and_depends_on_the_seed(capsys: pytest.CaptureFixture[str]) -> None:

@@ -214,7 +214,10 @@ def test_conceders_agree_no_later_than_the_slowest_pair(
 
 
 def test_outcomes_report_analysis_n_distances_and_values_of_no_deal() -> None:
-    compiled = _compiled(_table_of(3, [2.0, 1.0, 3.0]))
+    data = _table_of(3, [2.0, 1.0, 3.0])
+    assert (run_many(_compiled(data), SEEDS[:3]).pareto_distance[:, 0] != 0.0).all()  # NaN: not asked for
+    data.setdefault("model", {})["n_party_distances"] = True
+    compiled = _compiled(data)
     runs = Runs(compiled, run_keys(SEEDS[:3]))
     arrays = run_many(compiled, SEEDS[:3])
     assert (arrays.status == DEAL).all()

@@ -370,7 +370,9 @@ class StackedTables:
         Chebyshev gap to the weak Pareto frontier (by the facets of the reachable set, solved once per
         distinct set of preferences, or the LP where the grid is too large) and the Euclidean distance to
         the Nash point over the values of no deal when the table ended (solved once per distinct set of
-        preferences and values of no deal).
+        preferences and values of no deal). Only where the scenario asks (``model.n_party_distances``):
+        where a bloc or an uncertain parameter moves the seats' preferences in every run, each run is a
+        distinct problem and the solves cost about 20 ms a run, fifty times the rest of it.
         """
         if not self._unmeasured:
             return
@@ -387,6 +389,8 @@ class StackedTables:
                 self.outcome_utility[two, :2],
                 self.closing_reservation[two, :2],
             )
+        if not self.compiled.scenario.model.n_party_distances:
+            return  # tables of more than two stay NaN unless the scenario asks (model.n_party_distances)
         linear = (d.curvature[rows] == 1.0).all(axis=(1, 2))
         for size in np.unique(self.n_parties[rows[~pairs & linear]]).tolist():
             group = rows[~pairs & linear & (self.n_parties[rows] == size)]

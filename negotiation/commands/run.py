@@ -100,7 +100,9 @@ def format_outcomes(outcomes: tuple[TableOutcome, ...], scenario: str, seed: int
         for issue, value in o.values.items():
             mark = "moved" if o.moved[issue] else ("status quo" if o.deal else "without a deal")
             lines.append(f"    {issue:<24} {value:>10.2f}  {mark}")
-        if o.deal:
+        if o.deal and o.pareto_distance is None and len(o.parties) > 2:
+            lines.append("    distances to the Pareto frontier and Nash point: not measured (model.n_party_distances)")
+        elif o.deal:
             lines.append(
                 f"    distance to Pareto frontier {o.pareto_distance:.3f}, "
                 f"to Nash point {o.nash_distance if o.nash_distance is not None else float('nan'):.3f}"

@@ -92,7 +92,7 @@ def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
     elif head == "linkages" and len(parts) == 3 and parts[2] == "strength":
         if parts[1].isdigit() and int(parts[1]) < len(scenario.linkages):
             return 0.0, 1.0, False
-    elif head == "model" and len(parts) == 2 and parts[1] in type(scenario.model).model_fields:
+    elif head == "model" and len(parts) == 2 and _numeric_setting(scenario, parts[1]):
         if parts[1] == "learning_prior":
             return 0.0, 1000.0, False
         return (
@@ -104,3 +104,9 @@ def numeric_bounds(scenario: Scenario, path: str) -> tuple[float, float, bool]:
         "preferences.P.{outside_option,weights.I,ideal.I}}, linkages.N.strength, "
         "blocs.B.{leverage,members.A.{cohesion,defection}} or model.*"
     )
+
+
+def _numeric_setting(scenario: Scenario, name: str) -> bool:
+    """Whether ``model.<name>`` is a numeric coefficient (a switch such as n_party_distances is not)."""
+    field = type(scenario.model).model_fields.get(name)
+    return field is not None and field.annotation is not bool

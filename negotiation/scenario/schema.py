@@ -244,6 +244,14 @@ class ModelSettings(Frozen):
     learning_prior: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
         5.0, description="Strength of the belief prior, in offers, at rapport 0.5."
     )
+    n_party_distances: bool = Field(
+        False,
+        description=(
+            "Measure agreements at tables of more than two against the n-party Pareto frontier and Nash "
+            "point (scipy solves per distinct set of preferences and values of no deal: about 20 ms a run "
+            "when a bloc moves the seats' ideals; NaN when off)."
+        ),
+    )
 
 
 class Distribution(Frozen):
