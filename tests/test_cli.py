@@ -67,7 +67,7 @@ def test_run_json_has_every_table_with_a_valid_ending(capsys: pytest.CaptureFixt
     for table in report["tables"]:
         assert table["status"] in STATUSES
         assert set(table["utilities"]) == set(table["parties"])
-        measured = table["status"] == "deal" and len(table["parties"]) == 2  # n-party: model.n_party_distances
+        measured = table["status"] == "deal" and len(table["parties"]) == 2  # else model.n_party_distances
         assert (table["pareto_distance"] is not None) == measured
 
 
