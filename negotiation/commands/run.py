@@ -101,7 +101,9 @@ def format_outcomes(outcomes: tuple[TableOutcome, ...], scenario: str, seed: int
             mark = "moved" if o.moved[issue] else ("status quo" if o.deal else "without a deal")
             lines.append(f"    {issue:<24} {value:>10.2f}  {mark}")
         if o.deal and o.pareto_distance is None and len(o.parties) > 2:
-            lines.append("    Pareto and Nash distances and Nash point not measured (model.n_party_distances)")
+            lines.append(
+                "    distances to the Pareto frontier and Nash point: not measured (model.n_party_distances)"
+            )
         elif o.deal:
             lines.append(
                 f"    distance to Pareto frontier {o.pareto_distance:.3f}, "
