@@ -170,7 +170,7 @@ def frontier_gaps(points: np.ndarray, weights: np.ndarray, ideal: np.ndarray) ->
     objective[:, -1] = -1.0
     result = linprog(
         objective.reshape(-1),
-        A_ub=sparse.block_diag(blocks, format="csr"),
+        A_ub=sparse.block_diag([sparse.coo_array(block) for block in blocks], format="csr"),
         b_ub=np.concatenate(rights),
         bounds=np.column_stack([low.reshape(-1), np.concatenate(bounds_high)]),
         method="highs",
