@@ -166,26 +166,79 @@ class NegotiationModel(mesa.Model):
         self.datacollector.collect(self)
         for row in self.runs.blocs.snapshot():
             self.datacollector.add_table_row("bloc", {"round": self.round, **row})
-        if trace is None:
-            return
+        if trace is not None:
+            self._record_bilateral(trace)
+        if self.runs.stacked.round_trace is not None:
+            self._record_stacked(self.runs.stacked.round_trace)
+
+    def _record_bilateral(self, trace: Any) -> None:
+        """One ``offers`` row per bilateral table played this round."""
         c = self.compiled
         for i, t in enumerate(trace.tables.tolist()):
             side = int(trace.proposer[i])
-            real = c.low[t] + trace.offers[i] * (c.high[t] - c.low[t])
-            self.datacollector.add_table_row(
-                "offers",
-                {
-                    "round": trace.round,
-                    "table": c.table_ids[t],
-                    "proposer": c.actor_ids[c.parties[t, side]],
-                    "responder": c.actor_ids[c.parties[t, 1 - side]],
-                    "target": float(trace.targets[i]),
-                    "proposer_utility": float(trace.utilities[i, side]),
-                    "responder_utility": float(trace.utilities[i, 1 - side]),
-                    "status": STATUS_NAMES[int(trace.status[i])],
-                    "offer": {issue: float(real[k]) for k, issue in enumerate(c.table_issues[t])},
-                },
+            self._add_offer(
+                trace.round,
+                t,
+                c.parties[t, side],
+                c.parties[t, 1 - side],
+                trace.targets[i],
+                trace.utilities[i, side],
+                trace.utilities[i, 1 - side],
+                trace.status[i],
+                trace.offers[i],
             )
+
+    def _record_stacked(self, trace: Any) -> None:
+        """One ``offers`` row per SAOP table played this round and party other than the proposer.
+
+        The responders come in the order they answer: the seats after the proposer, round the table.
+        """
+        c = self.compiled
+        for i, t in enumerate(trace.tables.tolist()):
+            proposer, seats = int(trace.proposer[i]), c.seats[t][c.seats[t] >= 0]
+            for step in range(1, seats.size):
+                responder = (proposer + step) % seats.size
+                self._add_offer(
+                    trace.round,
+                    t,
+                    seats[proposer],
+                    seats[responder],
+                    trace.targets[i],
+                    trace.utilities[i, proposer],
+                    trace.utilities[i, responder],
+                    trace.status[i],
+                    trace.offers[i],
+                )
+
+    def _add_offer(
+        self,
+        round_: int,
+        t: int,
+        proposer: int,
+        responder: int,
+        target: float,
+        proposer_utility: float,
+        responder_utility: float,
+        status: int,
+        offer: np.ndarray,
+    ) -> None:
+        """Add one row to the ``offers`` table (actors by index, the offer normalised)."""
+        c = self.compiled
+        real = c.low[t] + offer * (c.high[t] - c.low[t])
+        self.datacollector.add_table_row(
+            "offers",
+            {
+                "round": round_,
+                "table": c.table_ids[t],
+                "proposer": c.actor_ids[proposer],
+                "responder": c.actor_ids[responder],
+                "target": float(target),
+                "proposer_utility": float(proposer_utility),
+                "responder_utility": float(responder_utility),
+                "status": STATUS_NAMES[int(status)],
+                "offer": {issue: float(real[k]) for k, issue in enumerate(c.table_issues[t])},
+            },
+        )
 
 
 def prepare(

@@ -141,24 +141,28 @@ def test_a_run_reports_every_table_with_a_valid_ending(
     assert any(o.deal for o in outcomes)
 
 
-def test_the_trace_holds_every_offer_and_ends_as_each_table_ended(traced: NegotiationModel) -> None:
+def test_the_trace_holds_every_offer_and_ends_as_each_table_ended(
+    traced: NegotiationModel, default_scenario: Scenario
+) -> None:
     offers: pd.DataFrame = traced.datacollector.get_table_dataframe("offers")
     assert tuple(offers.columns) == TRACE_COLUMNS
-    # tables of more than two are not traced (ODD 3.3.16)
-    assert set(offers["table"]) == TABLES - {"us-asean"}
+    assert set(offers["table"]) == TABLES  # tables of more than two too: a row per other party
     for o in traced.outcomes():
-        if len(o.parties) > 2:
-            continue
         rows = offers[offers["table"] == o.table]
-        assert rows["round"].max() == o.round
+        assert rows["round"].unique().tolist() == list(
+            range(default_scenario.tables[o.table].opens, o.round + 1)
+        )
+        assert (rows.groupby("round").size() == len(o.parties) - 1).all()
         assert rows["status"].iloc[-1] == o.status
-        assert (rows["status"].iloc[:-1] == "open").all()
+        assert (rows["status"][rows["round"] < o.round] == "open").all()
         assert set(rows["proposer"]) <= set(o.parties)
+        assert (rows["responder"] != rows["proposer"]).all() and set(rows["responder"]) <= set(o.parties)
         assert set(rows["offer"].iloc[-1]) == set(o.values)
         if o.deal:
             assert rows["offer"].iloc[-1] == pytest.approx(o.values)
             last = rows.iloc[-1]
             assert o.utilities[last["responder"]] == pytest.approx(last["responder_utility"])
+            assert o.utilities[last["proposer"]] == pytest.approx(last["proposer_utility"])
 
 
 def test_the_model_level_reporters_count_tables(traced: NegotiationModel) -> None:

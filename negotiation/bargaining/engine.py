@@ -93,15 +93,16 @@ class Runs:
 
         Args:
             round_: The round number.
-            trace: Return the round's trace.
+            trace: Return the round's trace of the bilateral tables, and keep the SAOP tables' in
+                ``self.stacked.round_trace`` (:class:`negotiation.bargaining.saop.StackedTrace`).
 
         Returns:
-            The trace (or None) and the rows that ended in this round.
+            The bilateral tables' trace (or None) and the rows that ended in this round.
         """
         self.before_round(round_)
         uniforms = self.walkout(round_)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
-        self.play_stacked(round_)
+        self.play_stacked(round_, trace)
         return round_trace, self.negotiation.ended
 
     def before_round(self, round_: int) -> None:
@@ -282,11 +283,14 @@ class Runs:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
         return self.blocs.outputs(self.negotiation.status, self.negotiation.end_round)
 
-    def play_stacked(self, round_: int) -> None:
-        """Play the round at the SAOP tables (after the bilateral ones; each has its own numbers)."""
+    def play_stacked(self, round_: int, trace: bool = False) -> None:
+        """Play the round at the SAOP tables (after the bilateral ones; each has its own numbers).
+
+        With ``trace``, the round's trace is kept in ``self.stacked.round_trace``.
+        """
         if self.stacked.count:
             uniforms = self.walkout(round_)
-            rows, status, agreement = self.stacked.play_round(round_, uniforms)
+            rows, status, agreement = self.stacked.play_round(round_, uniforms, trace)
             self.negotiation.record_ended(rows, status, round_, agreement)
 
     def measure_agreements(self) -> None:

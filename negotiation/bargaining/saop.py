@@ -208,6 +208,25 @@ def _remember(cache: dict, key: bytes, value: object) -> None:
     cache[key] = value
 
 
+@dataclass(frozen=True)
+class StackedTrace:
+    """What happened at each SAOP table that was open in one round (kept only when tracing)."""
+
+    round: int
+    tables: np.ndarray
+    """(n,) the bilateral state's rows of the tables played (the table index in a run of one)."""
+    proposer: np.ndarray
+    """(n,) seat of the party that made the round's offer."""
+    offers: np.ndarray
+    """(n, K) normalised offers."""
+    utilities: np.ndarray
+    """(n, P) utility of the offer to each seat (meaningless at empty seats)."""
+    targets: np.ndarray
+    """(n,) proposer's target utility."""
+    status: np.ndarray
+    """(n,) table status after the round."""
+
+
 def carried_kind(kind: np.ndarray) -> np.ndarray:
     """Strategy codes at a SAOP table: the equilibrium strategy plays the time-dependent tactic."""
     return np.where(kind == EQUILIBRIUM, TIME_DEPENDENT, kind).astype(kind.dtype)
@@ -229,6 +248,8 @@ class StackedTables:
         self.rows = (np.arange(n_runs)[:, None] * compiled.n_tables + self.tables[None, :]).reshape(-1)
         """(R,) the bilateral state's row of each SAOP row."""
         self.count = self.rows.size
+        self.round_trace: StackedTrace | None = None
+        """The last round played, when :meth:`play_round` was asked to trace it (else None)."""
         if self.count == 0:
             return
         self.derived, self.reservation = derive_stacked(compiled, params, self.tables)
@@ -258,16 +279,20 @@ class StackedTables:
         """(R,) distance of an agreement to the n-party Nash point in utility space."""
         self._unmeasured: list[np.ndarray] = []
 
-    def play_round(self, round_: int, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def play_round(
+        self, round_: int, uniforms: np.ndarray, trace: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Play one round at every open SAOP table.
 
         Args:
             round_: The round number.
             uniforms: (rows of the bilateral state,) this round's uniform number per row.
+            trace: Keep the round's trace in :attr:`round_trace` (None when no table was open).
 
         Returns:
             The bilateral rows that ended, their status, and their agreements (no-deal outcome if none).
         """
+        self.round_trace = None
         empty = np.empty(0, np.intp)
         if self.count == 0:
             return empty, np.empty(0, np.int8), np.empty((0, self.compiled.n_issues))
@@ -328,6 +353,8 @@ class StackedTables:
             self.closing_reservation[done] = np.where(present[ended], reservation[ended], np.nan)
             if deal.any():
                 self._unmeasured.append(r[deal])
+        if trace:
+            self.round_trace = StackedTrace(round_, self.rows[r], proposer, offer, values, target, status)
         return self.rows[r[ended]], status[ended], self.agreement[r[ended]]
 
     def _targets(

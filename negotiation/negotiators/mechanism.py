@@ -245,17 +245,18 @@ def play(runs: Runs, seats: Seats, round_: int, trace: bool = False) -> tuple[Ro
         runs: The run (one).
         seats: Its seated negotiators.
         round_: The round.
-        trace: Return the round's trace.
+        trace: Return the round's trace of the bilateral tables, and keep the SAOP tables' in
+            ``runs.stacked.round_trace``.
 
     Returns:
-        The trace (or None) and the rows that ended in this round.
+        The bilateral tables' trace (or None) and the rows that ended in this round.
     """
     runs.before_round(round_)
     negotiation = runs.negotiation
     was_open = negotiation.status == OPEN
     uniforms = runs.walkout(round_)
     round_trace = seats.play_round(round_, uniforms, trace)
-    runs.play_stacked(round_)
+    runs.play_stacked(round_, trace)
     return round_trace, np.flatnonzero(was_open & (negotiation.status != OPEN))
 
 
