@@ -180,6 +180,14 @@ def test_slider_and_step_change_the_charts_and_numbers(dashboard_url: str, tmp_p
             )
             assert read_overlay(tmp_path / "dashboard-overlay.toml") == {OUTSIDE: MOVED}
 
+            # the summit of seven: its concession chart, and a note instead of a utility space
+            concession_before = image_source(page, ".concession-chart")
+            page.locator(".v-select").filter(has_text="Table").first.click()
+            page.get_by_role("option", name="us-asean").click()
+            expect(page.locator(".utility-space-note")).to_contain_text("us-asean has 7 parties")
+            expect(page.locator(".utility-space-chart")).to_have_count(0)
+            wait_for_new_image(page, ".concession-chart", concession_before)
+
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000

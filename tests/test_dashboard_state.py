@@ -190,9 +190,20 @@ def test_summary_and_utility_space_follow_the_run(state) -> None:
     # the agreement is individually rational and not above the frontier
     assert space.agreement[0] >= space.reservation[0] - 1e-9
     assert len(space.offers) == rows[deal].offers
-    no_deal = [t for t, row in rows.items() if row.status != "deal"]
+    no_deal = [t for t, row in rows.items() if row.status != "deal" and len(state.parties(t)) == 2]
     for table_id in no_deal:
         assert state.utility_space(table_id).agreement is None
+    # the summit of seven: every party's utility in the summary, no two-party utility space
+    summit = outcomes["us-asean"]
+    assert state.parties("us-asean") == summit.parties and len(summit.parties) == 7
+    if summit.deal:
+        assert rows["us-asean"].utilities == pytest.approx(tuple(summit.utilities[p] for p in summit.parties))
+    else:
+        assert len(rows["us-asean"].utilities) == 7
+    shown = frame.set_index("table").loc["us-asean"]
+    assert shown["parties"] == " / ".join(summit.parties) and len(shown["utilities"].split(" / ")) == 7
+    with pytest.raises(ValueError, match="7 parties"):
+        state.utility_space("us-asean")
 
 
 # --- deal probabilities ------------------------------------------------------------------------
@@ -286,6 +297,19 @@ def test_charts_draw_current_and_previous(state) -> None:
     from negotiation.charts.run_charts import utility_space_figure
 
     _, same = utility_space_figure(state.model, "us-china")
+    assert [line.get_label() for line in ax.lines] == [line.get_label() for line in same.lines]
+    for mine, theirs in zip(ax.lines, same.lines, strict=True):
+        assert np.array_equal(mine.get_xydata(), theirs.get_xydata())
+    # the summit's concession chart: a line per party, the same as `negotiation run --plot` draws
+    state.run()
+    _, ax = concession_chart(
+        state.offers("us-asean"), "us-asean", state.parties("us-asean"), state.model.horizon
+    )
+    from negotiation.charts.run_charts import concession_figure
+
+    _, same = concession_figure(state.model, "us-asean")
+    own = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")][:7]
+    assert [label.split("'")[0].split(":")[0] for label in own] == list(state.parties("us-asean"))
     assert [line.get_label() for line in ax.lines] == [line.get_label() for line in same.lines]
     for mine, theirs in zip(ax.lines, same.lines, strict=True):
         assert np.array_equal(mine.get_xydata(), theirs.get_xydata())

@@ -232,7 +232,7 @@ def RunPanel(state: DashboardState, model: solara.Reactive) -> None:
 
 @solara.component
 def TablePanel(state: DashboardState, model: solara.Reactive) -> None:
-    """Concession curves and utility space of the chosen table."""
+    """Concession curves of the chosen table, and its utility space if it has two parties."""
     update_counter.get()
     current = model.get()
     table_id = chosen_table(state)
@@ -244,9 +244,17 @@ def TablePanel(state: DashboardState, model: solara.Reactive) -> None:
             )
             with solara.Div(classes=["concession-chart"]):
                 solara.FigureMatplotlib(fig, format="png", dpi=90)
-            fig, _ = utility_space_chart(state.utility_space(table_id))
-            with solara.Div(classes=["utility-space-chart"]):
-                solara.FigureMatplotlib(fig, format="png", dpi=90)
+            parties = state.parties(table_id)
+            if len(parties) == 2:
+                fig, _ = utility_space_chart(state.utility_space(table_id))
+                with solara.Div(classes=["utility-space-chart"]):
+                    solara.FigureMatplotlib(fig, format="png", dpi=90)
+            else:
+                with solara.Div(classes=["utility-space-note"]):
+                    solara.Info(
+                        f"{table_id} has {len(parties)} parties: its utility space has a dimension per "
+                        "party, so it is drawn only for tables of two. The concession curves show every party."
+                    )
 
 
 @solara.component

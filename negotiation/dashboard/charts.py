@@ -21,7 +21,7 @@ from negotiation.model import NegotiationModel
 
 
 def concession_chart(
-    offers: pd.DataFrame, table_id: str, parties: tuple[str, str], horizon: int
+    offers: pd.DataFrame, table_id: str, parties: tuple[str, ...], horizon: int
 ) -> tuple[Figure, Axes]:
     """Offers' utility to each party, round by round, at one table (see ``draw_concession``)."""
     fig = Figure(figsize=(5.6, 3.6), layout="constrained")

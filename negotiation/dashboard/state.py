@@ -32,7 +32,7 @@ import pandas as pd
 from negotiation.bargaining.compiled import CompiledScenario, compile_scenario
 from negotiation.bargaining.protocol import STATUS_NAMES
 from negotiation.batch.rows import simulate
-from negotiation.charts.run_charts import UtilitySpace, run_offers, utility_space
+from negotiation.charts.run_charts import UtilitySpace, parties_of, run_offers, utility_space
 from negotiation.errors import OverrideError
 from negotiation.intervals import wilson_interval
 from negotiation.model import NegotiationModel
@@ -252,8 +252,8 @@ class TableSummary:
     """Round in which the table ended, None while open."""
     offers: int
     """Offers made so far."""
-    utilities: tuple[float, float] | None
-    """Utilities to the two parties of the agreement, or of the last offer while open."""
+    utilities: tuple[float, ...] | None
+    """Utilities to every party (in table order) of the agreement, or of the last offer while open."""
 
 
 BatchListener = Callable[[int, int], None]
@@ -503,15 +503,14 @@ class DashboardState:
     def offers(self, table_id: str | None = None) -> pd.DataFrame:
         """The trace of offers so far, optionally for one table (see ``run_charts.run_offers``).
 
-        Adds ``utility_0``/``utility_1``: each offer's utility to the table's first and second party.
+        One row per offer (at a table of more than two too), with ``utility_0``, ``utility_1``, ...:
+        each offer's utility to the table's first, second, ... party.
         """
         return run_offers(self.model, table_id)
 
-    def parties(self, table_id: str) -> tuple[str, str]:
-        """The two parties of a table (opener first)."""
-        c = self.compiled
-        t = c.table_ids.index(table_id)
-        return c.actor_ids[c.parties[t, 0]], c.actor_ids[c.parties[t, 1]]
+    def parties(self, table_id: str) -> tuple[str, ...]:
+        """Every party of a table, in table order (the opener first)."""
+        return parties_of(self.model, table_id)
 
     def status(self, table_id: str) -> str:
         """'open', 'deal', 'deadline' or 'walkout' in the current run."""
@@ -519,7 +518,11 @@ class DashboardState:
         return STATUS_NAMES[int(self.model.negotiation.status[t])]
 
     def utility_space(self, table_id: str) -> UtilitySpace:
-        """Pareto frontier, Nash point, offers so far and agreement of one table in the current run."""
+        """Pareto frontier, Nash point, offers so far and agreement of one table of two in the current run.
+
+        Raises:
+            ValueError: The table has more than two parties (see ``run_charts.utility_space``).
+        """
         return utility_space(self.model, table_id)
 
     def bloc_trace(self) -> pd.DataFrame:
@@ -535,11 +538,11 @@ class DashboardState:
             status = self.status(table_id)
             mine = offers[offers["table"] == table_id]
             utilities = None
+            parties = self.parties(table_id)
             if status == "deal":
-                parties = self.parties(table_id)
                 utilities = tuple(float(outcomes[t].utilities[p]) for p in parties)
             elif len(mine):
-                utilities = (float(mine["utility_0"].iloc[-1]), float(mine["utility_1"].iloc[-1]))
+                utilities = tuple(float(mine[f"utility_{i}"].iloc[-1]) for i in range(len(parties)))
             rows.append(
                 TableSummary(
                     table=table_id,
@@ -659,7 +662,7 @@ def summary_frame(state: DashboardState) -> pd.DataFrame:
     rows = []
     for row in state.summary():
         parties = state.parties(row.table)
-        utilities = "" if row.utilities is None else f"{row.utilities[0]:.2f} / {row.utilities[1]:.2f}"
+        utilities = "" if row.utilities is None else " / ".join(f"{u:.2f}" for u in row.utilities)
         rows.append(
             {
                 "table": row.table,
