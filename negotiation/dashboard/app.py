@@ -253,7 +253,8 @@ def TablePanel(state: DashboardState, model: solara.Reactive) -> None:
                 with solara.Div(classes=["utility-space-note"]):
                     solara.Info(
                         f"{table_id} has {len(parties)} parties: its utility space has a dimension per "
-                        "party, so it is drawn only for tables of two. The concession curves show every party."
+                        "party, so it is drawn only for tables of two; its concession curves show every "
+                        "party."
                     )
 
 
