@@ -115,7 +115,14 @@ class Pictures:
             "charts-terms": ("negotiation batch --runs 2000", lambda: self.baseline("terms")),
             "charts-utility": ("negotiation batch --runs 2000", lambda: self.baseline("utility")),
             "blocs-batch": ("negotiation batch --runs 2000", lambda: self.baseline("bloc")),
-            "blocs-run": ("negotiation run --seed 3 --plot OUTDIR", self.bloc_run),
+            "blocs-run": (
+                "negotiation run --seed 3 --plot OUTDIR",
+                lambda: self.run_plots() / "bloc-asean.png",
+            ),
+            "run-summit-concession": (
+                "negotiation run --seed 3 --plot OUTDIR",
+                lambda: self.run_plots() / "us-asean-concession.png",
+            ),
             "charts-sweep": (
                 "negotiation batch experiments/china_resolve_sweep.toml --runs 300",
                 lambda: self.batch("china_resolve_sweep", 300, "sweep-actors-china-resolve"),
@@ -186,11 +193,13 @@ class Pictures:
         """A chart of a shipped experiment's batch."""
         return self.run_batch(experiment, runs) / "charts" / f"{chart}.png"
 
-    def bloc_run(self) -> Path:
-        """The ASEAN bloc in one traced run of the default scenario."""
+    def run_plots(self) -> Path:
+        """The pictures of one traced run of the default scenario (run once), and return their folder."""
         out = self.folder("run-plots")
-        negotiation("run", "--seed", "3", "--plot", str(out))
-        return out / "bloc-asean.png"
+        if "run-plots" not in self.done:
+            negotiation("run", "--seed", "3", "--plot", str(out))
+            self.done.add("run-plots")
+        return out
 
     def compare(self) -> Path:
         """The forest plot of the Taiwan incident against no shocks."""
