@@ -20,7 +20,7 @@ from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import STATUS_NAMES
 from negotiation.bargaining.saop import StackedDerived
 from negotiation.bargaining.streams import run_key
-from negotiation.model import NegotiationModel
+from negotiation.model import TRACE_COLUMNS, NegotiationModel
 from tests.helpers import arrays_equal, run_model
 
 SEEDS = (3, 7, 2025)
@@ -124,16 +124,7 @@ def test_the_bilateral_rows_are_the_bilateral_protocols_round_trace(
             )
     stacked = [table for table, saop in zip(c.table_ids, c.stacked.tolist(), strict=True) if saop]
     bilateral = offers[~offers["table"].isin(stacked)]
-    columns = [
-        "round",
-        "table",
-        "proposer",
-        "responder",
-        "target",
-        "proposer_utility",
-        "responder_utility",
-        "status",
-    ]
+    columns = [column for column in TRACE_COLUMNS if column != "offer"]
     assert list(bilateral[columns].itertuples(index=False, name=None)) == expected
 
 

@@ -94,7 +94,7 @@ class Runs:
         Args:
             round_: The round number.
             trace: Return the round's trace of the bilateral tables, and keep the SAOP tables' in
-                ``self.stacked.round_trace`` (:class:`negotiation.bargaining.saop.StackedTrace`).
+                ``self.stacked.round_trace`` (a :class:`RoundTrace` by seat).
 
         Returns:
             The bilateral tables' trace (or None) and the rows that ended in this round.

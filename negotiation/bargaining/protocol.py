@@ -240,11 +240,11 @@ class RoundTrace:
     tables: np.ndarray
     """(n,) open rows."""
     proposer: np.ndarray
-    """(n,) side that proposed."""
+    """(n,) side that proposed (at SAOP tables, :mod:`saop`: the proposer's seat)."""
     offers: np.ndarray
     """(n, K) normalised offers."""
     utilities: np.ndarray
-    """(n, 2) utility of the offer to side 0 and side 1."""
+    """(n, 2) utility of the offer to side 0 and side 1 (at SAOP tables (n, P), to each seat)."""
     targets: np.ndarray
     """(n,) proposer's target utility."""
     status: np.ndarray

@@ -46,6 +46,7 @@ from negotiation.bargaining.analysis import measure_agreements
 from negotiation.bargaining.analysis_n import Frontier, facets, frontier_gaps, nash_point_n
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.preferences import efficient_offer, power, utility
+from negotiation.bargaining.protocol import RoundTrace
 from negotiation.bargaining.status import DEADLINE, DEAL, OPEN, WALKOUT
 from negotiation.bargaining.strategies import (
     EQUILIBRIUM,
@@ -208,25 +209,6 @@ def _remember(cache: dict, key: bytes, value: object) -> None:
     cache[key] = value
 
 
-@dataclass(frozen=True)
-class StackedTrace:
-    """What happened at each SAOP table that was open in one round (kept only when tracing)."""
-
-    round: int
-    tables: np.ndarray
-    """(n,) the bilateral state's rows of the tables played (the table index in a run of one)."""
-    proposer: np.ndarray
-    """(n,) seat of the party that made the round's offer."""
-    offers: np.ndarray
-    """(n, K) normalised offers."""
-    utilities: np.ndarray
-    """(n, P) utility of the offer to each seat (meaningless at empty seats)."""
-    targets: np.ndarray
-    """(n,) proposer's target utility."""
-    status: np.ndarray
-    """(n,) table status after the round."""
-
-
 def carried_kind(kind: np.ndarray) -> np.ndarray:
     """Strategy codes at a SAOP table: the equilibrium strategy plays the time-dependent tactic."""
     return np.where(kind == EQUILIBRIUM, TIME_DEPENDENT, kind).astype(kind.dtype)
@@ -248,7 +230,7 @@ class StackedTables:
         self.rows = (np.arange(n_runs)[:, None] * compiled.n_tables + self.tables[None, :]).reshape(-1)
         """(R,) the bilateral state's row of each SAOP row."""
         self.count = self.rows.size
-        self.round_trace: StackedTrace | None = None
+        self.round_trace: RoundTrace | None = None
         """The last round played, when :meth:`play_round` was asked to trace it (else None)."""
         if self.count == 0:
             return
@@ -354,7 +336,7 @@ class StackedTables:
             if deal.any():
                 self._unmeasured.append(r[deal])
         if trace:
-            self.round_trace = StackedTrace(round_, self.rows[r], proposer, offer, values, target, status)
+            self.round_trace = RoundTrace(round_, self.rows[r], proposer, offer, values, target, status)
         return self.rows[r[ended]], status[ended], self.agreement[r[ended]]
 
     def _targets(
