@@ -65,6 +65,8 @@ class _Rows:
         self._powered: dict[tuple[int, int], list[float]] = {}
         self.plans: dict = {}
         """Knapsack plans of efficient offers, which do not depend on the target."""
+        self.own_plans: dict[tuple[int, int], scalar.KnapsackPlan] = {}
+        """The plan of each proposing side whose belief stays as it is (it does not learn), by (row, side)."""
         self.fixed_beliefs: dict[tuple[int, int], tuple[float, ...]] = {}
         """Beliefs of sides that do not learn, as read on first use."""
 
@@ -95,20 +97,19 @@ class ScalarRound:
     def split(self, round_: int) -> tuple[list[int], np.ndarray | None]:
         """This round's rows in play: those the scalar play covers, and the others (None if none)."""
         n = self.negotiation
-        if self._rows is None or self._rows.derived is not n.derived:
-            self._rows = _Rows(n.derived, n.opens, n.binary)
         view = self._rows
+        if view is None or view.derived is not n.derived:
+            view = self._rows = _Rows(n.derived, n.opens, n.binary)
         if self._open is None:
             self._open = np.flatnonzero(n.status == OPEN).tolist()
-        opens, deadline = view.opens, view.deadline
-        playing = [row for row in self._open if opens[row] <= round_ <= deadline[row]]
-        covered = view.covered
-        mine = [row for row in playing if covered[(round_ - opens[row]) & 1][row]]
-        if len(mine) == len(playing):
-            return mine, None
-        return mine, np.array(
-            [row for row in playing if not covered[(round_ - opens[row]) & 1][row]], np.intp
-        )
+        opens, deadline, covered = view.opens, view.deadline, view.covered
+        mine: list[int] = []
+        others: list[int] = []
+        for row in self._open:
+            start = opens[row]
+            if start <= round_ <= deadline[row]:
+                (mine if covered[(round_ - start) & 1][row] else others).append(row)
+        return mine, np.array(others, np.intp) if others else None
 
     def ended(self, rows: np.ndarray) -> None:
         """Forget rows that ended."""
@@ -123,43 +124,55 @@ class ScalarRound:
         """
         n, view = self.negotiation, self._rows
         assert view is not None  # split() came first
+        linear_utility = scalar.linear_utility
         started = []
         for row in rows:
-            elapsed = round_ - view.opens[row]
-            duration = view.deadline[row] - view.opens[row]
+            opens = view.opens[row]
+            elapsed = round_ - opens
+            duration = view.deadline[row] - opens
             side = elapsed % 2
             other = 1 - side
             reservation = n.reservation[row].tolist()
-            target, mirrored = self._target(row, side, elapsed, duration, reservation)
             kind = view.kind[row][side]
-            if kind == TIT_FOR_TAT:
-                n.tft_target[row, side] = mirrored
+            weights, ideal = view.weights[row], view.ideal[row]
+            last = elapsed == duration and kind == TIME_DEPENDENT and view.ultimatum[row][side]
+            if kind == TIME_DEPENDENT and not last:  # the common case, as _target has it
+                floor = reservation[side]
+                target = scalar.maximum(
+                    scalar.time_dependent_target(view.powered(row, side, elapsed), floor), floor
+                )
+            else:
+                target, mirrored = self._target(row, side, elapsed, duration, reservation)
+                if kind == TIT_FOR_TAT:
+                    n.tft_target[row, side] = mirrored
             if kind == EQUILIBRIUM:
                 offer = self._efficient(
                     row,
                     self._equilibrium_value(row, other, elapsed),
-                    view.weights[row][other],
-                    view.ideal[row][other],
-                    view.weights[row][side],
-                    view.ideal[row][side],
+                    weights[other],
+                    ideal[other],
+                    weights[side],
+                    ideal[side],
                 )
+            elif view.binary[row] is None and not view.learns[row][side]:  # a plan kept for the run
+                plan = view.own_plans.get((row, side))
+                if plan is None:
+                    plan = view.own_plans[(row, side)] = scalar.knapsack_plan(
+                        weights[side], ideal[side], self._believed(row, side), ideal[other]
+                    )
+                offer = scalar.planned_offer(plan, target, ideal[side], ideal[other])
             else:
                 offer = self._efficient(
-                    row,
-                    target,
-                    view.weights[row][side],
-                    view.ideal[row][side],
-                    self._believed(row, side),
-                    view.ideal[row][other],
+                    row, target, weights[side], ideal[side], self._believed(row, side), ideal[other]
                 )
-            if self._last_offer(row, side, elapsed, duration):
+            if last:
                 _, ultimatum, sure = self._ultimatum(row, side, reservation)
                 if sure:
                     offer = ultimatum
             n.offers[row, side] = offer
             n.has_offer[row, side] = True
-            own_value = scalar.linear_utility(offer, view.weights[row][side], view.ideal[row][side])
-            offer_value = scalar.linear_utility(offer, view.weights[row][other], view.ideal[row][other])
+            own_value = linear_utility(offer, weights[side], ideal[side])
+            offer_value = linear_utility(offer, weights[other], ideal[other])
             n.received_prev[row, other] = n.received_last[row, other]
             n.received_last[row, other] = offer_value
             started.append((row, elapsed, duration, side, offer, own_value, offer_value, target, reservation))
@@ -176,7 +189,14 @@ class ScalarRound:
         ended = []
         for row, elapsed, duration, side, offer, own_value, offer_value, target, reservation in started:
             other = 1 - side
-            next_target = self._target(row, other, elapsed + 1, duration, reservation)[0]
+            responder_kind = view.kind[row][other]
+            if responder_kind == TIME_DEPENDENT and not self._last_offer(row, other, elapsed + 1, duration):
+                floor = reservation[other]
+                next_target = scalar.maximum(
+                    scalar.time_dependent_target(view.powered(row, other, elapsed + 1), floor), floor
+                )
+            else:
+                next_target = self._target(row, other, elapsed + 1, duration, reservation)[0]
             accepted = scalar.accepts(
                 offer_value,
                 next_target,
@@ -185,14 +205,20 @@ class ScalarRound:
                 view.delay_cost[row][other],
                 round_ + 1 > view.deadline[row],
             ) and (own_value >= reservation[side] - 1e-12)
-            hazard = scalar.walkout_hazard(
-                view.breakdown_risk[row],
-                view.resolve[row][other],
-                view.trust[row][other],
-                view.mediation[row],
-                scalar.maximum(next_target - offer_value, 0.0),
+            base = view.breakdown_risk[row]
+            # with no risk of a walk-out the hazard is 0 (or NaN), which no uniform number in [0, 1) is below
+            walked = (
+                not accepted
+                and base != 0.0
+                and float(uniforms[row])
+                < scalar.walkout_hazard(
+                    base,
+                    view.resolve[row][other],
+                    view.trust[row][other],
+                    view.mediation[row],
+                    scalar.maximum(next_target - offer_value, 0.0),
+                )
             )
-            walked = not accepted and float(uniforms[row]) < hazard
             timed_out = not accepted and not walked and round_ >= view.deadline[row]
             status = DEAL if accepted else WALKOUT if walked else DEADLINE if timed_out else OPEN
             n.status[row] = status
