@@ -222,7 +222,7 @@ def knapsack_plan(
     traded = [not free[i] and benefit[i] > 0.0 for i in range(k)]
     ratio = [benefit[i] / cost[i] if traded[i] else -INFINITY for i in range(k)]
     # np.argsort(-ratio, kind="stable"): falling ratio, ties (and NaN last) in issue order
-    order = sorted(range(k), key=lambda i: _descending_key(ratio[i]))
+    order = sorted(range(k), key=lambda i: descending_key(ratio[i]))
     start = tuple(1.0 if free[i] else 0.0 for i in range(k))
     steps = []
     running = 0.0
@@ -234,7 +234,7 @@ def knapsack_plan(
     return issue_sum(weights), start, tuple(steps)
 
 
-def _descending_key(ratio: float) -> tuple[int, float]:
+def descending_key(ratio: float) -> tuple[int, float]:
     """Sort key of ``-ratio`` in NumPy's order: NaN after every number."""
     if ratio != ratio:
         return (1, 0.0)
