@@ -62,7 +62,9 @@ class _Rows:
         strategies it knows, efficient offers)."""
         self.binary = [tuple(row) if any(row) else None for row in binary.tolist()]
         """Per row: which issues are binary, or None if none is."""
-        self._powered: dict[tuple[int, int], list[float]] = {}
+        self.powers: list[list[list[float] | None]] = [[None, None] for _ in self.opens]
+        """Per row and side, ``(elapsed / duration) ** (1 / e)`` for every round of the table, once asked
+        for (:meth:`powers_of`)."""
         self.plans: dict = {}
         """Knapsack plans of efficient offers, which do not depend on the target."""
         self.own_plans: dict[tuple[int, int], scalar.KnapsackPlan] = {}
@@ -70,17 +72,23 @@ class _Rows:
         self.fixed_beliefs: dict[tuple[int, int], tuple[float, ...]] = {}
         """Beliefs of sides that do not learn, as read on first use."""
 
-    def powered(self, row: int, side: int, elapsed: int) -> float:
-        """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic, as the vectorised code has it."""
-        values = self._powered.get((row, side))
+    def powers_of(self, row: int, side: int) -> list[float]:
+        """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic for every ``elapsed``.
+
+        As the vectorised code has it: taken with NumPy once per row and side, then kept.
+        """
+        values = self.powers[row][side]
         if values is None:
             duration = self.deadline[row] - self.opens[row]
             steps = np.arange(duration + 2)  # a side's next target looks one round past the deadline
             fraction = np.clip(steps / duration, 0.0, 1.0)
             exponent = np.full(steps.size, self.exponent[row, side])
-            values = power(fraction, 1.0 / exponent).tolist()
-            self._powered[(row, side)] = values
-        return values[elapsed]
+            values = self.powers[row][side] = power(fraction, 1.0 / exponent).tolist()
+        return values
+
+    def powered(self, row: int, side: int, elapsed: int) -> float:
+        """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic at ``elapsed``."""
+        return (self.powers[row][side] or self.powers_of(row, side))[elapsed]
 
 
 class ScalarRound:
@@ -124,7 +132,7 @@ class ScalarRound:
         """
         n, view = self.negotiation, self._rows
         assert view is not None  # split() came first
-        linear_utility = scalar.linear_utility
+        linear_utilities = scalar.linear_utilities
         started = []
         for row in rows:
             opens = view.opens[row]
@@ -136,11 +144,12 @@ class ScalarRound:
             kind = view.kind[row][side]
             weights, ideal = view.weights[row], view.ideal[row]
             last = elapsed == duration and kind == TIME_DEPENDENT and view.ultimatum[row][side]
-            if kind == TIME_DEPENDENT and not last:  # the common case, as _target has it
+            if kind == TIME_DEPENDENT and not last:  # the common case, as _target has it, inlined
                 floor = reservation[side]
-                target = scalar.maximum(
-                    scalar.time_dependent_target(view.powered(row, side, elapsed), floor), floor
-                )
+                powered = (view.powers[row][side] or view.powers_of(row, side))[elapsed]
+                target = floor + (1.0 - floor) * (1.0 - powered)  # scalar.time_dependent_target
+                if not (target >= floor or target != target):  # scalar.maximum(target, floor)
+                    target = floor
             else:
                 target, mirrored = self._target(row, side, elapsed, duration, reservation)
                 if kind == TIT_FOR_TAT:
@@ -171,8 +180,9 @@ class ScalarRound:
                     offer = ultimatum
             n.offers[row, side] = offer
             n.has_offer[row, side] = True
-            own_value = linear_utility(offer, weights[side], ideal[side])
-            offer_value = linear_utility(offer, weights[other], ideal[other])
+            own_value, offer_value = linear_utilities(
+                offer, weights[side], ideal[side], weights[other], ideal[other]
+            )
             n.received_prev[row, other] = n.received_last[row, other]
             n.received_last[row, other] = offer_value
             started.append((row, elapsed, duration, side, offer, own_value, offer_value, target, reservation))
@@ -190,21 +200,28 @@ class ScalarRound:
         for row, elapsed, duration, side, offer, own_value, offer_value, target, reservation in started:
             other = 1 - side
             responder_kind = view.kind[row][other]
-            if responder_kind == TIME_DEPENDENT and not self._last_offer(row, other, elapsed + 1, duration):
-                floor = reservation[other]
-                next_target = scalar.maximum(
-                    scalar.time_dependent_target(view.powered(row, other, elapsed + 1), floor), floor
-                )
+            floor = reservation[other]
+            deadline = view.deadline[row]
+            if responder_kind == TIME_DEPENDENT and not (
+                elapsed + 1 == duration and view.ultimatum[row][other]
+            ):
+                powered = (view.powers[row][other] or view.powers_of(row, other))[elapsed + 1]
+                next_target = floor + (1.0 - floor) * (1.0 - powered)  # as in the first loop
+                if not (next_target >= floor or next_target != next_target):
+                    next_target = floor
             else:
                 next_target = self._target(row, other, elapsed + 1, duration, reservation)[0]
-            accepted = scalar.accepts(
-                offer_value,
-                next_target,
-                reservation[other],
-                view.discount[row][other],
-                view.delay_cost[row][other],
-                round_ + 1 > view.deadline[row],
-            ) and (own_value >= reservation[side] - 1e-12)
+            if (
+                round_ + 1 > deadline
+            ):  # scalar.accepts, inlined: the last chance takes anything above the floor
+                threshold = floor
+            else:
+                threshold = (
+                    floor + view.discount[row][other] * (next_target - floor) - view.delay_cost[row][other]
+                )
+                if not (threshold >= floor or threshold != threshold):
+                    threshold = floor
+            accepted = offer_value >= threshold - 1e-12 and own_value >= reservation[side] - 1e-12
             base = view.breakdown_risk[row]
             # with no risk of a walk-out the hazard is 0 (or NaN), which no uniform number in [0, 1) is below
             walked = (
@@ -219,7 +236,7 @@ class ScalarRound:
                     scalar.maximum(next_target - offer_value, 0.0),
                 )
             )
-            timed_out = not accepted and not walked and round_ >= view.deadline[row]
+            timed_out = not accepted and not walked and round_ >= deadline
             status = DEAL if accepted else WALKOUT if walked else DEADLINE if timed_out else OPEN
             n.status[row] = status
             if status != OPEN:
