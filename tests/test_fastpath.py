@@ -119,7 +119,8 @@ def test_an_event_re_derives_only_the_runs_it_hits_to_the_same_bits():
     hit = np.random.default_rng(3).random(60) < 0.3
     for event in compiled.events:
         event.apply(params, hit)
-    again, again_reservation = derive_again(compiled, params, hit, derived, reservation)
+    hit_params = {name: array[hit] for name, array in params.items()}
+    again, again_reservation = derive_again(compiled, hit_params, hit, derived, reservation)
     fresh, fresh_reservation = derive(compiled, params)
     for field in fields(Derived):
         np.testing.assert_array_equal(getattr(again, field.name), getattr(fresh, field.name), field.name)

@@ -46,6 +46,28 @@ def test_streams_are_numpys_philox_keyed_by_run_and_name(seeds, names, count):
 
 @settings(max_examples=25, deadline=None)
 @given(
+    seeds=st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=4),
+    names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3, unique=True),
+    block=st.integers(0, 12),
+    data=st.data(),
+)
+def test_a_block_of_numbers_for_chosen_pairs_is_numpys_philox(seeds, names, block, data):
+    """``block_uniforms`` (the walk-out numbers of the tables still open) gives numpy's numbers."""
+    keys, ids = streams.run_keys(seeds), streams.stream_ids(tuple(names))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, len(keys) - 1), st.integers(0, len(ids) - 1))))
+    runs = np.array([run for run, _ in pairs], np.intp)
+    named = np.array([name for _, name in pairs], np.intp)
+    got = streams.block_uniforms(keys[runs], ids[named], block)
+    assert got.shape == (len(pairs), 4)
+    for row, (run, name) in enumerate(pairs):
+        counter = np.zeros(4, np.uint64)
+        counter[2:] = ids[name]
+        expected = np.random.Generator(np.random.Philox(key=keys[run], counter=counter)).random(4 * block + 4)
+        np.testing.assert_array_equal(got[row], expected[4 * block :])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
     seeds=st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=3),
     names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3, unique=True),
     count=st.integers(1, 300),

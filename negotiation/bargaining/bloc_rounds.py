@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 NEVER = np.iinfo(np.int64).max
 """A round that never comes: a member that never defects leaves the bloc then."""
+BLOC_PARAMETERS = ("ideal", "bloc_cohesion", "bloc_leverage")
+"""The parameters :meth:`BlocRounds.effective` reads (all a membership change needs gathered)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,12 +20,15 @@ from dataclasses import fields, replace
 import numpy as np
 
 from negotiation.bargaining import streams
-from negotiation.bargaining.bloc_rounds import BlocRounds
+from negotiation.bargaining.bloc_rounds import BLOC_PARAMETERS, BlocRounds
 from negotiation.bargaining.compiled import CompiledScenario
 from negotiation.bargaining.outcomes import RunArrays, run_arrays
 from negotiation.bargaining.preferences import utility
 from negotiation.bargaining.protocol import OPEN, Derived, Negotiation, RoundTrace, derive, derive_again
-from negotiation.bargaining.saop import StackedDerived, StackedTables, derive_stacked
+from negotiation.bargaining.saop import StackedDerived, StackedTables, derive_stacked, values_of_no_deal
+
+WALKOUT_BLOCK = 4
+"""Rounds of walk-out numbers drawn at a time (Philox makes four numbers per block)."""
 
 
 class Runs:
@@ -61,9 +64,29 @@ class Runs:
         """(N, E) whether each event has fired so far."""
         self.horizon = int(derived.deadline.max()) + 1 if self.n_runs else 0
         """Rounds needed for every table of every run to reach its deadline."""
-        walkout = streams.stream_ids(tuple(f"walkout:{table}" for table in compiled.table_ids))
-        self.walkout_uniforms = streams.uniforms(self.keys, walkout, self.horizon)
-        """(N, T, H) the uniform number each table compares with its walk-out hazard in each round."""
+        self._walkout_ids = streams.stream_ids(tuple(f"walkout:{table}" for table in compiled.table_ids))
+        self._table_opens = np.tile(compiled.opens, self.n_runs)
+        self._walkout_block = -1
+        self._walkout_numbers = np.empty((0, WALKOUT_BLOCK))
+
+    def walkout(self, round_: int) -> np.ndarray:
+        """(R,) the uniform number each table compares with its walk-out hazard in this round.
+
+        Number ``round_`` of the table's stream ``walkout:<table>`` in each run. They are drawn four
+        rounds at a time (a Philox block) and only for the tables still open then, which is about a
+        fifth of all: a table not yet open or already ended gets NaN, which no hazard exceeds.
+        """
+        block = round_ // WALKOUT_BLOCK
+        if block != self._walkout_block:
+            self._walkout_block = block
+            last = (block + 1) * WALKOUT_BLOCK - 1
+            rows = np.flatnonzero((self.negotiation.status == OPEN) & (self._table_opens <= last))
+            n_tables = self.compiled.n_tables
+            self._walkout_numbers = np.full((self._table_opens.size, WALKOUT_BLOCK), np.nan)
+            self._walkout_numbers[rows] = streams.block_uniforms(
+                self.keys[rows // n_tables], self._walkout_ids[rows % n_tables], block
+            )
+        return self._walkout_numbers[:, round_ % WALKOUT_BLOCK]
 
     def play(self, round_: int, trace: bool = False) -> tuple[RoundTrace | None, np.ndarray]:
         """Update the blocs and fire this round's events, then play the round at every open table.
@@ -76,7 +99,7 @@ class Runs:
             The trace (or None) and the rows that ended in this round.
         """
         self.before_round(round_)
-        uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
+        uniforms = self.walkout(round_)
         round_trace = self.negotiation.play_round(round_, uniforms, trace)
         self.play_stacked(round_)
         return round_trace, self.negotiation.ended
@@ -106,26 +129,37 @@ class Runs:
         """Derive the runs' fixed quantities from their parameters and the blocs' pull on the tables."""
         params, rises = self.blocs.effective(self.params)
         derived, reservation = derive(self.compiled, params)
-        self._add_rises(reservation, rises, np.ones(self.n_runs, bool))
+        self._add_rises(reservation, rises, np.arange(self.n_runs))
         return derived, reservation
 
-    def _derive_again(self, hit: np.ndarray) -> tuple[Derived, np.ndarray]:
-        """:func:`derive_again` for the runs an event hit, with the blocs' pull on the tables."""
-        params, rises = self.blocs.effective(self.params)
+    def _derive_again(self, hit: np.ndarray) -> tuple[Derived, np.ndarray, dict, list]:
+        """:func:`derive_again` for the runs an event hit, with the blocs' pull on the tables.
+
+        Returns:
+            The derived quantities and values of no deal of every run, and the hit runs' parameters
+            with the blocs' pull and the blocs' rises (:meth:`BlocRounds.effective`).
+        """
+        runs = np.flatnonzero(hit)
+        params, rises = self.blocs.effective({name: array[runs] for name, array in self.params.items()}, runs)
         derived, reservation = derive_again(
             self.compiled, params, hit, self.negotiation.derived, self._base_reservation
         )
-        self._add_rises(reservation, rises, hit)
-        return derived, reservation
+        self._add_rises(reservation, rises, runs)
+        return derived, reservation, params, rises
 
-    def _add_rises(self, reservation: np.ndarray, rises: list, hit: np.ndarray) -> None:
-        """Add the blocs' rises to the members' values of no deal (R, 2) in the runs ``hit`` marks."""
+    def _add_rises(self, reservation: np.ndarray, rises: list, runs: np.ndarray) -> None:
+        """Add the blocs' rises to the members' values of no deal (R, 2) in these runs.
+
+        Args:
+            reservation: (R, 2) values of no deal of every run.
+            rises: The blocs' rises for ``runs`` only, as :meth:`BlocRounds.effective` gives them.
+            runs: The runs the rises belong to, in order.
+        """
         by_table = reservation.reshape(self.n_runs, self.compiled.n_tables, -1)
-        runs = np.flatnonzero(hit)
         for tables, sides, rise in rises:
             bilateral = ~self.compiled.stacked[tables]  # SAOP tables have their own values of no deal
             tables, sides = tables[bilateral], sides[bilateral]
-            by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[runs][:, bilateral]
+            by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[:, bilateral]
 
     def _stacked_rises(self, rises: list, runs: np.ndarray, rows_of_rises: np.ndarray | None = None) -> None:
         """Add the blocs' rises to the members' values of no deal at the SAOP tables of these runs.
@@ -148,14 +182,17 @@ class Runs:
             rows = runs[:, None] * self.stacked.tables.size + position[tables[seats]][None, :]
             self.stacked.reservation[rows, sides[seats][None, :]] += rise[at][:, seats]
 
-    def _refresh_stacked(
-        self, hit: np.ndarray, pulled: dict | None = None, rises: list | None = None
-    ) -> None:
-        """Re-derive the SAOP tables of these runs with the blocs' pull (after an event or a defection).
+    def _refresh_stacked(self, hit: np.ndarray, pulled: dict, rises: list) -> None:
+        """Re-derive the SAOP tables of the runs an event hit, with the blocs' pull.
 
-        As ``StackedTables.refresh`` does, for the runs hit only (each run is derived on its own
-        numbers, so a subset gives exactly those runs' rows): open tables move to their new values of
-        no deal; tables that ended keep the preferences in force when they ended.
+        Only those runs are derived (each run is derived on its own numbers, so a subset gives exactly
+        those runs' rows): open tables move to their new values of no deal; tables that ended keep the
+        outcome measured with the preferences in force when they ended.
+
+        Args:
+            hit: (N,) True for the runs the event hit.
+            pulled: The hit runs' parameters with the blocs' pull (:meth:`BlocRounds.effective`).
+            rises: The blocs' rises for the hit runs.
         """
         stacked = self.stacked
         if not stacked.count:
@@ -166,9 +203,6 @@ class Runs:
             return
         stacked.measure_agreements()
         runs = np.flatnonzero(hit)
-        if pulled is None or rises is None:
-            params = {name: array[runs] for name, array in self.params.items()}
-            pulled, rises = self.blocs.effective(params, runs)
         fresh, reservation = derive_stacked(self.compiled, pulled, stacked.tables)
         rows = np.flatnonzero(rows_hit)
         merged = {}
@@ -197,13 +231,12 @@ class Runs:
         negotiation, d = self.negotiation, self.negotiation.derived
         n_tables = self.compiled.n_tables
         runs = np.flatnonzero(hit)
-        wanted = self.params if self.stacked.count else ("ideal", "bloc_cohesion", "bloc_leverage")
-        params = {name: self.params[name][runs] for name in wanted}
+        params = {name: self.params[name][runs] for name in BLOC_PARAMETERS}
         pulled, rises = self.blocs.effective(params, runs)
         ideal = d.ideal.copy()
         outside = self.params["outside_option"][runs]
         for all_tables, all_sides, all_rise in rises:
-            bilateral = ~self.compiled.stacked[all_tables]  # SAOP tables: `_refresh_stacked` below
+            bilateral = ~self.compiled.stacked[all_tables]  # SAOP tables: `_repull_stacked` below
             tables, sides, rise = all_tables[bilateral], all_sides[bilateral], all_rise[:, bilateral]
             rows = (runs[:, None] * n_tables + tables[None, :]).reshape(-1)
             side = np.tile(sides, runs.size)
@@ -217,7 +250,33 @@ class Runs:
             self._base_reservation[rows, side] = value
             negotiation.reservation[rows, side] = value + shift
         negotiation.derived = replace(d, ideal=ideal)
-        self._refresh_stacked(hit, pulled, rises)
+        self._repull_stacked(runs, pulled, rises)
+
+    def _repull_stacked(self, runs: np.ndarray, pulled: dict, rises: list) -> None:
+        """The blocs' new pull at the SAOP tables of these runs: members' ideals and values of no deal.
+
+        Only the ideals move, so only they and the values of no deal are recomputed (as
+        :func:`derive_stacked` computes them), in place of re-deriving the tables: the same numbers.
+        Every row of these runs moves when any of them is still open; a table that ended keeps the
+        outcome measured with the preferences in force when it ended.
+        """
+        stacked = self.stacked
+        if not stacked.count:
+            return
+        n_stacked = stacked.tables.size
+        rows = (runs[:, None] * n_stacked + np.arange(n_stacked)[None, :]).reshape(-1)
+        if not (stacked.status[rows] == OPEN).any():
+            return
+        stacked.measure_agreements()
+        d = stacked.derived
+        moved = pulled["ideal"][:, stacked.tables].reshape(rows.size, *d.ideal.shape[1:])
+        ideal = d.ideal.copy()
+        ideal[rows] = moved
+        reservation = stacked.reservation.copy()
+        reservation[rows] = values_of_no_deal(d, rows, moved)
+        stacked.derived = replace(d, ideal=ideal)
+        stacked.reservation = reservation
+        self._stacked_rises(rises, runs, np.arange(runs.size))
 
     def outputs(self) -> np.ndarray:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
@@ -226,7 +285,7 @@ class Runs:
     def play_stacked(self, round_: int) -> None:
         """Play the round at the SAOP tables (after the bilateral ones; each has its own numbers)."""
         if self.stacked.count:
-            uniforms = self.walkout_uniforms[:, :, round_].reshape(-1)
+            uniforms = self.walkout(round_)
             rows, status, agreement = self.stacked.play_round(round_, uniforms)
             self.negotiation.record_ended(rows, status, round_, agreement)
 
@@ -254,7 +313,7 @@ class Runs:
             self.measure_agreements()
             event.apply(self.params, hit)
             self.event_fired[:, index] |= hit
-            derived, reservation = self._derive_again(hit)
+            derived, reservation, pulled, rises = self._derive_again(hit)
             rows = np.repeat(hit, n_tables)
             linkage_shift = negotiation.reservation[rows] - self._base_reservation[rows]
             self._base_reservation[rows] = reservation[rows]
@@ -270,7 +329,7 @@ class Runs:
             )
             refreshed, sides = np.nonzero(rows[:, None] & changed)
             negotiation.refresh_beliefs(refreshed, sides)
-            self._refresh_stacked(hit)
+            self._refresh_stacked(hit, pulled, rises)
 
     def fired_events(self, run: int = 0) -> list[str]:
         """Names of the events that have fired so far in one run."""

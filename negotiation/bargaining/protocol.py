@@ -203,7 +203,8 @@ def derive_again(
 
     Args:
         compiled: The compiled scenario.
-        params: Parameter arrays with a leading run axis of length N, after the event.
+        params: Parameter arrays of the runs hit only (a leading axis of ``hit.sum()`` runs), after
+            the event.
         hit: (N,) True for the runs the event hit.
         derived: The derived quantities before the event (not changed).
         reservation: (R, 2) the starting values of no deal before the event (not changed).
@@ -213,7 +214,7 @@ def derive_again(
     """
     if hit.all():
         return derive(compiled, params)
-    fresh, fresh_reservation = derive(compiled, {name: array[hit] for name, array in params.items()})
+    fresh, fresh_reservation = derive(compiled, params)
     n_runs, n_rows = hit.size, reservation.shape[0]
     rows = np.repeat(hit, n_rows // n_runs)
     merged = {}
@@ -491,10 +492,16 @@ class Negotiation:
         What efficient offers need of the positions alone, kept until an event moves an ideal point:
         ``efficient_offer``'s ``spans`` for a proposer ``s`` are ``(spans[r, s], spans[r, 1 - s])``.
         """
-        ideal = self.derived.ideal
-        if self._spans_for is not ideal:  # an event that moves no ideal point keeps the array
+        ideal, before = self.derived.ideal, self._spans_for
+        if before is ideal:  # an event that moves no ideal point keeps the array
+            return self._span_values
+        if before is None or before.shape != ideal.shape:
             self._span_values = 1.0 - gain(ideal[:, ::-1], ideal)
-            self._spans_for = ideal
+        else:  # a bloc or an event moved some rows' ideals: only those rows change
+            moved = np.flatnonzero((before != ideal).any(axis=(1, 2)))
+            if moved.size:
+                self._span_values[moved] = 1.0 - gain(ideal[moved][:, ::-1], ideal[moved])
+        self._spans_for = ideal
         return self._span_values
 
     def _equilibrium_offer(self, rows: np.ndarray, side: np.ndarray, elapsed: np.ndarray) -> np.ndarray:

@@ -97,6 +97,10 @@ class StackedDerived:
     """(R,) base walk-out hazard."""
     deadline: np.ndarray
     """(R,) last round."""
+    outside_option: np.ndarray
+    """(R, P) each party's outside option (what its value of no deal adds to the no-deal utility)."""
+    public_outside: np.ndarray
+    """(R, P) the leverage gap less the mediator's pressure (also added to the value of no deal)."""
 
 
 def derive_stacked(
@@ -171,8 +175,22 @@ def derive_stacked(
         mediation=flat(mediator_leverage),
         breakdown_risk=flat(params["breakdown_risk"][:, tables]),
         deadline=flat(params["deadline"][:, tables]).astype(np.int64),
+        outside_option=flat(np.broadcast_to(params["outside_option"][:, tables], pressure.shape)),
+        public_outside=flat(public_outside),
     )
     return derived, flat(np.where(present, value_of_no_deal, 0.0))
+
+
+def values_of_no_deal(derived: StackedDerived, rows: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    """(n, P) the values of no deal at these rows were the parties' ideals ``ideal`` (n, P, K).
+
+    As :func:`derive_stacked` computes them (the same operations in the same order, so the same
+    numbers), for a bloc that moved only its members' ideals.
+    """
+    d = derived
+    no_deal_utility = utility(d.disagreement[rows][:, None, :], d.weights[rows], ideal, d.curvature[rows])
+    value = no_deal_utility + d.outside_option[rows] + d.public_outside[rows]
+    return np.where(d.present[rows], value, 0.0)
 
 
 _FRONTIERS: dict[bytes, Frontier | None] = {}
@@ -349,18 +367,6 @@ class StackedTables:
             opponent_curvature,
             self.binary[r],
         )
-
-    def refresh(self, params: dict[str, np.ndarray], hit_runs: np.ndarray) -> None:
-        """Re-derive after an event hit these runs: open tables move to their new values of no deal."""
-        rows = np.repeat(hit_runs, self.tables.size)
-        still_open = rows & (self.status == OPEN) if self.count else rows[:0]
-        if not still_open.any():  # ended tables keep the preferences in force when they ended
-            return
-        self.measure_agreements()
-        derived, reservation = derive_stacked(self.compiled, params, self.tables)
-        self.derived = derived
-        self.reservation = np.where(rows[:, None], reservation, self.reservation)
-        self.agreement[still_open] = derived.disagreement[still_open]
 
     def measure_agreements(self) -> None:
         """Distances of agreements not yet measured to the n-party Pareto frontier and Nash point.

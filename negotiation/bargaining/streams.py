@@ -204,14 +204,48 @@ def _philox_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.nd
     c1 = np.broadcast_to(lo1, shape)
     c2 = hi0 ^ streams[:, 1, None] ^ k1
     c3 = np.broadcast_to(lo0, shape)
+    words = np.stack(_philox_rounds(c0, c1, c2, c3, k0, k1), axis=-1).reshape(n, s, blocks * 4)[..., :count]
+    return (words >> _SHIFT11) * (1.0 / 9007199254740992.0)
+
+
+def block_uniforms(keys: np.ndarray, streams: np.ndarray, block: int) -> np.ndarray:
+    """The four numbers of one block of pairs of run keys and streams: numbers ``4 * block`` to ``+ 3``.
+
+    For the walk-out numbers of the tables still open in a round (most are not): the same numbers as
+    :func:`uniforms` gives, for only the pairs asked for.
+
+    Args:
+        keys: (m, 2) a run key per pair.
+        streams: (m, 2) a stream id per pair.
+        block: Which block of four numbers (0 for the first four).
+
+    Returns:
+        (m, 4) float64.
+    """
+    keys = np.asarray(keys, np.uint64).reshape(-1, 2)
+    streams = np.asarray(streams, np.uint64).reshape(-1, 2)
+    # numpy's Philox increments the counter before each block: block b is computed from counter b + 1
+    hi0, lo0 = _mulhilo(_M0, np.full(1, block + 1, np.uint64))
+    hi1, lo1 = _mulhilo(_M1, streams[:, 0])
+    k0, k1 = keys[:, 0].copy(), keys[:, 1].copy()
+    c0 = hi1 ^ k0
+    c2 = hi0 ^ streams[:, 1] ^ k1
+    c3 = np.broadcast_to(lo0, c0.shape)
+    words = np.stack(_philox_rounds(c0, lo1, c2, c3, k0, k1), axis=-1)
+    return (words >> _SHIFT11) * (1.0 / 9007199254740992.0)
+
+
+def _philox_rounds(
+    c0: np.ndarray, c1: np.ndarray, c2: np.ndarray, c3: np.ndarray, k0: np.ndarray, k1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Philox rounds 2 to 10 on the counter words after the first round (``k0``, ``k1`` bumped in place)."""
     for _ in range(1, ROUNDS):
         k0 += _W0
         k1 += _W1
         hi0, lo0 = _mulhilo(_M0, c0)
         hi1, lo1 = _mulhilo(_M1, c2)
         c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
-    words = np.stack([c0, c1, c2, c3], axis=-1).reshape(n, s, blocks * 4)[..., :count]
-    return (words >> _SHIFT11) * (1.0 / 9007199254740992.0)
+    return c0, c1, c2, c3
 
 
 def _mulhilo(constant: np.uint64, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

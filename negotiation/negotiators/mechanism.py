@@ -253,7 +253,7 @@ def play(runs: Runs, seats: Seats, round_: int, trace: bool = False) -> tuple[Ro
     runs.before_round(round_)
     negotiation = runs.negotiation
     was_open = negotiation.status == OPEN
-    uniforms = runs.walkout_uniforms[:, :, round_].reshape(-1)
+    uniforms = runs.walkout(round_)
     round_trace = seats.play_round(round_, uniforms, trace)
     runs.play_stacked(round_)
     return round_trace, np.flatnonzero(was_open & (negotiation.status != OPEN))
