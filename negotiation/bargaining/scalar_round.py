@@ -48,6 +48,7 @@ class _Rows:
         self.similarity = d.similarity.tolist()
         self.ultimatum = d.ultimatum.tolist()
         self.learns = d.learns.tolist()
+        self.any_learns = bool(d.learns.any())
         self.trust = d.trust.tolist()
         self.resolve = d.resolve.tolist()
         self.mediation = d.mediation.tolist()
@@ -186,7 +187,9 @@ class ScalarRound:
             n.received_prev[row, other] = n.received_last[row, other]
             n.received_last[row, other] = offer_value
             started.append((row, elapsed, duration, side, offer, own_value, offer_value, target, reservation))
-        learning = [entry for entry in started if view.learns[entry[0]][1 - entry[3]]]
+        learning = (
+            [entry for entry in started if view.learns[entry[0]][1 - entry[3]]] if view.any_learns else None
+        )
         if learning:
             n._learn(
                 np.array([e[0] for e in learning]),
