@@ -164,11 +164,6 @@ def test_linear_offers_and_utility_are_the_vectorised_ones(arrays):
     mine = scalar.linear_efficient_offer(target, w, ideal, raw_v, opponent_ideal)
     assert mine == vectorised[0].tolist()
     assert scalar.linear_utility(mine, w, ideal) == float(utility(vectorised, weights, ideal_a)[0])
-    to_opponent = float(utility(vectorised, believed, opponent_a)[0])  # weights need not sum to 1 here
-    assert scalar.linear_utilities(mine, w, ideal, raw_v, opponent_ideal) == (
-        scalar.linear_utility(mine, w, ideal),
-        to_opponent,
-    )
     packages = efficient_offer(np.array([target]), weights, ideal_a, one, believed, opponent_a, one, binary)
     assert scalar.linear_package_offer(target, w, ideal, raw_v, opponent_ideal, flags) == packages[0].tolist()
     floor = min(max(target, 0.0), 1.0)

@@ -98,37 +98,6 @@ def linear_utility(x: Sequence[float], weights: Sequence[float], ideal: Sequence
     return total
 
 
-def linear_utilities(
-    x: Sequence[float],
-    weights: Sequence[float],
-    ideal: Sequence[float],
-    other_weights: Sequence[float],
-    other_ideal: Sequence[float],
-) -> tuple[float, float]:
-    """:func:`linear_utility` of one offer to both sides, in one pass over the issues."""
-    if len(x) >= 8:
-        return linear_utility(x, weights, ideal), linear_utility(x, other_weights, other_ideal)
-    total = other_total = 0.0
-    for v, w, p, w_other, p_other in zip(x, weights, ideal, other_weights, other_ideal, strict=True):
-        if v < p:
-            distance = (p - v) / (p if p > 0.0 else 1.0)
-        else:
-            distance = (v - p) / (1.0 - p if p < 1.0 else 1.0)
-        if distance <= 1.0:
-            total += w * (1.0 - distance if distance >= 0.0 else 1.0)
-        else:
-            total += w * (0.0 if distance == distance else distance)
-        if v < p_other:
-            distance = (p_other - v) / (p_other if p_other > 0.0 else 1.0)
-        else:
-            distance = (v - p_other) / (1.0 - p_other if p_other < 1.0 else 1.0)
-        if distance <= 1.0:
-            other_total += w_other * (1.0 - distance if distance >= 0.0 else 1.0)
-        else:
-            other_total += w_other * (0.0 if distance == distance else distance)
-    return total, other_total
-
-
 def linear_efficient_offer(
     target: float,
     weights: Sequence[float],

@@ -133,7 +133,7 @@ class ScalarRound:
         """
         n, view = self.negotiation, self._rows
         assert view is not None  # split() came first
-        linear_utilities = scalar.linear_utilities
+        linear_utility = scalar.linear_utility
         started = []
         for row in rows:
             opens = view.opens[row]
@@ -181,9 +181,9 @@ class ScalarRound:
                     offer = ultimatum
             n.offers[row, side] = offer
             n.has_offer[row, side] = True
-            own_value, offer_value = linear_utilities(
-                offer, weights[side], ideal[side], weights[other], ideal[other]
-            )
+            offer_value = linear_utility(offer, weights[other], ideal[other])
+            # the offer's value to its proposer matters only if the responder would take it (or for the trace)
+            own_value = linear_utility(offer, weights[side], ideal[side]) if trace else None
             n.received_prev[row, other] = n.received_last[row, other]
             n.received_last[row, other] = offer_value
             started.append((row, elapsed, duration, side, offer, own_value, offer_value, target, reservation))
@@ -224,7 +224,13 @@ class ScalarRound:
                 )
                 if not (threshold >= floor or threshold != threshold):
                     threshold = floor
-            accepted = offer_value >= threshold - 1e-12 and own_value >= reservation[side] - 1e-12
+            accepted = offer_value >= threshold - 1e-12
+            if (
+                accepted
+            ):  # a proposal is a commitment: none is agreed below the proposer's own value of no deal
+                if own_value is None:
+                    own_value = linear_utility(offer, view.weights[row][side], view.ideal[row][side])
+                accepted = own_value >= reservation[side] - 1e-12
             base = view.breakdown_risk[row]
             # with no risk of a walk-out the hazard is 0 (or NaN), which no uniform number in [0, 1) is below
             walked = (
