@@ -55,10 +55,16 @@ class _Rows:
         self.breakdown_risk = d.breakdown_risk.tolist()
         self.deadline = d.deadline.tolist()
         self.opens = opens.tolist()
-        linear = (d.curvature[:, :, 0] == 1.0).all(axis=1)
-        known = np.isin(d.kind, SCALAR_KINDS).all(axis=1)  # a strategy added later stays vectorised
-        covered = (linear & known)[:, None] & ~d.similarity  # an efficient-offer proposer
-        self.covered = [covered[:, 0].tolist(), covered[:, 1].tolist()]
+        linear = (d.curvature[:, :, 0] == 1.0).all(axis=1).tolist()
+        # a strategy added later stays vectorised; so do similarity offers (covered: efficient ones)
+        usable = [
+            ok and all(kind in SCALAR_KINDS for kind in pair)
+            for ok, pair in zip(linear, self.kind, strict=True)
+        ]
+        self.covered = [
+            [ok and not rule[side] for ok, rule in zip(usable, self.similarity, strict=True)]
+            for side in (0, 1)
+        ]
         """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides,
         strategies it knows, efficient offers)."""
         self.binary = [tuple(row) if any(row) else None for row in binary.tolist()]
