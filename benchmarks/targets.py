@@ -118,6 +118,22 @@ def _sweep(figures: dict[str, Any]) -> Target:
     return Target(4, name, measured, target, i["seconds"] < 600)
 
 
+def batch_path_limit(figures: dict[str, Any]) -> Target:
+    """Issue 15's limit (A): the default baseline, with the bloc and the summit table, on the batch path
+    within 3x a bare Mesa model per run, by the median of paired ratios (blocks of the batch path
+    against the bare model timed just before and after; see ``timing.paired_ratios``)."""
+    name, target = "issue 15: default baseline on the batch path / bare Mesa, paired", "<= 3x"
+    a = figures.get("A")
+    if a is None:
+        return Target(15, name, "not measured (benchmark A not run)", target, None)
+    ratios = a["fast_path_paired_ratios"]
+    measured = (
+        f"{a['fast_path_paired_ratio']:.2f}x median of {len(ratios)} pairs "
+        f"({min(ratios):.2f}-{max(ratios):.2f}x); best-of timed apart {a['fast_path_ratio']:.2f}x"
+    )
+    return Target(15, name, measured, target, a["fast_path_paired_ratio"] <= 3.0)
+
+
 def budgets(figures: dict[str, Any]) -> list[str]:
     """What one run, and one round of it, may take for targets 1 and 2 (a kernel's time budget)."""
     lines = []

@@ -12,6 +12,27 @@ from typing import Any
 from negotiation.model import NegotiationModel
 
 
+def paired_ratios(numerator: Any, denominator: Any, pairs: int) -> list[float]:
+    """Process-time ratios of ``numerator()`` to ``denominator()``, the latter timed before and after.
+
+    Each pair keeps the cheaper of the two denominator timings: the two sides of a ratio are timed
+    within a second of each other, so a change of load between them moves it far less than it moves
+    best-of timings taken apart. Both functions return the number of runs they played.
+    """
+
+    def per_run(func: Any) -> float:
+        start = time.process_time()
+        runs = func()
+        return (time.process_time() - start) / runs
+
+    ratios = []
+    for _ in range(pairs):
+        before = per_run(denominator)
+        measured = per_run(numerator)
+        ratios.append(measured / min(before, per_run(denominator)))
+    return ratios
+
+
 def best_of(repeats: int, func: Any) -> float:
     """Smallest wall time of ``repeats`` calls (the least disturbed by other load)."""
     times = []

@@ -153,17 +153,20 @@ class OpponentModels:
             (n, K) posterior mean weights under each side's best-fitting schedule: non-negative,
             summing to 1 over the real issues.
         """
-        inverse, solution, constraint = self.inverse[index], self.solution[index], self.constraint[index]
+        # each side's evidence is taken out once, updated in place and put back (the same arithmetic)
+        inverse, solution = self.inverse.take(index, axis=0), self.solution.take(index, axis=0)
+        constraint, misfit = self.constraint.take(index, axis=0), self.misfit.take(index, axis=0)
         u = np.einsum("nij,nj->ni", inverse, features)  # M^-1 f
         denominator = 1.0 + np.einsum("ni,ni->n", features, u)
         error = expected - np.einsum("nej,nj->ne", solution, features)  # y - f.w
-        self.inverse[index] = inverse - np.einsum("ni,nj->nij", u, u / denominator[:, None])
-        solution = solution + np.einsum("ne,nj->nej", error / denominator[:, None], u)
-        constraint = constraint - np.einsum(
-            "n,ni->ni", np.einsum("ni,ni->n", features, constraint) / denominator, u
-        )
-        misfit = self.misfit[index] + error**2 / denominator[:, None]
-        self.solution[index], self.constraint[index], self.misfit[index] = solution, constraint, misfit
+        inverse -= np.einsum("ni,nj->nij", u, u / denominator[:, None])
+        self.inverse[index] = inverse
+        solution += np.einsum("ne,nj->nej", error / denominator[:, None], u)
+        self.solution[index] = solution
+        constraint -= np.einsum("n,ni->ni", np.einsum("ni,ni->n", features, constraint) / denominator, u)
+        self.constraint[index] = constraint
+        misfit += error**2 / denominator[:, None]
+        self.misfit[index] = misfit
         mask = self.weight_mask[index]
         total = np.einsum("nej,nj->ne", solution, mask)  # e.w
         scale = np.einsum("nj,nj->n", constraint, mask)  # e.q

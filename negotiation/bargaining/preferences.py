@@ -46,12 +46,11 @@ def gain(x: np.ndarray, ideal: np.ndarray, curvature: np.ndarray | float = 1.0) 
     >>> gain(np.array([0.5]), np.array([1.0]), 2.0).tolist()
     [0.75]
     """
-    left_span = np.where(ideal > 0.0, ideal, 1.0)
-    right_span = np.where(ideal < 1.0, 1.0 - ideal, 1.0)
-    below = x < ideal
-    with np.errstate(over="ignore"):  # the branch not taken may divide by a tiny span; it is discarded
-        distance = np.where(below, (ideal - x) / left_span, (x - ideal) / right_span)
-    distance = np.clip(distance, 0.0, 1.0)
+    # the distance from the ideal as a share of the span on x's side (below: ``ideal``, else
+    # ``1 - ideal``; a whole span where that side is empty); |x - ideal| is exactly ideal - x below
+    span = np.where(x < ideal, np.where(ideal > 0.0, ideal, 1.0), np.where(ideal < 1.0, 1.0 - ideal, 1.0))
+    with np.errstate(over="ignore"):  # a tiny span overflows: a distance beyond the span, cut to 1
+        distance = np.minimum(np.abs(x - ideal) / span, 1.0)
     if isinstance(curvature, float | int) and curvature == 1.0:
         return 1.0 - distance  # linear gains, the common case
     return 1.0 - power(distance, curvature)

@@ -401,8 +401,9 @@ class Negotiation:
         self.offers[rows, side] = offer
         self.has_offer[rows, side] = True
 
-        own_value = utility(offer, d.weights[rows, side], d.ideal[rows, side], d.curvature[rows, side])
-        offer_value = utility(offer, d.weights[rows, other], d.ideal[rows, other], d.curvature[rows, other])
+        index = np.arange(rows.size)
+        values = utility(offer[:, None, :], d.weights[rows], d.ideal[rows], d.curvature[rows])  # both sides
+        own_value, offer_value = values[index, side], values[index, other]
         self.received_prev[rows, other] = self.received_last[rows, other]
         self.received_last[rows, other] = offer_value
         self._learn(rows, other, offer, elapsed, duration)
@@ -438,11 +439,7 @@ class Negotiation:
             self._close(rows[ended], offer[ended], accepted[ended])
         if not trace:
             return None
-        value_to = np.empty((rows.size, 2))
-        index = np.arange(rows.size)
-        value_to[index, other] = offer_value
-        value_to[index, side] = own_value
-        return RoundTrace(round_, rows, side, offer, value_to, target, status)
+        return RoundTrace(round_, rows, side, offer, values, target, status)
 
     def _offer(self, rows: np.ndarray, side: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Each proposer's offer at its target: efficient, or Faratin's similarity trade-off."""
@@ -588,10 +585,7 @@ class Negotiation:
         """Fix the outcome of tables that just ended, with the preferences in force at that moment."""
         d = self.derived
         reservation = self.reservation[rows]
-        reached = np.stack(
-            [utility(offers, d.weights[rows, s], d.ideal[rows, s], d.curvature[rows, s]) for s in (0, 1)],
-            axis=1,
-        )
+        reached = utility(offers[:, None, :], d.weights[rows], d.ideal[rows], d.curvature[rows])  # (n, 2)
         self.closing_reservation[rows] = reservation
         self.outcome_utility[rows] = np.where(deal[:, None], reached, reservation)
         if deal.any():
