@@ -333,13 +333,20 @@ class Runs:
             still_open = np.flatnonzero(rows & (negotiation.status == OPEN))
             negotiation.agreement[still_open] = derived.disagreement[still_open]
             # beliefs start afresh only where the event changed what a side believes before offers
-            changed = (
-                (before.prior != derived.prior).any(axis=-1)
-                | (before.prior_strength != derived.prior_strength)
-                | (before.learns != derived.learns)
-            )
-            refreshed, sides = np.nonzero(rows[:, None] & changed)
-            negotiation.refresh_beliefs(refreshed, sides)
+            # (derive_again keeps the arrays of quantities the event left alone)
+            if not (
+                before.prior is derived.prior
+                and before.prior_strength is derived.prior_strength
+                and before.learns is derived.learns
+            ):
+                hit_rows = np.flatnonzero(rows)
+                changed = (
+                    (before.prior[hit_rows] != derived.prior[hit_rows]).any(axis=-1)
+                    | (before.prior_strength[hit_rows] != derived.prior_strength[hit_rows])
+                    | (before.learns[hit_rows] != derived.learns[hit_rows])
+                )
+                refreshed, sides = np.nonzero(changed)
+                negotiation.refresh_beliefs(hit_rows[refreshed], sides)
             self._refresh_stacked(hit, pulled, rises)
 
     def fired_events(self, run: int = 0) -> list[str]:

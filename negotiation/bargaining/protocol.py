@@ -429,7 +429,8 @@ class Negotiation:
         walked = ~accepted & (uniforms[rows] < hazard)
         timed_out = ~accepted & ~walked & (round_ >= d.deadline[rows])
 
-        status = np.select([accepted, walked, timed_out], [DEAL, WALKOUT, DEADLINE], OPEN).astype(np.int8)
+        status = np.where(accepted, DEAL, np.where(walked, WALKOUT, np.where(timed_out, DEADLINE, OPEN)))
+        status = status.astype(np.int8)
         self.status[rows] = status
         ended = status != OPEN
         self.ended = rows[ended]
@@ -684,11 +685,12 @@ class Negotiation:
             d.reciprocity[rows, side],
             reservation,
         )
-        target = np.select(
-            [kind == TIT_FOR_TAT, kind == HARDLINER, kind == EQUILIBRIUM],
-            [mirrored, 1.0, self._equilibrium.value(rows, side, elapsed)],
-            timed,
-        )
+        # the strategies' targets, each where its kind plays (the kinds exclude one another)
+        target = np.where(kind == TIT_FOR_TAT, mirrored, timed)
+        target = np.where(kind == HARDLINER, 1.0, target)
+        informed = kind == EQUILIBRIUM
+        if informed.any():
+            target = np.where(informed, self._equilibrium.value(rows, side, elapsed), target)
         return np.maximum(target, reservation), mirrored, kind
 
     def _last_offer(

@@ -342,7 +342,7 @@ class StackedTables:
             self.tft_target[r], np.where(np.isnan(conceded), 0.0, conceded), d.reciprocity[r], reservation
         )
         kind = d.kind[r]
-        target = np.select([kind == TIT_FOR_TAT, kind == HARDLINER], [mirrored, 1.0], timed)
+        target = np.where(kind == HARDLINER, 1.0, np.where(kind == TIT_FOR_TAT, mirrored, timed))
         return np.maximum(target, reservation), mirrored
 
     def _offer(self, r: np.ndarray, proposer: np.ndarray, target: np.ndarray) -> np.ndarray:
