@@ -11,9 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from negotiation.bargaining import protocol, scalar
+from negotiation.bargaining.engine import run_many
 from negotiation.bargaining.outcomes import RunArrays
 from negotiation.bargaining.preferences import efficient_offer, guaranteed_offer, utility
 from negotiation.bargaining.scalar_round import ScalarRound
+from negotiation.bargaining.status import DEAL, WALKOUT
+from negotiation.bargaining.streams import stream_id
 from negotiation.model import NegotiationModel, prepare
 from negotiation.scenario.loading import load_scenario
 
@@ -110,6 +113,25 @@ def test_the_benchmark_negotiation_is_played_by_the_scalar_round_alone(monkeypat
     assert Counting.played == rounds  # every round, none left to the vectorised code
     monkeypatch.setattr(protocol, "SCALAR_ROWS", 0)
     _assert_same(scalar_arrays, _run(compiled, 0, trace=False)[0], 0)
+
+
+def test_a_run_of_one_table_draws_its_walkout_numbers_at_once_and_matches_the_fast_path():
+    compiled = prepare(BENCHMARK, {"tables.t.breakdown_risk": 0.002})  # some runs walk out
+    seeds = list(range(40))
+    batch = run_many(compiled, seeds)
+    counter = np.zeros(4, np.uint64)
+    counter[2:] = stream_id("walkout:t")
+    for index, seed in enumerate(seeds):
+        model = NegotiationModel(compiled, seed=seed)
+        key = np.random.SeedSequence(seed).generate_state(2, np.uint64)
+        stream = np.random.Generator(np.random.Philox(key=key, counter=counter)).random(model.horizon)
+        assert [float(model.runs.walkout(r)[0]) for r in range(model.horizon)] == stream.tolist()
+        model.run()
+        for field in fields(RunArrays):
+            np.testing.assert_array_equal(
+                getattr(model.arrays(), field.name), getattr(batch, field.name)[index], err_msg=f"seed {seed}"
+            )
+    assert {DEAL, WALKOUT} <= set(batch.status[:, 0].tolist())
 
 
 _unit = st.floats(0.0, 1.0)

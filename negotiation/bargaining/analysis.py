@@ -16,9 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from negotiation.bargaining.preferences import gain, power
+from negotiation.bargaining.scalar_analysis import measure_linear_agreement
 
 FRONTIER_SAMPLES = 65
 """Points on a curved frontier (weights a evenly spaced in [0, 1])."""
+SCALAR_AGREEMENTS = 8
+"""Agreements with linear gains up to which each is measured on its own in plain Python floats
+(:mod:`negotiation.bargaining.scalar_analysis`, the same bits): a run played on its own measures a
+few at a time, where NumPy's fixed cost per call outweighs its speed per element."""
 
 
 def pareto_frontier(
@@ -150,7 +155,7 @@ def measure_agreements(
     """Distances of two-party agreements to the Pareto frontier and to the Nash point.
 
     Rows with linear gains and rows with curved gains are solved in separate groups (each group's
-    frontier has its own shape).
+    frontier has its own shape); a few rows with linear gains are solved one by one in plain Python.
 
     Args:
         weights: (n, 2, K) both sides' weights.
@@ -166,6 +171,12 @@ def measure_agreements(
     linear = (curvature == 1.0).all(axis=(1, 2))
     for group in (np.flatnonzero(linear), np.flatnonzero(~linear)):
         if group.size == 0:
+            continue
+        if group.size <= SCALAR_AGREEMENTS and linear[group[0]]:
+            for row in group.tolist():
+                pareto[row], nash[row] = measure_linear_agreement(
+                    weights[row].tolist(), ideal[row].tolist(), reached[row].tolist(), floor[row].tolist()
+                )
             continue
         frontier = pareto_frontier(weights[group], ideal[group], curvature[group, :, 0])
         pareto[group] = distance_to_frontier(reached[group], frontier)

@@ -68,14 +68,25 @@ class Runs:
         self._table_opens = np.tile(compiled.opens, self.n_runs)
         self._walkout_block = -1
         self._walkout_numbers = np.empty((0, WALKOUT_BLOCK))
+        few = 0 < self.n_runs * compiled.n_tables <= streams.NATIVE_STREAMS
+        self._walkout_all = (
+            streams.uniforms(self.keys, self._walkout_ids, self.horizon).reshape(-1, self.horizon)
+            if few
+            else None
+        )
+        """(R, H) a run of few tables: every round's walk-out numbers, drawn at once by numpy's own Philox
+        (tens of microseconds, what the blocks' vectorised arithmetic costs every four rounds)."""
 
     def walkout(self, round_: int) -> np.ndarray:
         """(R,) the uniform number each table compares with its walk-out hazard in this round.
 
         Number ``round_`` of the table's stream ``walkout:<table>`` in each run. They are drawn four
         rounds at a time (a Philox block) and only for the tables still open then, which is about a
-        fifth of all: a table not yet open or already ended gets NaN, which no hazard exceeds.
+        fifth of all: a table not yet open or already ended gets NaN, which no hazard exceeds. A run
+        of few tables has them all from the start.
         """
+        if self._walkout_all is not None:
+            return self._walkout_all[:, round_]
         block = round_ // WALKOUT_BLOCK
         if block != self._walkout_block:
             self._walkout_block = block

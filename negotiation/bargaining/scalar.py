@@ -83,22 +83,19 @@ def linear_gain(x: float, ideal: float) -> float:
 
 def linear_utility(x: Sequence[float], weights: Sequence[float], ideal: Sequence[float]) -> float:
     """:func:`negotiation.bargaining.preferences.utility` with linear gains, for one offer."""
-    terms = []
+    if len(x) >= 8:
+        return issue_sum([w * linear_gain(v, p) for v, w, p in zip(x, weights, ideal, strict=True)])
+    total = 0.0  # below 8 terms NumPy adds left to right: the terms are added as they come
     for v, w, p in zip(x, weights, ideal, strict=True):  # linear_gain, inlined: called every round
         if v < p:
             distance = (p - v) / (p if p > 0.0 else 1.0)
         else:
             distance = (v - p) / (1.0 - p if p < 1.0 else 1.0)
         if distance <= 1.0:
-            terms.append(w * (1.0 - distance if distance >= 0.0 else 1.0))
+            total += w * (1.0 - distance if distance >= 0.0 else 1.0)
         else:
-            terms.append(w * (0.0 if distance == distance else distance))
-    if len(terms) < 8:
-        total = 0.0
-        for term in terms:
-            total += term
-        return total
-    return issue_sum(terms)
+            total += w * (0.0 if distance == distance else distance)
+    return total
 
 
 def linear_efficient_offer(
@@ -119,18 +116,29 @@ def linear_efficient_offer(
     key = (tuple(weights), tuple(ideal), tuple(opponent_weights), tuple(opponent_ideal))
     plan = None if plans is None else plans.get(key)
     if plan is None:
-        plan = _knapsack_plan(*key)
+        plan = knapsack_plan(*key)
         if plans is not None:
             plans[key] = plan
-    total, start, order = plan
+    return planned_offer(plan, target, ideal, opponent_ideal)
+
+
+def planned_offer(
+    plan: KnapsackPlan, target: float, ideal: Sequence[float], opponent_ideal: Sequence[float]
+) -> list[float]:
+    """The efficient offer of :func:`linear_efficient_offer` from its plan (:func:`knapsack_plan`)."""
+    total, start, steps = plan
     budget = total - target
     shares = list(start)
-    running = 0.0
-    for i, cost in order:
-        running += cost
-        before = running - cost
-        if cost > 0.0:
-            shares[i] = clip((budget - before) / cost, 0.0, 1.0)
+    for i, before, cost in steps:
+        share = (budget - before) / cost  # clip(share, 0, 1), inlined: NaN stays NaN
+        if share != share:
+            shares[i] = share
+        elif share < 0.0:
+            shares[i] = 0.0
+        elif share > 1.0:
+            shares[i] = 1.0
+        else:
+            shares[i] = share
     return [(1.0 - t) * p + t * q for t, p, q in zip(shares, ideal, opponent_ideal, strict=True)]
 
 
@@ -189,18 +197,23 @@ def linear_package_offer(
     return best
 
 
-def _knapsack_plan(
+KnapsackPlan = tuple[float, tuple[float, ...], tuple[tuple[int, float, float], ...]]
+"""What an efficient offer needs besides the target (:func:`knapsack_plan`)."""
+
+
+def knapsack_plan(
     weights: tuple[float, ...],
     ideal: tuple[float, ...],
     opponent_weights: tuple[float, ...],
     opponent_ideal: tuple[float, ...],
-) -> tuple[float, tuple[float, ...], tuple[tuple[int, float], ...]]:
+) -> KnapsackPlan:
     """What the knapsack needs besides the target.
 
     Returns:
         The sum of the weights; each issue's share conceded before the budget is spent (1 for an
-        issue that costs nothing, else 0); and the issues in the order conceded, each with its cost
-        (0 for one not traded).
+        issue that costs nothing, else 0); and the issues that are traded at a cost, in the order
+        conceded, each with the cost of the issues conceded before it (the running sum, less its own
+        cost, as ``_knapsack`` has it) and its own cost.
     """
     k = len(weights)
     cost = [weights[i] * (1.0 - linear_gain(opponent_ideal[i], ideal[i])) for i in range(k)]
@@ -209,12 +222,19 @@ def _knapsack_plan(
     traded = [not free[i] and benefit[i] > 0.0 for i in range(k)]
     ratio = [benefit[i] / cost[i] if traded[i] else -INFINITY for i in range(k)]
     # np.argsort(-ratio, kind="stable"): falling ratio, ties (and NaN last) in issue order
-    order = sorted(range(k), key=lambda i: _descending_key(ratio[i]))
+    order = sorted(range(k), key=lambda i: descending_key(ratio[i]))
     start = tuple(1.0 if free[i] else 0.0 for i in range(k))
-    return issue_sum(weights), start, tuple((i, cost[i] if traded[i] else 0.0) for i in order)
+    steps = []
+    running = 0.0
+    for i in order:
+        step = cost[i] if traded[i] else 0.0
+        running += step
+        if step > 0.0:
+            steps.append((i, running - step, step))
+    return issue_sum(weights), start, tuple(steps)
 
 
-def _descending_key(ratio: float) -> tuple[int, float]:
+def descending_key(ratio: float) -> tuple[int, float]:
     """Sort key of ``-ratio`` in NumPy's order: NaN after every number."""
     if ratio != ratio:
         return (1, 0.0)

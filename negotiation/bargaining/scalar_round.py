@@ -48,37 +48,54 @@ class _Rows:
         self.similarity = d.similarity.tolist()
         self.ultimatum = d.ultimatum.tolist()
         self.learns = d.learns.tolist()
+        self.any_learns = bool(d.learns.any())
         self.trust = d.trust.tolist()
         self.resolve = d.resolve.tolist()
         self.mediation = d.mediation.tolist()
         self.breakdown_risk = d.breakdown_risk.tolist()
         self.deadline = d.deadline.tolist()
         self.opens = opens.tolist()
-        linear = (d.curvature[:, :, 0] == 1.0).all(axis=1)
-        known = np.isin(d.kind, SCALAR_KINDS).all(axis=1)  # a strategy added later stays vectorised
-        covered = (linear & known)[:, None] & ~d.similarity  # an efficient-offer proposer
-        self.covered = [covered[:, 0].tolist(), covered[:, 1].tolist()]
+        linear = (d.curvature[:, :, 0] == 1.0).all(axis=1).tolist()
+        # a strategy added later stays vectorised; so do similarity offers (covered: efficient ones)
+        usable = [
+            ok and all(kind in SCALAR_KINDS for kind in pair)
+            for ok, pair in zip(linear, self.kind, strict=True)
+        ]
+        self.covered = [
+            [ok and not rule[side] for ok, rule in zip(usable, self.similarity, strict=True)]
+            for side in (0, 1)
+        ]
         """Per proposing side and row: the scalar arithmetic applies (linear gains on both sides,
         strategies it knows, efficient offers)."""
         self.binary = [tuple(row) if any(row) else None for row in binary.tolist()]
         """Per row: which issues are binary, or None if none is."""
-        self._powered: dict[tuple[int, int], list[float]] = {}
+        self.powers: list[list[list[float] | None]] = [[None, None] for _ in self.opens]
+        """Per row and side, ``(elapsed / duration) ** (1 / e)`` for every round of the table, once asked
+        for (:meth:`powers_of`)."""
         self.plans: dict = {}
         """Knapsack plans of efficient offers, which do not depend on the target."""
+        self.own_plans: dict[tuple[int, int], scalar.KnapsackPlan] = {}
+        """The plan of each proposing side whose belief stays as it is (it does not learn), by (row, side)."""
         self.fixed_beliefs: dict[tuple[int, int], tuple[float, ...]] = {}
         """Beliefs of sides that do not learn, as read on first use."""
 
-    def powered(self, row: int, side: int, elapsed: int) -> float:
-        """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic, as the vectorised code has it."""
-        values = self._powered.get((row, side))
+    def powers_of(self, row: int, side: int) -> list[float]:
+        """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic for every ``elapsed``.
+
+        As the vectorised code has it: taken with NumPy once per row and side, then kept.
+        """
+        values = self.powers[row][side]
         if values is None:
             duration = self.deadline[row] - self.opens[row]
             steps = np.arange(duration + 2)  # a side's next target looks one round past the deadline
             fraction = np.clip(steps / duration, 0.0, 1.0)
             exponent = np.full(steps.size, self.exponent[row, side])
-            values = power(fraction, 1.0 / exponent).tolist()
-            self._powered[(row, side)] = values
-        return values[elapsed]
+            values = self.powers[row][side] = power(fraction, 1.0 / exponent).tolist()
+        return values
+
+    def powered(self, row: int, side: int, elapsed: int) -> float:
+        """``(elapsed / duration) ** (1 / e)`` of the time-dependent tactic at ``elapsed``."""
+        return (self.powers[row][side] or self.powers_of(row, side))[elapsed]
 
 
 class ScalarRound:
@@ -95,20 +112,19 @@ class ScalarRound:
     def split(self, round_: int) -> tuple[list[int], np.ndarray | None]:
         """This round's rows in play: those the scalar play covers, and the others (None if none)."""
         n = self.negotiation
-        if self._rows is None or self._rows.derived is not n.derived:
-            self._rows = _Rows(n.derived, n.opens, n.binary)
         view = self._rows
+        if view is None or view.derived is not n.derived:
+            view = self._rows = _Rows(n.derived, n.opens, n.binary)
         if self._open is None:
             self._open = np.flatnonzero(n.status == OPEN).tolist()
-        opens, deadline = view.opens, view.deadline
-        playing = [row for row in self._open if opens[row] <= round_ <= deadline[row]]
-        covered = view.covered
-        mine = [row for row in playing if covered[(round_ - opens[row]) & 1][row]]
-        if len(mine) == len(playing):
-            return mine, None
-        return mine, np.array(
-            [row for row in playing if not covered[(round_ - opens[row]) & 1][row]], np.intp
-        )
+        opens, deadline, covered = view.opens, view.deadline, view.covered
+        mine: list[int] = []
+        others: list[int] = []
+        for row in self._open:
+            start = opens[row]
+            if start <= round_ <= deadline[row]:
+                (mine if covered[(round_ - start) & 1][row] else others).append(row)
+        return mine, np.array(others, np.intp) if others else None
 
     def ended(self, rows: np.ndarray) -> None:
         """Forget rows that ended."""
@@ -123,47 +139,63 @@ class ScalarRound:
         """
         n, view = self.negotiation, self._rows
         assert view is not None  # split() came first
+        linear_utility = scalar.linear_utility
         started = []
         for row in rows:
-            elapsed = round_ - view.opens[row]
-            duration = view.deadline[row] - view.opens[row]
+            opens = view.opens[row]
+            elapsed = round_ - opens
+            duration = view.deadline[row] - opens
             side = elapsed % 2
             other = 1 - side
             reservation = n.reservation[row].tolist()
-            target, mirrored = self._target(row, side, elapsed, duration, reservation)
             kind = view.kind[row][side]
-            if kind == TIT_FOR_TAT:
-                n.tft_target[row, side] = mirrored
+            weights, ideal = view.weights[row], view.ideal[row]
+            last = elapsed == duration and kind == TIME_DEPENDENT and view.ultimatum[row][side]
+            if kind == TIME_DEPENDENT and not last:  # the common case, as _target has it, inlined
+                floor = reservation[side]
+                powered = (view.powers[row][side] or view.powers_of(row, side))[elapsed]
+                target = floor + (1.0 - floor) * (1.0 - powered)  # scalar.time_dependent_target
+                if not (target >= floor or target != target):  # scalar.maximum(target, floor)
+                    target = floor
+            else:
+                target, mirrored = self._target(row, side, elapsed, duration, reservation)
+                if kind == TIT_FOR_TAT:
+                    n.tft_target[row, side] = mirrored
             if kind == EQUILIBRIUM:
                 offer = self._efficient(
                     row,
                     self._equilibrium_value(row, other, elapsed),
-                    view.weights[row][other],
-                    view.ideal[row][other],
-                    view.weights[row][side],
-                    view.ideal[row][side],
+                    weights[other],
+                    ideal[other],
+                    weights[side],
+                    ideal[side],
                 )
+            elif view.binary[row] is None and not view.learns[row][side]:  # a plan kept for the run
+                plan = view.own_plans.get((row, side))
+                if plan is None:
+                    plan = view.own_plans[(row, side)] = scalar.knapsack_plan(
+                        weights[side], ideal[side], self._believed(row, side), ideal[other]
+                    )
+                offer = scalar.planned_offer(plan, target, ideal[side], ideal[other])
             else:
                 offer = self._efficient(
-                    row,
-                    target,
-                    view.weights[row][side],
-                    view.ideal[row][side],
-                    self._believed(row, side),
-                    view.ideal[row][other],
+                    row, target, weights[side], ideal[side], self._believed(row, side), ideal[other]
                 )
-            if self._last_offer(row, side, elapsed, duration):
+            if last:
                 _, ultimatum, sure = self._ultimatum(row, side, reservation)
                 if sure:
                     offer = ultimatum
             n.offers[row, side] = offer
             n.has_offer[row, side] = True
-            own_value = scalar.linear_utility(offer, view.weights[row][side], view.ideal[row][side])
-            offer_value = scalar.linear_utility(offer, view.weights[row][other], view.ideal[row][other])
+            offer_value = linear_utility(offer, weights[other], ideal[other])
+            # the offer's value to its proposer matters only if the responder would take it (or for the trace)
+            own_value = linear_utility(offer, weights[side], ideal[side]) if trace else None
             n.received_prev[row, other] = n.received_last[row, other]
             n.received_last[row, other] = offer_value
             started.append((row, elapsed, duration, side, offer, own_value, offer_value, target, reservation))
-        learning = [entry for entry in started if view.learns[entry[0]][1 - entry[3]]]
+        learning = (
+            [entry for entry in started if view.learns[entry[0]][1 - entry[3]]] if view.any_learns else None
+        )
         if learning:
             n._learn(
                 np.array([e[0] for e in learning]),
@@ -176,24 +208,50 @@ class ScalarRound:
         ended = []
         for row, elapsed, duration, side, offer, own_value, offer_value, target, reservation in started:
             other = 1 - side
-            next_target = self._target(row, other, elapsed + 1, duration, reservation)[0]
-            accepted = scalar.accepts(
-                offer_value,
-                next_target,
-                reservation[other],
-                view.discount[row][other],
-                view.delay_cost[row][other],
-                round_ + 1 > view.deadline[row],
-            ) and (own_value >= reservation[side] - 1e-12)
-            hazard = scalar.walkout_hazard(
-                view.breakdown_risk[row],
-                view.resolve[row][other],
-                view.trust[row][other],
-                view.mediation[row],
-                scalar.maximum(next_target - offer_value, 0.0),
+            responder_kind = view.kind[row][other]
+            floor = reservation[other]
+            deadline = view.deadline[row]
+            if responder_kind == TIME_DEPENDENT and not (
+                elapsed + 1 == duration and view.ultimatum[row][other]
+            ):
+                powered = (view.powers[row][other] or view.powers_of(row, other))[elapsed + 1]
+                next_target = floor + (1.0 - floor) * (1.0 - powered)  # as in the first loop
+                if not (next_target >= floor or next_target != next_target):
+                    next_target = floor
+            else:
+                next_target = self._target(row, other, elapsed + 1, duration, reservation)[0]
+            if (
+                round_ + 1 > deadline
+            ):  # scalar.accepts, inlined: the last chance takes anything above the floor
+                threshold = floor
+            else:
+                threshold = (
+                    floor + view.discount[row][other] * (next_target - floor) - view.delay_cost[row][other]
+                )
+                if not (threshold >= floor or threshold != threshold):
+                    threshold = floor
+            accepted = offer_value >= threshold - 1e-12
+            if (
+                accepted
+            ):  # a proposal is a commitment: none is agreed below the proposer's own value of no deal
+                if own_value is None:
+                    own_value = linear_utility(offer, view.weights[row][side], view.ideal[row][side])
+                accepted = own_value >= reservation[side] - 1e-12
+            base = view.breakdown_risk[row]
+            # with no risk of a walk-out the hazard is 0 (or NaN), which no uniform number in [0, 1) is below
+            walked = (
+                not accepted
+                and base != 0.0
+                and float(uniforms[row])
+                < scalar.walkout_hazard(
+                    base,
+                    view.resolve[row][other],
+                    view.trust[row][other],
+                    view.mediation[row],
+                    scalar.maximum(next_target - offer_value, 0.0),
+                )
             )
-            walked = not accepted and float(uniforms[row]) < hazard
-            timed_out = not accepted and not walked and round_ >= view.deadline[row]
+            timed_out = not accepted and not walked and round_ >= deadline
             status = DEAL if accepted else WALKOUT if walked else DEADLINE if timed_out else OPEN
             n.status[row] = status
             if status != OPEN:
