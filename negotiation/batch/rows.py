@@ -33,6 +33,7 @@ from dataclasses import fields
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from negotiation.bargaining.bloc_rounds import bloc_columns
 from negotiation.bargaining.compiled import CompiledScenario
@@ -115,17 +116,13 @@ def runs_to_table(
     }
     for path, value in (parameters or {}).items():
         columns[path] = pa.array(np.full(n_runs * n_tables, value, np.float64))
-    table_ids = np.array(compiled.table_ids, dtype=object)
-    actor_ids = np.array(compiled.actor_ids, dtype=object)
-    columns["table"] = pa.array(table_ids[table_idx], pa.string())
+    columns["table"] = _names(compiled.table_ids, table_idx)
     n_seats = compiled.seats.shape[1]
     for seat in range(n_seats):
         actor = compiled.seats[table_idx, seat]
-        empty = actor < 0
-        names = actor_ids[np.maximum(actor, 0)]
-        columns[f"party_{seat}"] = pa.array(names, pa.string(), mask=empty if seat >= 2 else None)
+        columns[f"party_{seat}"] = _names(compiled.actor_ids, actor, actor < 0 if seat >= 2 else None)
     flat_status = status.reshape(-1)
-    columns["status"] = pa.array(np.array(STATUS_NAMES, dtype=object)[flat_status], pa.string())
+    columns["status"] = _names(STATUS_NAMES, flat_status)
     columns["deal"] = pa.array(flat_status == DEAL)
     columns["round"] = pa.array(runs.end_round.reshape(-1).astype(np.int16))
     flat_values = values.reshape(n_runs * n_tables, -1)
@@ -159,6 +156,12 @@ def runs_to_table(
             columns[name] = pa.array(per_run, mask=missing)
     schema = results_schema(compiled, list(parameters or {}))
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _names(labels: Sequence[str], index: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """A text column: ``labels[index]`` per row (null where ``missing``), looked up by Arrow, not Python."""
+    index = np.where(missing, 0, index) if missing is not None else index
+    return pc.take(pa.array(labels, pa.string()), pa.array(index.astype(np.int32), mask=missing))
 
 
 def simulate(
