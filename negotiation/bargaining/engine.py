@@ -173,26 +173,23 @@ class Runs:
             tables, sides = tables[bilateral], sides[bilateral]
             by_table[runs[:, None], tables[None, :], sides[None, :]] += rise[:, bilateral]
 
-    def _stacked_rises(self, rises: list, runs: np.ndarray, rows_of_rises: np.ndarray | None = None) -> None:
+    def _stacked_rises(self, rises: list, runs: np.ndarray) -> None:
         """Add the blocs' rises to the members' values of no deal at the SAOP tables of these runs.
 
         Args:
-            rises: The blocs' rises, as :meth:`BlocRounds.effective` gives them.
-            runs: The runs to add them in.
-            rows_of_rises: Which row of each rise array belongs to each of ``runs`` (``runs`` itself
-                when the rises were computed for every run).
+            rises: The blocs' rises for ``runs`` only, as :meth:`BlocRounds.effective` gives them.
+            runs: The runs the rises belong to, in order.
         """
         if not self.stacked.count:
             return
         position = np.full(self.compiled.n_tables, -1, np.intp)
         position[self.stacked.tables] = np.arange(self.stacked.tables.size)
-        at = runs if rows_of_rises is None else rows_of_rises
         for tables, sides, rise in rises:
             seats = self.compiled.stacked[tables]
             if not seats.any():
                 continue
             rows = runs[:, None] * self.stacked.tables.size + position[tables[seats]][None, :]
-            self.stacked.reservation[rows, sides[seats][None, :]] += rise[at][:, seats]
+            self.stacked.reservation[rows, sides[seats][None, :]] += rise[:, seats]
 
     def _refresh_stacked(self, hit: np.ndarray, pulled: dict, rises: list) -> None:
         """Re-derive the SAOP tables of the runs an event hit, with the blocs' pull.
@@ -229,7 +226,7 @@ class Runs:
         values[rows] = reservation
         stacked.reservation = values
         stacked.agreement[still_open] = stacked.derived.disagreement[still_open]
-        self._stacked_rises(rises, runs, np.arange(runs.size))
+        self._stacked_rises(rises, runs)
 
     def _repull(self, hit: np.ndarray) -> None:
         """Apply the blocs' new pull at their members' seats in the runs that ``hit`` marks.
@@ -288,7 +285,7 @@ class Runs:
         reservation[rows] = values_of_no_deal(d, rows, moved)
         stacked.derived = replace(d, ideal=ideal)
         stacked.reservation = reservation
-        self._stacked_rises(rises, runs, np.arange(runs.size))
+        self._stacked_rises(rises, runs)
 
     def outputs(self) -> np.ndarray:
         """(N, C) the runs' bloc outputs so far (:func:`negotiation.bargaining.bloc_rounds.bloc_columns`)."""
