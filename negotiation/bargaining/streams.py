@@ -205,7 +205,7 @@ def _philox_uniforms(keys: np.ndarray, streams: np.ndarray, count: int) -> np.nd
     c2 = hi0 ^ streams[:, 1, None] ^ k1
     c3 = np.broadcast_to(lo0, shape)
     words = np.stack(_philox_rounds(c0, c1, c2, c3, k0, k1), axis=-1).reshape(n, s, blocks * 4)[..., :count]
-    return (words >> _SHIFT11) * (1.0 / 9007199254740992.0)
+    return _unit_floats(words)
 
 
 def block_uniforms(keys: np.ndarray, streams: np.ndarray, block: int) -> np.ndarray:
@@ -232,7 +232,7 @@ def block_uniforms(keys: np.ndarray, streams: np.ndarray, block: int) -> np.ndar
     c2 = hi0 ^ streams[:, 1] ^ k1
     c3 = np.broadcast_to(lo0, c0.shape)
     words = np.stack(_philox_rounds(c0, lo1, c2, c3, k0, k1), axis=-1)
-    return (words >> _SHIFT11) * (1.0 / 9007199254740992.0)
+    return _unit_floats(words)
 
 
 def _philox_rounds(
@@ -246,6 +246,11 @@ def _philox_rounds(
         hi1, lo1 = _mulhilo(_M1, c2)
         c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
     return c0, c1, c2, c3
+
+
+def _unit_floats(words: np.ndarray) -> np.ndarray:
+    """Numbers in [0, 1) from 64-bit words, as numpy's ``Generator.random`` makes them (top 53 bits)."""
+    return (words >> _SHIFT11) * (1.0 / 9007199254740992.0)
 
 
 def _mulhilo(constant: np.uint64, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
